@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const url = z.string().url();
+const positiveInt = z.coerce.number().int().positive();
+
+/** A PEM key given in one environment line has its newlines escaped as `\n`; restore them. */
+const pem = optionalText.transform((value) => value?.replace(/\\n/g, '\n'));
+
+/**
+ * Every setting the platform reads, with its default. Names are fixed by DESIGN.md ("Configuration");
+ * the rest (tuning knobs) are ours and documented in the README's configuration table.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optionalText.pipe(url.optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('./.data'),
+  DATABASE_URL: optionalText.pipe(url.optional()),
+  REDIS_URL: url.default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('openflows'),
+  MASTER_KEY: optionalText,
+  API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  GITHUB_APP_ID: optionalText,
+  GITHUB_APP_PRIVATE_KEY: pem,
+  GITHUB_WEBHOOK_SECRET: z.string().min(1, 'must not be empty when set').optional(),
+  GITHUB_CLIENT_ID: optionalText,
+  GITHUB_CLIENT_SECRET: optionalText,
+  GITHUB_API_URL: url.default('https://api.github.com'),
+  GITHUB_URL: url.default('https://github.com'),
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_API_URL: url.default('https://slack.com/api/'),
+  OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
+  CONVERSATION_TTL_SECONDS: positiveInt.default(600),
+  RUN_ATTEMPTS: positiveInt.default(3),
+  RUN_BACKOFF_MS: positiveInt.default(1000),
+  RUN_PARTITIONS: positiveInt.max(256).default(8),
+  RUN_LOCK_MS: positiveInt.default(30_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
+});
+
+type Env = z.infer<typeof schema>;
+
+/** The typed configuration, parsed once at boot and passed to whatever needs it. */
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  databaseUrl?: string;
+  redis: { url: string; prefix: string };
+  masterKey?: string;
+  apiToken?: string;
+  github: {
+    appId?: string;
+    privateKey?: string;
+    webhookSecret?: string;
+    clientId?: string;
+    clientSecret?: string;
+    apiUrl: string;
+    url: string;
+  };
+  slack: { clientId?: string; clientSecret?: string; signingSecret?: string; apiUrl: string };
+  llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
+  runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
+}
+
+/** Thrown when the environment does not describe a valid configuration; lists every variable at fault. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}.
+ * @param env usually `process.env`; tests pass their own.
+ * @throws ConfigError naming each malformed variable, or a setting production cannot run without.
+ */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.MASTER_KEY) problems.push('MASTER_KEY: required in production (32 bytes, base64 or hex)');
+    if (!e.API_TOKEN) problems.push('API_TOKEN: required in production, it guards /api');
+  }
+  if (e.GITHUB_APP_ID && !e.GITHUB_APP_PRIVATE_KEY) {
+    problems.push('GITHUB_APP_PRIVATE_KEY: required when GITHUB_APP_ID is set');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    masterKey: e.MASTER_KEY,
+    apiToken: e.API_TOKEN,
+    github: {
+      appId: e.GITHUB_APP_ID,
+      privateKey: e.GITHUB_APP_PRIVATE_KEY,
+      webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      clientId: e.GITHUB_CLIENT_ID,
+      clientSecret: e.GITHUB_CLIENT_SECRET,
+      apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''),
+      url: e.GITHUB_URL.replace(/\/$/, ''),
+    },
+    slack: {
+      clientId: e.SLACK_CLIENT_ID,
+      clientSecret: e.SLACK_CLIENT_SECRET,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL,
+    },
+    llm: {
+      baseUrl: e.OPENAI_BASE_URL.replace(/\/$/, ''),
+      maxRetries: e.LLM_MAX_RETRIES,
+      conversationTtlSeconds: e.CONVERSATION_TTL_SECONDS,
+    },
+    runs: {
+      attempts: e.RUN_ATTEMPTS,
+      backoffMs: e.RUN_BACKOFF_MS,
+      partitions: e.RUN_PARTITIONS,
+      lockMs: e.RUN_LOCK_MS,
+    },
+  };
+}

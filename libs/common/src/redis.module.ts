@@ -1,0 +1,35 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG } from './config.module';
+import type { AppConfig } from './config';
+
+/** Injection token of the shared ioredis client (named secrets, conversations, flow store). */
+export const REDIS = Symbol('REDIS');
+
+/** Prefix for the platform's own Redis keys; BullMQ uses the same prefix for its queues. */
+export function redisKey(config: AppConfig, ...parts: string[]): string {
+  return [config.redis.prefix, ...parts].join(':');
+}
+
+class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** One ioredis connection per process for everything that is not a queue. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      // Fail commands fast while Redis is away instead of queueing them, so callers can answer 503.
+      useFactory: (config: AppConfig) => new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    },
+    RedisCloser,
+  ],
+  exports: [REDIS],
+})
+export class RedisModule {}
