@@ -1,0 +1,136 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Database } from './database';
+import { deployments, flows, subscriptions } from './schema';
+import { DATABASE } from './tokens';
+
+export type Flow = typeof flows.$inferSelect;
+export type Deployment = typeof deployments.$inferSelect;
+export type Subscription = typeof subscriptions.$inferSelect;
+
+/** A subscription as `run()` declared it: provider, target (`owner/repo`) and event name. */
+export interface SubscriptionSpec {
+  provider: string;
+  target: string;
+  event: string;
+}
+
+/** A flow with its live deployment (if any) and that deployment's subscriptions. */
+export interface FlowDetail {
+  flow: Flow;
+  deployment?: Omit<Deployment, 'bundle'>;
+  subscriptions: SubscriptionSpec[];
+}
+
+/** A subscribed flow found for an event, with the deployment that will run it. */
+export interface MatchedFlow {
+  flowId: string;
+  deploymentId: string;
+}
+
+/** Flows, their deployments and subscriptions. The only code that queries those tables. */
+@Injectable()
+export class FlowsRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /**
+   * Stores a new deployment of `name` (creating the flow on first deploy) and makes it the live one in
+   * one transaction: the previous deployment and its subscriptions stop matching at the same instant.
+   */
+  async deploy(input: { name: string; bundle: string; env: Record<string, string>; subscriptions: SubscriptionSpec[] }): Promise<FlowDetail> {
+    return this.db.transaction(async (tx) => {
+      const [flow] = await tx
+        .insert(flows)
+        .values({ name: input.name })
+        .onConflictDoUpdate({ target: flows.name, set: { updatedAt: sql`now()` } })
+        .returning();
+      const [{ next }] = await tx
+        .select({ next: sql<number>`coalesce(max(${deployments.version}), 0) + 1` })
+        .from(deployments)
+        .where(eq(deployments.flowId, flow.id));
+      if (flow.activeDeploymentId) {
+        await tx.update(deployments).set({ status: 'superseded' }).where(eq(deployments.id, flow.activeDeploymentId));
+      }
+      const [deployment] = await tx
+        .insert(deployments)
+        .values({ flowId: flow.id, version: Number(next), bundle: input.bundle, env: input.env, status: 'active' })
+        .returning();
+      if (input.subscriptions.length > 0) {
+        await tx.insert(subscriptions).values(input.subscriptions.map((s) => ({ ...s, deploymentId: deployment.id, flowId: flow.id })));
+      }
+      const [updated] = await tx
+        .update(flows)
+        .set({ activeDeploymentId: deployment.id, updatedAt: sql`now()` })
+        .where(eq(flows.id, flow.id))
+        .returning();
+      const { bundle: _bundle, ...summary } = deployment;
+      return { flow: updated, deployment: summary, subscriptions: input.subscriptions };
+    });
+  }
+
+  /** Stops a flow from receiving events; its history stays. Returns false when no such flow exists. */
+  async undeploy(name: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [flow] = await tx.select().from(flows).where(eq(flows.name, name));
+      if (!flow) return false;
+      if (flow.activeDeploymentId) {
+        await tx.update(deployments).set({ status: 'undeployed' }).where(eq(deployments.id, flow.activeDeploymentId));
+        await tx.update(flows).set({ activeDeploymentId: null, updatedAt: sql`now()` }).where(eq(flows.id, flow.id));
+      }
+      return true;
+    });
+  }
+
+  /** All flows, newest first, with their live deployment. */
+  async list(): Promise<FlowDetail[]> {
+    const rows = await this.db.select().from(flows).orderBy(desc(flows.createdAt));
+    return Promise.all(rows.map((flow) => this.detail(flow)));
+  }
+
+  /** One flow by name, or undefined. */
+  async findByName(name: string): Promise<FlowDetail | undefined> {
+    const [flow] = await this.db.select().from(flows).where(eq(flows.name, name));
+    return flow ? this.detail(flow) : undefined;
+  }
+
+  async findById(id: string): Promise<Flow | undefined> {
+    const [row] = await this.db.select().from(flows).where(eq(flows.id, id));
+    return row;
+  }
+
+  /** A deployment with its bundle, as the worker loads it. */
+  async findDeployment(id: string): Promise<Deployment | undefined> {
+    const [row] = await this.db.select().from(deployments).where(eq(deployments.id, id));
+    return row;
+  }
+
+  /** The live flows subscribed to an event name on a target. */
+  async match(provider: string, target: string, event: string): Promise<MatchedFlow[]> {
+    return this.db
+      .select({ flowId: subscriptions.flowId, deploymentId: subscriptions.deploymentId })
+      .from(subscriptions)
+      .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
+      .where(and(eq(subscriptions.provider, provider), eq(subscriptions.target, target), eq(subscriptions.event, event)))
+      .groupBy(subscriptions.flowId, subscriptions.deploymentId);
+  }
+
+  private async detail(flow: Flow): Promise<FlowDetail> {
+    if (!flow.activeDeploymentId) return { flow, subscriptions: [] };
+    const [deployment] = await this.db
+      .select({
+        id: deployments.id,
+        flowId: deployments.flowId,
+        version: deployments.version,
+        env: deployments.env,
+        status: deployments.status,
+        createdAt: deployments.createdAt,
+      })
+      .from(deployments)
+      .where(eq(deployments.id, flow.activeDeploymentId));
+    const subs = await this.db
+      .select({ provider: subscriptions.provider, target: subscriptions.target, event: subscriptions.event })
+      .from(subscriptions)
+      .where(eq(subscriptions.deploymentId, flow.activeDeploymentId));
+    return { flow, deployment, subscriptions: subs };
+  }
+}

@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from './database';
+import { runLogs, runs, type LogLevel, type RunStatus } from './schema';
+import { DATABASE } from './tokens';
+
+export type Run = typeof runs.$inferSelect;
+export type RunLog = typeof runLogs.$inferSelect;
+
+/** A log line as a run produces it, before it is stored. */
+export interface RunLogLine {
+  level: LogLevel;
+  message: string;
+  fields?: Record<string, unknown>;
+  at: Date;
+}
+
+/** How an attempt ended, as recorded on the run. */
+export interface AttemptOutcome {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'retrying'>;
+  error?: string;
+  promptTokens: number;
+  completionTokens: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Runs and their log lines. The only code that queries those tables. */
+@Injectable()
+export class RunsRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /**
+   * Creates queued runs for an event, one per (event, flow); rows that exist already (the event was
+   * routed before) are returned as they are, so routing twice queues nothing new.
+   */
+  async createQueued(eventId: string, matches: { flowId: string; deploymentId: string }[]): Promise<Run[]> {
+    if (matches.length === 0) return [];
+    await this.db
+      .insert(runs)
+      .values(matches.map((m) => ({ eventId, flowId: m.flowId, deploymentId: m.deploymentId, status: 'queued' as const })))
+      .onConflictDoNothing({ target: [runs.eventId, runs.flowId] });
+    return this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.eventId, eventId), inArray(runs.flowId, matches.map((m) => m.flowId))));
+  }
+
+  async findById(id: string): Promise<Run | undefined> {
+    const [row] = await this.db.select().from(runs).where(eq(runs.id, id));
+    return row;
+  }
+
+  /** Marks the start of an attempt (1-based). */
+  async startAttempt(id: string, attempt: number, startedAt: Date): Promise<void> {
+    await this.db.update(runs).set({ status: 'running', attempts: attempt, startedAt, error: null }).where(eq(runs.id, id));
+  }
+
+  /** Records an attempt's outcome and its log lines together. Token usage adds up over attempts. */
+  async finishAttempt(id: string, attempt: number, outcome: AttemptOutcome, lines: RunLogLine[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx
+        .update(runs)
+        .set({
+          status: outcome.status,
+          error: outcome.error ?? null,
+          promptTokens: sql`${runs.promptTokens} + ${outcome.promptTokens}`,
+          completionTokens: sql`${runs.completionTokens} + ${outcome.completionTokens}`,
+          finishedAt: outcome.finishedAt,
+          durationMs: outcome.finishedAt.getTime() - outcome.startedAt.getTime(),
+        })
+        .where(eq(runs.id, id));
+      if (lines.length > 0) {
+        await tx.insert(runLogs).values(lines.map((l) => ({ runId: id, attempt, level: l.level, message: l.message, fields: l.fields, at: l.at })));
+      }
+    });
+  }
+
+  /** A flow's runs, newest first. */
+  async listForFlow(flowId: string, limit: number): Promise<Run[]> {
+    return this.db.select().from(runs).where(eq(runs.flowId, flowId)).orderBy(desc(runs.createdAt)).limit(limit);
+  }
+
+  /** A run's log lines in the order they were written. */
+  async logs(runId: string): Promise<RunLog[]> {
+    return this.db.select().from(runLogs).where(eq(runLogs.runId, runId)).orderBy(asc(runLogs.id));
+  }
+}

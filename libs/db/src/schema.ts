@@ -1,0 +1,143 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** A named flow; its live code is the deployment `activeDeploymentId` points at (none: undeployed). */
+export const flows = pgTable('flows', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  activeDeploymentId: uuid('active_deployment_id'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type DeploymentStatus = 'active' | 'superseded' | 'undeployed';
+
+/** One uploaded version of a flow: the esbuild bundle and the deploy-time variables (`env`). */
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    bundle: text('bundle').notNull(),
+    env: jsonb('env').$type<Record<string, string>>().notNull().default({}),
+    status: text('status').$type<DeploymentStatus>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('deployments_flow_version').on(t.flowId, t.version)],
+);
+
+/** What a deployment's `run()` listened to: provider, target (`owner/repo`, lower-case) and event name. */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    target: text('target').notNull(),
+    event: text('event').notNull(),
+  },
+  (t) => [index('subscriptions_match').on(t.provider, t.target, t.event)],
+);
+
+export type ConnectionStatus = 'active' | 'suspended' | 'deleted';
+
+/** A connected account; for now GitHub App installations (`externalId` = installation id). */
+export const connections = pgTable(
+  'connections',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    provider: text('provider').notNull(),
+    externalId: text('external_id').notNull(),
+    accountLogin: text('account_login').notNull(),
+    accountType: text('account_type'),
+    repositorySelection: text('repository_selection').$type<'all' | 'selected'>().notNull(),
+    /** `owner/repo`, lower-case; meaningful when `repositorySelection` is `selected`. */
+    repositories: jsonb('repositories').$type<string[]>().notNull().default([]),
+    permissions: jsonb('permissions').$type<Record<string, string>>().notNull().default({}),
+    status: text('status').$type<ConnectionStatus>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('connections_provider_external').on(t.provider, t.externalId)],
+);
+
+export type EventStatus = 'received' | 'queued' | 'routed';
+
+/** Every accepted delivery, once: `(provider, deliveryId)` is unique, which makes redeliveries no-ops. */
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    provider: text('provider').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    name: text('name').notNull(),
+    action: text('action'),
+    target: text('target'),
+    conversationKey: text('conversation_key').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status').$type<EventStatus>().notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('events_provider_delivery').on(t.provider, t.deliveryId), index('events_received_at').on(t.receivedAt)],
+);
+
+export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
+
+/** One execution of one flow for one event, with its outcome; attempts count BullMQ retries. */
+export const runs = pgTable(
+  'runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    status: text('status').$type<RunStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    durationMs: integer('duration_ms'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('runs_event_flow').on(t.eventId, t.flowId),
+    index('runs_flow_created').on(t.flowId, t.createdAt),
+  ],
+);
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Log lines of a run, per attempt, as the flow wrote them (plus the platform's own lines). */
+export const runLogs = pgTable(
+  'run_logs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    attempt: integer('attempt').notNull(),
+    level: text('level').$type<LogLevel>().notNull(),
+    message: text('message').notNull(),
+    fields: jsonb('fields').$type<Record<string, unknown>>(),
+    at: timestamp('at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index('run_logs_run').on(t.runId, t.id)],
+);
