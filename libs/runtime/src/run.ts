@@ -1,0 +1,58 @@
+import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext } from '@openflows/sdk';
+import type { GithubClient, SdkHost } from '@openflows/sdk/host';
+import { createSdk } from '@openflows/sdk/sdk';
+import { loadFlowModule } from './sandbox';
+
+/** The host services one run binds the SDK to; the worker and the CLI's local loop each build theirs. */
+export interface RunServices {
+  chatCompletion: ChatCompletion;
+  github(): GithubClient;
+  githubContext(): GithubContext;
+  store: FlowStore;
+  log: FlowLogger;
+}
+
+/** What a run is asked to do: one event for one deployed flow. */
+export interface RunRequest {
+  flowName: string;
+  bundle: string;
+  env: Record<string, string>;
+  /** The event; `target` is what subscriptions match (`owner/repo`, lower-case). */
+  event: FlowEvent & { target?: string };
+  services: RunServices;
+}
+
+/** What came of a run: how many handlers matched the event. */
+export interface RunResult {
+  handled: number;
+}
+
+/**
+ * Runs a flow for one event, as flows.network does: `run()` is called, and each `listenToEvent` whose
+ * source and event names match the event calls its handler. Resolves when `run()` and every matched
+ * handler have settled, even handlers the flow forgot to await.
+ * @throws whatever the flow threw (the caller records it on the run).
+ */
+export async function executeFlow(request: RunRequest): Promise<RunResult> {
+  const { event, services } = request;
+  const handlers: Promise<unknown>[] = [];
+  const host: SdkHost = {
+    listen(source, eventNames, handler) {
+      const matches = source.provider === event.provider && source.target === event.target && eventNames.includes(event.name);
+      if (!matches) return Promise.resolve();
+      const handled = Promise.resolve().then(() => handler(event));
+      handlers.push(handled);
+      return handled.then(() => undefined);
+    },
+    chatCompletion: services.chatCompletion,
+    github: services.github,
+    githubContext: services.githubContext,
+    store: services.store,
+    env: (name) => request.env[name],
+    log: services.log,
+  };
+  const flow = loadFlowModule(request.bundle, createSdk(host), `${request.flowName}.js`);
+  await flow.run();
+  await Promise.all(handlers);
+  return { handled: handlers.length };
+}

@@ -1,0 +1,20 @@
+import type { Octokit } from '@octokit/rest';
+import type { ChatCompletion, EventHandler, EventSource, FlowLogger, FlowStore, GithubContext } from './types';
+
+/** The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …) and `request`. */
+export type GithubClient = Octokit['rest'] & { request: Octokit['request'] };
+
+/**
+ * What the platform binds the SDK to: one host per run (or per deploy-time discovery). Flows never see
+ * it; `libs/runtime` implements it over the platform's services.
+ */
+export interface SdkHost {
+  listen(source: EventSource, eventNames: string[], handler: EventHandler): Promise<void>;
+  chatCompletion: ChatCompletion;
+  /** @throws SdkError GITHUB_NOT_CONNECTED when no installation covers the event's repository. */
+  github(): GithubClient;
+  githubContext(): GithubContext;
+  store: FlowStore;
+  env(name: string): string | undefined;
+  log: FlowLogger;
+}

@@ -1,0 +1,12 @@
+/**
+ * `@openflows/sdk`: what flow modules import. Inside the platform, `require('@openflows/sdk')` is
+ * answered with an SDK bound to the current run; this module's own exports only explain that.
+ */
+import { createSdk, unboundHost } from './sdk';
+
+export * from './types';
+export type { GithubApi, Sdk } from './sdk';
+export type { GithubClient } from './host';
+
+const sdk = createSdk(unboundHost());
+export const { listenToEvent, chatCompletion, github, store, env, log } = sdk;

@@ -1,0 +1,115 @@
+/**
+ * Shapes shared by flow authors and the platform. This file is the contract of `@openflows/sdk`:
+ * change it only in ways that keep existing flows working (DESIGN.md, "breaking SDK changes").
+ */
+
+/** Where events come from. Built with `github.repo(owner, repo)`; compared case-insensitively. */
+export interface EventSource {
+  provider: 'github';
+  /** `owner/repo` for GitHub. */
+  target: string;
+}
+
+/** An event as a flow handler receives it. */
+export interface FlowEvent<Payload = any> {
+  /** Our id of the event (stable across redeliveries of the same delivery). */
+  id: string;
+  provider: 'github';
+  /** The vendor's event name, e.g. `issues`, `issue_comment` (GitHub's `X-GitHub-Event`). */
+  name: string;
+  /** `payload.action` when the vendor sends one (`opened`, `created`, …). */
+  action?: string;
+  /** The vendor's delivery id (`X-GitHub-Delivery`). */
+  deliveryId: string;
+  /** The body exactly as the vendor sent it, parsed from JSON. */
+  payload: Payload;
+}
+
+export type EventHandler = (event: FlowEvent) => unknown;
+
+/** Options of {@link ChatCompletion}; every field is optional. */
+export interface ChatOptions {
+  /** Model name; defaults to the key's default model, then `gpt-4o-mini`. */
+  model?: string;
+  /** Sent first on every call of the conversation; never dropped when the history is fitted. */
+  systemPrompt?: string;
+  /** Start the conversation over, forgetting its history. */
+  restart?: boolean;
+  /** Sampling temperature, 0 to 2. */
+  temperature?: number;
+  /** Upper bound of tokens in the answer; also reserved when the history is fitted to the window. */
+  maxTokens?: number;
+}
+
+/** What {@link ChatCompletion} resolves to. */
+export interface ChatResponse {
+  /** The assistant's answer text. */
+  choice: string;
+  /** Tokens the provider counted for this call. */
+  usage: { promptTokens: number; completionTokens: number };
+  /**
+   * True when this call started a new conversation: the first call for the id, `restart: true`, or a
+   * conversation that expired after the configured time without messages (flows.network semantics).
+   */
+  restarted: boolean;
+}
+
+/**
+ * Asks the LLM behind the named secret `keyName`, continuing the conversation `conversationId`
+ * (a short string such as `issue#42`, scoped to the flow). History is kept by the platform.
+ * @throws SdkError code `SECRET_NOT_FOUND` when no secret has that name, `LLM_FAILED` when the
+ *   provider keeps failing after retries.
+ */
+export type ChatCompletion = (
+  keyName: string,
+  conversationId: string,
+  text: string,
+  options?: ChatOptions,
+) => Promise<ChatResponse>;
+
+/** Per-flow key/value store; values are JSON. */
+export interface FlowStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  /** @param options.ttl seconds until the key expires; none means it is kept. */
+  set(key: string, value: unknown, options?: { ttl?: number }): Promise<void>;
+  del(key: string): Promise<void>;
+}
+
+export type LogFields = Record<string, unknown>;
+
+/** Log lines kept with the run and shown in its log. */
+export interface FlowLogger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/** What the platform knows about the GitHub side of the current event. */
+export interface GithubContext {
+  /** Owner and name of the event's repository, ready to spread into Octokit calls. */
+  repo: { owner: string; repo: string };
+  /** Login of the App's bot user (`<slug>[bot]`), to recognise the bot's own comments. */
+  botLogin?: string;
+}
+
+/** Error codes the SDK throws; match on `code`, never on the message. */
+export type SdkErrorCode =
+  | 'NOT_IN_RUNTIME'
+  | 'NOT_IN_HANDLER'
+  | 'MISSING_ENV'
+  | 'SECRET_NOT_FOUND'
+  | 'LLM_FAILED'
+  | 'GITHUB_NOT_CONNECTED'
+  | 'INVALID_ARGUMENT';
+
+/** The one error class the SDK throws. */
+export class SdkError extends Error {
+  override readonly name = 'SdkError';
+  constructor(
+    readonly code: SdkErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
