@@ -1,0 +1,4 @@
+export * from './envelope';
+export * from './github-app.service';
+export * from './github.module';
+export * from './installations.service';

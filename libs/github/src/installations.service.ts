@@ -1,0 +1,69 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConnectionsRepository } from '@openflows/db';
+
+interface InstallationPayload {
+  action?: string;
+  installation?: {
+    id: number;
+    account?: { login?: string; type?: string } | null;
+    repository_selection?: 'all' | 'selected';
+    permissions?: Record<string, string>;
+  };
+  repositories?: { full_name: string }[];
+  repositories_added?: { full_name: string }[];
+  repositories_removed?: { full_name: string }[];
+}
+
+const names = (repos: { full_name: string }[] | undefined) => (repos ?? []).map((r) => r.full_name.toLowerCase());
+
+/**
+ * Keeps the connections table in step with GitHub's `installation` and `installation_repositories`
+ * events (payloads as GitHub sends them, see X-GitHub-Event).
+ */
+@Injectable()
+export class InstallationsService {
+  private readonly logger = new Logger(InstallationsService.name);
+
+  constructor(private readonly connections: ConnectionsRepository) {}
+
+  /** Whether this service handles events of that name. */
+  handles(eventName: string): boolean {
+    return eventName === 'installation' || eventName === 'installation_repositories';
+  }
+
+  /** Applies one event; unknown actions are ignored. */
+  async apply(eventName: string, payload: InstallationPayload): Promise<void> {
+    const installation = payload.installation;
+    if (!installation) return;
+    const id = String(installation.id);
+    if (eventName === 'installation_repositories') {
+      await this.connections.changeRepositories(id, names(payload.repositories_added), names(payload.repositories_removed));
+      return;
+    }
+    switch (payload.action) {
+      case 'created':
+      case 'new_permissions_accepted':
+        await this.connections.upsertInstallation({
+          installationId: id,
+          accountLogin: installation.account?.login ?? 'unknown',
+          accountType: installation.account?.type,
+          repositorySelection: installation.repository_selection ?? 'selected',
+          repositories: names(payload.repositories),
+          permissions: installation.permissions ?? {},
+          status: 'active',
+        });
+        break;
+      case 'unsuspend':
+        await this.connections.setStatus(id, 'active');
+        break;
+      case 'suspend':
+        await this.connections.setStatus(id, 'suspended');
+        break;
+      case 'deleted':
+        await this.connections.setStatus(id, 'deleted');
+        break;
+      default:
+        this.logger.debug(`installation action ${payload.action} ignored`);
+    }
+  }
+}

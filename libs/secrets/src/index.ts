@@ -1,0 +1,2 @@
+export * from './secrets.module';
+export * from './secrets.service';

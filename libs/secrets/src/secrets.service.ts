@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppConfig } from '@openflows/common';
+
+/** Secret names: what flows reference with `chatCompletion(keyName, …)`. */
+export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** What a caller may store under a name. Only `value` is secret; the rest is shown in listings. */
+export interface SecretInput {
+  value: string;
+  /** For an LLM key: the OpenAI-compatible base URL, e.g. `http://localhost:11434/v1`. */
+  baseURL?: string;
+  /** For an LLM key: the model used when a flow names none. */
+  model?: string;
+}
+
+/** A secret as listings show it: never the value, only its last 4 characters. */
+export interface SecretSummary {
+  name: string;
+  last4: string;
+  baseURL?: string;
+  model?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A decrypted secret, for host services only (never returned by an API, never logged). */
+export interface SecretValue {
+  value: string;
+  baseURL?: string;
+  model?: string;
+}
+
+/** Thrown for a malformed name; the API maps it to 400. */
+export class InvalidSecretNameError extends Error {
+  readonly code = 'SECRET_NAME_INVALID';
+  constructor(name: string) {
+    super(`secret name ${JSON.stringify(name)} must match ${SECRET_NAME}`);
+  }
+}
+
+/**
+ * Named secrets in Redis, one hash per name at `<prefix>:secret:<name>`; the value is sealed with
+ * AES-256-GCM under the master key, bound to its name (DESIGN.md, "Storage").
+ */
+@Injectable()
+export class SecretsService {
+  private readonly key: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    this.key = loadMasterKey(config);
+  }
+
+  /** Creates or replaces a secret. @throws InvalidSecretNameError */
+  async put(name: string, input: SecretInput): Promise<SecretSummary> {
+    const key = this.keyOf(name);
+    const now = new Date().toISOString();
+    const createdAt = (await this.redis.hget(key, 'createdAt')) ?? now;
+    const fields: Record<string, string> = {
+      sealed: encrypt(this.key, input.value, name),
+      // Short values would be given away by their last characters.
+      last4: input.value.length >= 12 ? input.value.slice(-4) : '',
+      createdAt,
+      updatedAt: now,
+    };
+    if (input.baseURL) fields.baseURL = input.baseURL;
+    if (input.model) fields.model = input.model;
+    await this.redis.multi().del(key).hset(key, fields).sadd(this.indexKey(), name).exec();
+    return this.summary(name, fields);
+  }
+
+  /** All secrets' summaries, sorted by name. */
+  async list(): Promise<SecretSummary[]> {
+    const names = (await this.redis.smembers(this.indexKey())).sort();
+    const rows = await Promise.all(names.map(async (name) => [name, await this.redis.hgetall(this.keyOf(name))] as const));
+    return rows.filter(([, fields]) => fields.sealed).map(([name, fields]) => this.summary(name, fields));
+  }
+
+  /** Removes a secret; false when there was none. @throws InvalidSecretNameError */
+  async delete(name: string): Promise<boolean> {
+    const [[, removed]] = (await this.redis.multi().del(this.keyOf(name)).srem(this.indexKey(), name).exec()) as [[null, number]];
+    return removed === 1;
+  }
+
+  /** The decrypted secret, or undefined when none has that name. @throws CryptoError on a wrong key. */
+  async reveal(name: string): Promise<SecretValue | undefined> {
+    if (!SECRET_NAME.test(name)) return undefined;
+    const fields = await this.redis.hgetall(this.keyOf(name));
+    if (!fields.sealed) return undefined;
+    return { value: decrypt(this.key, fields.sealed, name), baseURL: fields.baseURL, model: fields.model };
+  }
+
+  private summary(name: string, fields: Record<string, string>): SecretSummary {
+    return { name, last4: fields.last4, baseURL: fields.baseURL, model: fields.model, createdAt: fields.createdAt, updatedAt: fields.updatedAt };
+  }
+
+  private keyOf(name: string): string {
+    if (!SECRET_NAME.test(name)) throw new InvalidSecretNameError(name);
+    return redisKey(this.config, 'secret', name);
+  }
+
+  private indexKey(): string {
+    return redisKey(this.config, 'secrets');
+  }
+}
