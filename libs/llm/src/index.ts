@@ -1,0 +1,4 @@
+export * from './llm-key';
+export * from './conversation.store';
+export * from './context-window';
+export * from './chat.service';
