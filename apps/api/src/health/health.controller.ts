@@ -1,0 +1,21 @@
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Redis } from 'ioredis';
+import { REDIS } from '@openflows/common';
+
+/** `GET /health`: 200 while Redis answers, 503 otherwise (load balancers and compose use it). */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  @Get()
+  async check(): Promise<{ status: 'ok' }> {
+    try {
+      await this.redis.ping();
+      return { status: 'ok' };
+    } catch {
+      throw new ServiceUnavailableException('redis is not reachable');
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { INestApplication } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+/** GitHub caps webhook payloads at 25 MB; anything larger is answered 413 before it is read whole. */
+export const WEBHOOK_BODY_LIMIT = '25mb';
+
+/** Body-parser errors (too large, malformed JSON) as JSON answers with their own status, not a 500. */
+function bodyErrors(error: { status?: number; type?: string; message: string }, _req: Request, res: Response, next: NextFunction): void {
+  if (!error.status || error.status >= 500) return next(error);
+  res.status(error.status).json({ statusCode: error.status, code: error.type ?? 'BAD_REQUEST', message: error.message });
+}
+
+/**
+ * HTTP wiring of the api: raw bodies for `/webhooks` (signatures are computed over the exact bytes),
+ * JSON elsewhere, validation of DTOs, and the OpenAPI description at `/api/docs`.
+ * The app must be created with `{ bodyParser: false }`.
+ */
+export function configureHttp(app: INestApplication): void {
+  app.use('/webhooks', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }));
+  app.use(express.json({ limit: '8mb' }));
+  app.use(bodyErrors);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('OpenFlows API')
+      .setDescription('Deploy flows, manage named secrets and read runs. Bearer API_TOKEN when it is set.')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document);
+}

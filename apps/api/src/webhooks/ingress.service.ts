@@ -1,0 +1,34 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { EVENTS_JOB_OPTIONS, EVENTS_QUEUE, ROUTE_EVENT_JOB, type EventEnvelope, type RouteEventJob } from '@openflows/common';
+import { EventsRepository } from '@openflows/db';
+
+/** `queued`: stored and on the events queue; `duplicate`: this delivery was queued before. */
+export type IngressOutcome = { status: 'queued' | 'duplicate'; eventId: string };
+
+/**
+ * Makes an accepted delivery durable: recorded once in the events table, then put on the events
+ * queue. Provider-agnostic: every ingress hands it an envelope.
+ */
+@Injectable()
+export class IngressService {
+  constructor(
+    private readonly events: EventsRepository,
+    @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue<RouteEventJob>,
+  ) {}
+
+  /**
+   * Records and queues an event. A redelivery of an event that was queued already is a no-op; one whose
+   * first delivery was stored but not queued (Redis was down) is queued now.
+   * @throws the queue's error when Redis cannot take the job (the caller answers 503).
+   */
+  async accept(envelope: EventEnvelope): Promise<IngressOutcome> {
+    const event = await this.events.record(envelope);
+    if (event.status !== 'received') return { status: 'duplicate', eventId: event.id };
+    // jobId = event id: two racing copies of one delivery still make one job.
+    await this.queue.add(ROUTE_EVENT_JOB, { eventId: event.id }, { ...EVENTS_JOB_OPTIONS, jobId: event.id });
+    await this.events.setStatus(event.id, 'queued');
+    return { status: 'queued', eventId: event.id };
+  }
+}
