@@ -1,0 +1,50 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG, EXECUTE_RUN_JOB, runJobId, runJobOptions, runsPartitionFor, runsQueueName, type AppConfig, type ExecuteRunJob } from '@openflows/common';
+import { EventsRepository, FlowsRepository, RunsRepository } from '@openflows/db';
+import { InstallationsService } from '@openflows/github';
+
+/**
+ * Routes a stored event: provider bookkeeping (installations), then one queued run per subscribed
+ * flow, each on the runs partition of its (flow, conversation) so a conversation keeps its order.
+ */
+@Injectable()
+export class EventsService {
+  private readonly logger = new Logger(EventsService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventsRepository,
+    private readonly flows: FlowsRepository,
+    private readonly runs: RunsRepository,
+    private readonly installations: InstallationsService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Routes one event; safe to repeat (runs and run jobs have deterministic identities). */
+  async route(eventId: string): Promise<{ runs: number }> {
+    const event = await this.events.findById(eventId);
+    if (!event) {
+      this.logger.warn(`event ${eventId} is gone; nothing to route`);
+      return { runs: 0 };
+    }
+    if (event.provider === 'github' && this.installations.handles(event.name)) {
+      await this.installations.apply(event.name, event.payload as never);
+    }
+    const matches = event.target ? await this.flows.match(event.provider, event.target, event.name) : [];
+    const runs = await this.runs.createQueued(event.id, matches);
+    for (const run of runs.filter((r) => r.status === 'queued')) {
+      const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
+      await this.partition(partition).add(EXECUTE_RUN_JOB, { runId: run.id }, { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) });
+    }
+    await this.events.setStatus(event.id, 'routed');
+    return { runs: runs.length };
+  }
+
+  private partition(index: number): Queue<ExecuteRunJob> {
+    return this.moduleRef.get<Queue<ExecuteRunJob>>(getQueueToken(runsQueueName(index)), { strict: false });
+  }
+}

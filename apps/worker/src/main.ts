@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { PlatformModule, bootConfig, runMain } from '@openflows/common';
+import { DbModule } from '@openflows/db';
+import { WorkerModule } from './worker.module';
+
+/** Starts a worker process alone (compose's `worker` service; scale it out on one Redis). */
+async function main(): Promise<void> {
+  const config = bootConfig();
+  @Module({ imports: [PlatformModule.forRoot(config), DbModule, WorkerModule.forRoot(config)] })
+  class WorkerAppModule {}
+  const app = await NestFactory.createApplicationContext(WorkerAppModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.get(Logger).log(`worker started: events queue and ${config.runs.partitions} runs partitions on ${config.redis.url}`);
+}
+
+runMain(main);

@@ -1,0 +1,32 @@
+import type { FlowLogger, LogFields } from '@openflows/sdk';
+import type { LogLevel, RunLogLine } from '@openflows/db';
+
+/** Lines a run may keep, and the longest line; a runaway flow must not flood the database. */
+const MAX_LINES = 1000;
+const MAX_MESSAGE = 8192;
+
+/** Collects a run attempt's log lines (the flow's and the platform's) to store with the run. */
+export class RunLog implements FlowLogger {
+  readonly lines: RunLogLine[] = [];
+  private dropped = 0;
+
+  debug = (message: string, fields?: LogFields) => this.add('debug', message, fields);
+  info = (message: string, fields?: LogFields) => this.add('info', message, fields);
+  warn = (message: string, fields?: LogFields) => this.add('warn', message, fields);
+  error = (message: string, fields?: LogFields) => this.add('error', message, fields);
+
+  /** The lines, with a closing note when some were dropped. */
+  collected(): RunLogLine[] {
+    if (this.dropped === 0) return this.lines;
+    return [...this.lines, { level: 'warn', message: `${this.dropped} more log lines were dropped (limit ${MAX_LINES})`, at: new Date() }];
+  }
+
+  private add(level: LogLevel, message: string, fields?: LogFields): void {
+    if (this.lines.length >= MAX_LINES) {
+      this.dropped += 1;
+      return;
+    }
+    const text = String(message);
+    this.lines.push({ level, message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text, fields, at: new Date() });
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, REDIS, type AppConfig, type ExecuteRunJob } from '@openflows/common';
+import { EventsRepository, FlowsRepository, RunsRepository, type Run, type StoredEvent } from '@openflows/db';
+import { GithubAppService } from '@openflows/github';
+import { ChatService } from '@openflows/llm';
+import { FlowDeployError, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
+import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode } from '@openflows/sdk';
+import type { GithubClient } from '@openflows/sdk/host';
+import { SecretsService } from '@openflows/secrets';
+import { RunLog } from './run-log';
+
+/** SDK errors that the same input will raise again: retrying cannot help. */
+const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
+  'MISSING_ENV',
+  'SECRET_NOT_FOUND',
+  'INVALID_ARGUMENT',
+  'NOT_IN_HANDLER',
+  'NOT_IN_RUNTIME',
+  'GITHUB_NOT_CONNECTED',
+]);
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof FlowDeployError || error instanceof UnrecoverableError || (error instanceof SdkError && PERMANENT.has(error.code));
+}
+
+interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * Executes one run attempt: loads the deployed bundle, binds the SDK to this run's services, calls the
+ * flow, and records status, attempts, duration, token usage, error and log lines. A flow's failure
+ * fails its run only; the error goes back to BullMQ, which retries with backoff unless it is permanent.
+ */
+@Injectable()
+export class RunsService {
+  private readonly logger = new Logger(RunsService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly runs: RunsRepository,
+    private readonly flows: FlowsRepository,
+    private readonly events: EventsRepository,
+    private readonly github: GithubAppService,
+    private readonly secrets: SecretsService,
+    private readonly chat: ChatService,
+  ) {}
+
+  /** @throws the flow's error (retried by BullMQ), or UnrecoverableError for a permanent failure. */
+  async execute(job: Job<ExecuteRunJob>): Promise<void> {
+    const run = await this.runs.findById(job.data.runId);
+    if (!run) throw new UnrecoverableError(`run ${job.data.runId} does not exist`);
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const log = new RunLog();
+    const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+    const startedAt = new Date();
+    await this.runs.startAttempt(run.id, attempt, startedAt);
+    try {
+      await this.attempt(run, attempt, maxAttempts, log, usage);
+      await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
+    } catch (error) {
+      const permanent = isPermanent(error);
+      const final = permanent || attempt >= maxAttempts;
+      const message = error instanceof Error ? error.message : String(error);
+      log.error(`run failed: ${message}`, { stack: error instanceof Error ? error.stack : undefined });
+      if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
+      const status = final ? 'failed' : 'retrying';
+      await this.runs.finishAttempt(run.id, attempt, { status, error: message, ...usage, startedAt, finishedAt: new Date() }, log.collected());
+      this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
+      throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+    }
+  }
+
+  private async attempt(run: Run, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
+    const [deployment, event, flow] = await Promise.all([
+      this.flows.findDeployment(run.deploymentId),
+      this.events.findById(run.eventId),
+      this.flows.findById(run.flowId),
+    ]);
+    if (!deployment || !event || !flow) throw new UnrecoverableError('the run\'s deployment or event no longer exists');
+    log.info(`attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`);
+    const { handled } = await executeFlow({
+      flowName: flow.name,
+      bundle: deployment.bundle,
+      env: deployment.env,
+      event: this.flowEvent(event),
+      services: await this.services(run, event, log, usage),
+    });
+    log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
+  }
+
+  private flowEvent(event: StoredEvent): FlowEvent & { target?: string } {
+    return {
+      id: event.id,
+      provider: 'github',
+      name: event.name,
+      action: event.action ?? undefined,
+      deliveryId: event.deliveryId,
+      payload: event.payload,
+      target: event.target ?? undefined,
+    };
+  }
+
+  private async services(run: Run, event: StoredEvent, log: RunLog, usage: Usage): Promise<RunServices> {
+    const github = await this.githubFor(event, log);
+    return {
+      chatCompletion: this.chatCompletion(run, log, usage),
+      github: () => {
+        if (github.client) return github.client;
+        throw github.error;
+      },
+      githubContext: () => github.context,
+      store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
+      log,
+    };
+  }
+
+  /** Resolved before the flow starts because the SDK's `github` is used synchronously. */
+  private async githubFor(event: StoredEvent, log: RunLog): Promise<{ client?: GithubClient; error?: unknown; context: GithubContext }> {
+    const payload = event.payload as { repository?: { name?: string; owner?: { login?: string } }; installation?: { id?: number } };
+    const context: GithubContext = { repo: { owner: payload.repository?.owner?.login ?? '', repo: payload.repository?.name ?? '' } };
+    try {
+      context.botLogin = await this.github.botLogin();
+    } catch (error) {
+      log.warn(`could not read the GitHub App's identity: ${(error as Error).message}`);
+    }
+    try {
+      return { client: await this.github.clientFor(event.target ?? undefined, payload.installation?.id), context };
+    } catch (error) {
+      return { error, context };
+    }
+  }
+
+  private chatCompletion(run: Run, log: RunLog, usage: Usage): ChatCompletion {
+    return async (keyName, conversationId, text, options) => {
+      const secret = await this.secrets.reveal(keyName);
+      if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
+      const response = await this.chat.complete({
+        flowId: run.flowId,
+        conversationId,
+        key: { apiKey: secret.value, baseURL: secret.baseURL, model: secret.model },
+        text,
+        options,
+      });
+      usage.promptTokens += response.usage.promptTokens;
+      usage.completionTokens += response.usage.completionTokens;
+      log.info(`chatCompletion ${conversationId}: ${response.usage.promptTokens} prompt + ${response.usage.completionTokens} completion tokens${response.restarted ? ', new conversation' : ''}`);
+      return response;
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
+import { GithubModule } from '@openflows/github';
+import { ChatService, RedisConversationMemory } from '@openflows/llm';
+import { SecretsModule } from '@openflows/secrets';
+import { EventsProcessor } from './events/events.processor';
+import { EventsService } from './events/events.service';
+import { QueueSetupService } from './queue-setup.service';
+import { runsProcessorFor } from './runs/runs.processor';
+import { RunsService } from './runs/runs.service';
+
+/**
+ * The queue side: routes events and executes runs. Partition count and lock duration shape the
+ * processor classes, so the module is built from the parsed configuration. Needs PlatformModule and
+ * DbModule beside it.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const partitions = runsQueueNames(config.runs.partitions);
+    return {
+      module: WorkerModule,
+      imports: [BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))), GithubModule, SecretsModule],
+      providers: [
+        EventsProcessor,
+        EventsService,
+        RunsService,
+        QueueSetupService,
+        ...partitions.map((_, i) => runsProcessorFor(i, config.runs.lockMs)),
+        {
+          provide: ChatService,
+          inject: [APP_CONFIG, REDIS],
+          useFactory: (cfg: AppConfig, redis: Redis) =>
+            new ChatService(new RedisConversationMemory(redis, redisKey(cfg), cfg.llm.conversationTtlSeconds), {
+              defaultBaseUrl: cfg.llm.baseUrl,
+              maxRetries: cfg.llm.maxRetries,
+            }),
+        },
+      ],
+    };
+  }
+}
