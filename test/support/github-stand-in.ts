@@ -1,0 +1,353 @@
+/**
+ * A local stand-in of the GitHub REST API (the part a GitHub App uses) on 127.0.0.1, answering in
+ * GitHub's wire format: response bodies are the examples from GitHub's OpenAPI description
+ * (`@octokit/openapi`, components.examples) with our ids/names/urls put in.
+ */
+import { createHash, generateKeyPairSync, randomBytes, verify as verifySignature } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+export interface RecordedComment {
+  owner: string;
+  repo: string;
+  issue_number: number;
+  body: string;
+  id: number;
+}
+/** An installation of the app: `repositories` are 'owner/repo' names (used when selection is 'selected'). */
+export interface StandInInstallation {
+  account: string;
+  accountType?: 'User' | 'Organization';
+  repository_selection: 'all' | 'selected';
+  repositories: string[];
+  permissions?: Record<string, string>;
+}
+export interface GithubStandIn {
+  url: string;
+  requests: RecordedRequest[];
+  comments: RecordedComment[];
+  installations: Map<number, StandInInstallation>;
+  close(): Promise<void>;
+}
+
+/**
+ * A GitHub App key pair as PEM. `privateKeyPem` is PKCS#1 ('BEGIN RSA PRIVATE KEY'), the format
+ * GitHub issues; `@octokit/app` (universal-github-app-jwt) converts it on Node. `publicKeyPem` is SPKI.
+ */
+export function generateAppKeys(): { privateKeyPem: string; publicKeyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+let openapi: any;
+/** A deep copy of GitHub's OpenAPI example `name` (components.examples), e.g. 'integration'. */
+function example(name: string): any {
+  openapi ??= JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
+  return structuredClone(openapi.components.examples[name].value);
+}
+
+/** A GitHub error answer: `{ message, documentation_url, status }`. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly documentationUrl = docs(''),
+  ) {
+    super(message);
+  }
+}
+function docs(page: string) {
+  return `https://docs.github.com/rest${page && '/'}${page}`;
+}
+const BAD_JWT = 'A JSON web token could not be decoded';
+const EXP_PAST =
+  "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+const EXP_FAR = "'Expiration time' claim ('exp') is too far in the future";
+const IAT_BAD = "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
+
+const numericId = (s: string) => parseInt(createHash('sha1').update(s).digest('hex').slice(0, 7), 16);
+/** GitHub's legacy global node id: base64 of `0<type length>:<Type><id>`, e.g. 'MDQ6VXNlcjE=' for User 1. */
+const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.length}:${type}${id}`).toString('base64');
+
+/**
+ * Starts the stand-in on a random loopback port. Endpoints: GET /app, GET /app/installations/:id,
+ * GET /repos/:owner/:repo/installation, POST /app/installations/:id/access_tokens (all with the
+ * app's RS256 JWT, verified against `publicKeyPem`, `iss` = appId), and
+ * POST /repos/:owner/:repo/issues/:n/comments (with an installation token it issued). Anything else
+ * is 404 as GitHub answers it. Every request is recorded in `requests`, created comments in `comments`.
+ */
+export async function startGithubStandIn(options: {
+  appId: number | string;
+  publicKeyPem: string;
+  appSlug?: string;
+}): Promise<GithubStandIn> {
+  const slug = options.appSlug ?? 'openflows-test';
+  const requests: RecordedRequest[] = [];
+  const comments: RecordedComment[] = [];
+  const installations = new Map<number, StandInInstallation>();
+  const tokens = new Map<string, { installationId: number; expiresAt: number }>();
+  let url = '';
+  let nextCommentId = 1_000_001;
+
+  const user = (login: string, type = 'User') => {
+    const u = example('integration').owner;
+    const path = encodeURIComponent(login);
+    for (const key of Object.keys(u))
+      if (key.endsWith('_url') && key !== 'avatar_url')
+        u[key] = String(u[key]).replace('https://api.github.com/users/octocat', `${url}/users/${path}`);
+    return {
+      ...u,
+      login,
+      id: numericId(login),
+      node_id: nodeId(type, numericId(login)),
+      url: `${url}/users/${path}`,
+      html_url: `https://github.com/${login}`,
+      avatar_url: `https://avatars.githubusercontent.com/u/${numericId(login)}?v=4`,
+      type,
+    };
+  };
+  const appJson = () => ({
+    ...example('integration'),
+    id: Number(options.appId),
+    slug,
+    client_id: `Iv23li${createHash('sha1').update(String(options.appId)).digest('hex').slice(0, 14)}`,
+    node_id: nodeId('Integration', options.appId),
+    owner: user('openflows', 'Organization'),
+    name: slug,
+    html_url: `https://github.com/apps/${slug}`,
+    permissions: { issues: 'write', metadata: 'read', pull_requests: 'write', contents: 'read' },
+    events: ['issue_comment', 'issues', 'pull_request'],
+  });
+  const installationJson = (id: number) => {
+    const inst = installations.get(id);
+    if (!inst) throw new HttpError(404, 'Not Found', docs('apps/apps#get-an-installation-for-the-authenticated-app'));
+    const account = user(inst.account, inst.accountType);
+    return {
+      ...example('base-installation'),
+      id,
+      account,
+      app_id: Number(options.appId),
+      app_slug: slug,
+      target_id: account.id,
+      target_type: account.type,
+      access_tokens_url: `${url}/app/installations/${id}/access_tokens`,
+      repositories_url: `${url}/installation/repositories`,
+      html_url: `https://github.com/settings/installations/${id}`,
+      permissions: inst.permissions ?? appJson().permissions,
+      events: appJson().events,
+      repository_selection: inst.repository_selection,
+      single_file_name: null,
+      has_multiple_single_files: false,
+      single_file_paths: [],
+    };
+  };
+  const covers = (inst: StandInInstallation, owner: string, repo: string) =>
+    inst.repository_selection === 'all'
+      ? inst.account.toLowerCase() === owner.toLowerCase()
+      : inst.repositories.some((r) => r.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+  const repoJson = (fullName: string) => {
+    const [owner, name] = fullName.split('/');
+    return {
+      id: numericId(fullName),
+      node_id: nodeId('Repository', numericId(fullName)),
+      name,
+      full_name: fullName,
+      owner: user(owner),
+      private: false,
+      html_url: `https://github.com/${fullName}`,
+      url: `${url}/repos/${fullName}`,
+    };
+  };
+
+  /** Checks `Authorization: Bearer <RS256 JWT>` signed with the app's key, as GitHub does. */
+  const requireJwt = (req: IncomingMessage) => {
+    const [scheme, jwt = ''] = (req.headers.authorization ?? '').split(' ');
+    const [header, payload, signature, ...rest] = jwt.split('.');
+    if (scheme.toLowerCase() !== 'bearer' || !signature || rest.length) throw new HttpError(401, BAD_JWT);
+    let claims: any;
+    try {
+      if (JSON.parse(Buffer.from(header, 'base64url').toString()).alg !== 'RS256') throw new Error('alg');
+      const ok = verifySignature(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        options.publicKeyPem,
+        Buffer.from(signature, 'base64url'),
+      );
+      if (!ok) throw new Error('signature');
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    } catch {
+      throw new HttpError(401, BAD_JWT);
+    }
+    if (String(claims.iss) !== String(options.appId)) throw new HttpError(401, BAD_JWT);
+    const now = Math.floor(Date.now() / 1000);
+    if (!Number.isInteger(claims.iat) || claims.iat > now + 60) throw new HttpError(401, IAT_BAD);
+    if (typeof claims.exp !== 'number' || claims.exp <= now) throw new HttpError(401, EXP_PAST);
+    if (claims.exp > now + 600 + 60) throw new HttpError(401, EXP_FAR);
+  };
+  /** Checks `Authorization: token|Bearer ghs_…` is a live token this stand-in issued; returns its installation. */
+  const requireInstallationToken = (req: IncomingMessage) => {
+    const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+    if (!token) throw new HttpError(401, 'Requires authentication');
+    const issued = tokens.get(token);
+    if (!/^(token|bearer)$/i.test(scheme) || !issued || issued.expiresAt <= Date.now())
+      throw new HttpError(401, 'Bad credentials');
+    return installations.get(issued.installationId)!;
+  };
+
+  const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown]][] = [
+    ['GET', /^\/app$/, (req) => (requireJwt(req), [200, appJson()])],
+    ['GET', /^\/app\/installations\/(\d+)$/, (req, [, id]) => (requireJwt(req), [200, installationJson(Number(id))])],
+    [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/installation$/,
+      (req, [, owner, repo]) => {
+        requireJwt(req);
+        const found = [...installations].find(([, inst]) => covers(inst, owner, repo));
+        if (!found)
+          throw new HttpError(
+            404,
+            'Not Found',
+            docs('apps/apps#get-a-repository-installation-for-the-authenticated-app'),
+          );
+        return [200, installationJson(found[0])];
+      },
+    ],
+    [
+      'POST',
+      /^\/app\/installations\/(\d+)\/access_tokens$/,
+      (req, [, id]) => {
+        requireJwt(req);
+        const inst = installationJson(Number(id));
+        const token = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'A').slice(0, 36)}`;
+        const expiresAt = Math.floor(Date.now() / 1000) * 1000 + 3600_000;
+        tokens.set(token, { installationId: inst.id, expiresAt });
+        const repositories =
+          inst.repository_selection === 'selected' ? installations.get(inst.id)!.repositories.map(repoJson) : undefined;
+        return [
+          201,
+          {
+            token,
+            expires_at: new Date(expiresAt).toISOString().replace('.000Z', 'Z'),
+            permissions: inst.permissions,
+            repository_selection: inst.repository_selection,
+            ...(repositories && { repositories }),
+          },
+        ];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
+      (req, [, owner, repo, n], body) => {
+        const inst = requireInstallationToken(req);
+        if (!covers(inst, owner, repo))
+          throw new HttpError(
+            403,
+            'Resource not accessible by integration',
+            docs('issues/comments#create-an-issue-comment'),
+          );
+        if (typeof body?.body !== 'string')
+          throw new HttpError(
+            422,
+            'Invalid request.\n\n"body" wasn\'t supplied.',
+            docs('issues/comments#create-an-issue-comment'),
+          );
+        const id = nextCommentId++;
+        comments.push({ owner, repo, issue_number: Number(n), body: body.body, id });
+        const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        return [
+          201,
+          {
+            ...example('issue-comment'),
+            id,
+            node_id: nodeId('IssueComment', id),
+            url: `${url}/repos/${owner}/${repo}/issues/comments/${id}`,
+            html_url: `https://github.com/${owner}/${repo}/issues/${n}#issuecomment-${id}`,
+            issue_url: `${url}/repos/${owner}/${repo}/issues/${n}`,
+            body: body.body,
+            user: { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+            created_at: now,
+            updated_at: now,
+            author_association: 'NONE',
+            performed_via_github_app: appJson(),
+          },
+        ];
+      },
+    ],
+  ];
+
+  const send = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-api-version-selected': '2022-11-28',
+      'x-github-request-id': [4, 4, 7, 7, 8]
+        .map((n) => randomBytes(4).toString('hex').slice(0, n).toUpperCase())
+        .join(':'),
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-used': '1',
+      'x-ratelimit-resource': 'core',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      ...extra,
+    });
+    res.end(JSON.stringify(body));
+  };
+
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw || undefined;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      /* keep raw text */
+    }
+    const path = req.url ?? '/';
+    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+    const pathname = path.split('?')[0];
+    try {
+      for (const [method, pattern, handle] of routes) {
+        const m = method === req.method ? pattern.exec(pathname) : null;
+        if (!m) continue;
+        const [status, json] = handle(req, m.map(decodeURIComponent), body);
+        const location = (json as any)?.url && status === 201 ? { location: (json as any).url } : undefined;
+        return send(res, status, json, location);
+      }
+      throw new HttpError(404, 'Not Found');
+    } catch (error) {
+      if (!(error instanceof HttpError)) return send(res, 500, { message: String(error), status: '500' });
+      send(res, error.status, {
+        message: error.message,
+        documentation_url: error.documentationUrl,
+        status: String(error.status),
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    requests,
+    comments,
+    installations,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
