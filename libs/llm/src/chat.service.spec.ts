@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SdkError } from '@openflows/sdk/types';
 import { Redis } from 'ioredis';
-// No path alias reaches test/support from jest's unit project.
 import { startOpenAiStandIn, type ChatCompletionBody, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { ChatService, type ChatRequest } from './chat.service';
 import { RedisConversationMemory } from './conversation.store';
