@@ -7,3 +7,4 @@ export * from './queues';
 export * from './redis.module';
 export * from './platform.module';
 export * from './boot';
+export * from './errors';

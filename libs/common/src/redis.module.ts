@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from './config.module';
 import type { AppConfig } from './config';
@@ -26,7 +26,13 @@ class RedisCloser implements OnApplicationShutdown {
       provide: REDIS,
       inject: [APP_CONFIG],
       // Fail commands fast while Redis is away instead of queueing them, so callers can answer 503.
-      useFactory: (config: AppConfig) => new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+      useFactory: (config: AppConfig) => {
+        const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+        const logger = new Logger('Redis');
+        // ioredis reconnects by itself; without a listener every failed attempt is printed as unhandled.
+        redis.on('error', (error: Error) => logger.warn(`redis: ${error.message}`));
+        return redis;
+      },
     },
     RedisCloser,
   ],

@@ -1,3 +1,4 @@
+import { errorMessage } from '@openflows/common';
 import { SdkError, type EventSource, type FlowLogger, type FlowStore } from '@openflows/sdk';
 import { createSdk } from '@openflows/sdk/sdk';
 import type { SdkHost } from '@openflows/sdk/host';
@@ -52,7 +53,7 @@ export async function discoverSubscriptions(bundle: string, env: Record<string, 
       }),
     ]);
   } catch (error) {
-    throw new FlowDeployError('FLOW_INVALID', `run() failed at deploy: ${(error as Error).message}`);
+    throw new FlowDeployError('FLOW_INVALID', `run() failed at deploy: ${errorMessage(error)}`);
   } finally {
     clearTimeout(timer);
   }

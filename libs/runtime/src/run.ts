@@ -42,7 +42,11 @@ export async function executeFlow(request: RunRequest): Promise<RunResult> {
       if (!matches) return Promise.resolve();
       const handled = Promise.resolve().then(() => handler(event));
       handlers.push(handled);
-      return handled.then(() => undefined);
+      const settled = handled.then(() => undefined);
+      // A flow that does not await listenToEvent leaves this promise unobserved; its rejection would
+      // then crash the process. The error still fails the run through `handlers` below.
+      settled.catch(() => undefined);
+      return settled;
     },
     chatCompletion: services.chatCompletion,
     github: services.github,

@@ -1,3 +1,4 @@
+import { errorMessage } from '@openflows/common';
 import { Script, createContext } from 'node:vm';
 import { SdkError, type FlowLogger } from '@openflows/sdk';
 import type { Sdk } from '@openflows/sdk/sdk';
@@ -39,7 +40,7 @@ export function loadFlowModule(bundle: string, sdk: Sdk, filename: string): Flow
   try {
     new Script(bundle, { filename }).runInContext(context, { timeout: LOAD_TIMEOUT_MS });
   } catch (error) {
-    throw new FlowDeployError('FLOW_INVALID', `flow failed to load: ${(error as Error).message}`);
+    throw new FlowDeployError('FLOW_INVALID', `flow failed to load: ${errorMessage(error)}`);
   }
   const run = module.exports.run;
   if (typeof run !== 'function') throw new FlowDeployError('FLOW_INVALID', 'flow module must export an async function run()');

@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { EVENTS_QUEUE, type RouteEventJob } from '@openflows/common';
 import { EventsService } from './events.service';
@@ -9,11 +10,18 @@ import { EventsService } from './events.service';
  */
 @Processor(EVENTS_QUEUE, { concurrency: 1 })
 export class EventsProcessor extends WorkerHost {
+  private readonly logger = new Logger(EventsProcessor.name);
+
   constructor(private readonly events: EventsService) {
     super();
   }
 
   process(job: Job<RouteEventJob>): Promise<{ runs: number }> {
     return this.events.route(job.data.eventId);
+  }
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logger.warn(`events worker: ${error.message}`);
   }
 }

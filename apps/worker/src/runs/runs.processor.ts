@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type Type } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type Type } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { runsQueueName, type ExecuteRunJob } from '@openflows/common';
 import { RunsService } from './runs.service';
@@ -13,12 +13,19 @@ import { RunsService } from './runs.service';
 export function runsProcessorFor(partition: number, lockMs: number): Type<WorkerHost> {
   @Processor(runsQueueName(partition), { concurrency: 1, lockDuration: lockMs, stalledInterval: lockMs })
   class RunsPartitionProcessor extends WorkerHost {
+    private readonly logger = new Logger(`RunsProcessor-${partition}`);
+
     constructor(@Inject(RunsService) private readonly runs: RunsService) {
       super();
     }
 
     process(job: Job<ExecuteRunJob>): Promise<void> {
       return this.runs.execute(job);
+    }
+
+    @OnWorkerEvent('error')
+    onError(error: Error): void {
+      this.logger.warn(`runs worker: ${error.message}`);
     }
   }
   return RunsPartitionProcessor;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, REDIS, type AppConfig, type ExecuteRunJob } from '@openflows/common';
+import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Run, type StoredEvent } from '@openflows/db';
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
@@ -66,8 +66,8 @@ export class RunsService {
     } catch (error) {
       const permanent = isPermanent(error);
       const final = permanent || attempt >= maxAttempts;
-      const message = error instanceof Error ? error.message : String(error);
-      log.error(`run failed: ${message}`, { stack: error instanceof Error ? error.stack : undefined });
+      const message = errorMessage(error);
+      log.error(`run failed: ${message}`, { stack: errorStack(error) });
       if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
       const status = final ? 'failed' : 'retrying';
       await this.runs.finishAttempt(run.id, attempt, { status, error: message, ...usage, startedAt, finishedAt: new Date() }, log.collected());
@@ -127,7 +127,7 @@ export class RunsService {
     try {
       context.botLogin = await this.github.botLogin();
     } catch (error) {
-      log.warn(`could not read the GitHub App's identity: ${(error as Error).message}`);
+      log.warn(`could not read the GitHub App's identity: ${errorMessage(error)}`);
     }
     try {
       return { client: await this.github.clientFor(event.target ?? undefined, payload.installation?.id), context };

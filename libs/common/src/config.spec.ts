@@ -1,0 +1,123 @@
+import { ConfigError, loadConfig } from './config';
+
+/** The problems `loadConfig(env)` reports, or a failure when it accepts `env`. */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+const productionEnv = (overrides: Record<string, string | undefined> = {}) => ({
+  NODE_ENV: 'production',
+  MASTER_KEY: 'a'.repeat(64),
+  API_TOKEN: 'a-long-enough-api-token',
+  ...overrides,
+});
+
+describe('loadConfig', () => {
+  it('gives every setting its default for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      logLevel: 'info',
+      dataDir: './.data',
+      databaseUrl: undefined,
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'openflows' },
+      masterKey: undefined,
+      apiToken: undefined,
+      github: { apiUrl: 'https://api.github.com', url: 'https://github.com', appId: undefined },
+      slack: { apiUrl: 'https://slack.com/api/' },
+      llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
+      runs: { attempts: 3, backoffMs: 1000, partitions: 8, lockMs: 30_000 },
+    });
+  });
+
+  it('coerces numbers, derives the public URL from the port and trims trailing slashes of API URLs', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      RUN_PARTITIONS: '16',
+      LLM_MAX_RETRIES: '0',
+      GITHUB_API_URL: 'http://127.0.0.1:4010/',
+      OPENAI_BASE_URL: 'http://127.0.0.1:4020/v1/',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.runs.partitions).toBe(16);
+    expect(config.llm.maxRetries).toBe(0);
+    expect(config.github.apiUrl).toBe('http://127.0.0.1:4010');
+    expect(config.llm.baseUrl).toBe('http://127.0.0.1:4020/v1');
+  });
+
+  it('treats empty strings of optional settings as unset', () => {
+    const config = loadConfig({ DATABASE_URL: '', PUBLIC_URL: '', API_TOKEN: '', MASTER_KEY: '' });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.apiToken).toBeUndefined();
+    expect(config.masterKey).toBeUndefined();
+  });
+
+  it('names every malformed variable at once, one line each', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      REDIS_URL: 'not a url',
+      REDIS_PREFIX: 'has:colon',
+      LOG_LEVEL: 'loud',
+      API_TOKEN: 'short',
+      RUN_PARTITIONS: '0',
+    });
+    expect(problems).toHaveLength(6);
+    for (const variable of ['PORT', 'REDIS_URL', 'REDIS_PREFIX', 'LOG_LEVEL', 'API_TOKEN', 'RUN_PARTITIONS']) {
+      expect(problems.filter((p) => p.startsWith(`${variable}: `))).toHaveLength(1);
+    }
+    expect(problems.every((p) => !p.includes('\n'))).toBe(true);
+  });
+
+  it('puts the problems into the error message', () => {
+    expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'nope' })).toThrow(/Invalid configuration: .*PORT: .*DATABASE_URL: /);
+  });
+
+  it('accepts a complete production environment', () => {
+    const config = loadConfig(productionEnv());
+    expect(config.env).toBe('production');
+    expect(config.apiToken).toBe('a-long-enough-api-token');
+  });
+
+  it('requires MASTER_KEY and API_TOKEN in production', () => {
+    const problems = problemsOf(productionEnv({ MASTER_KEY: undefined, API_TOKEN: undefined }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^MASTER_KEY: required in production/);
+    expect(problems[1]).toMatch(/^API_TOKEN: required in production/);
+  });
+
+  it('requires MASTER_KEY alone in production when the token is given', () => {
+    expect(problemsOf(productionEnv({ MASTER_KEY: '' }))).toEqual([expect.stringMatching(/^MASTER_KEY: /)]);
+  });
+
+  it('needs neither outside production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test' })).not.toThrow();
+  });
+
+  it('requires the App private key when the App id is set', () => {
+    expect(problemsOf({ GITHUB_APP_ID: '123' })).toEqual([expect.stringMatching(/^GITHUB_APP_PRIVATE_KEY: /)]);
+  });
+
+  it('restores the newlines of a PEM key given on one line', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\\nMIIEow\\nAbCd==\\n-----END RSA PRIVATE KEY-----\\n';
+    const config = loadConfig({ GITHUB_APP_ID: '123', GITHUB_APP_PRIVATE_KEY: pem });
+    expect(config.github.privateKey).toBe('-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAbCd==\n-----END RSA PRIVATE KEY-----\n');
+    expect(config.github.privateKey).not.toContain('\\n');
+  });
+
+  it('leaves a PEM key with real newlines as it is', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n';
+    expect(loadConfig({ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: pem }).github.privateKey).toBe(pem);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
+ * GitHub and OpenAI stand-ins, and the real api and worker processes wired to them through the
+ * `*_URL` configuration. One per test file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { bundleFlow } from '@openflows/runtime';
+import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
+import { signedDelivery } from './github-webhooks';
+import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
+import { freePort, startProcess, type PlatformProcess } from './processes';
+
+/** PostgreSQL of the test machines (trust auth); override with TEST_DATABASE_URL. */
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const APP_ID = 424242;
+export const INSTALLATION_ID = 777;
+export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+
+/** Creates an empty database on the test server; returns its URL and how to drop it. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `of_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface PlatformOptions {
+  /** `separate`: api and worker processes on PostgreSQL; `standalone`: one process on PGlite. */
+  mode: 'separate' | 'standalone';
+  /** Extra environment for the processes (e.g. RUN_ATTEMPTS). */
+  env?: Record<string, string>;
+  /** Repositories the stand-in's installation covers, `owner/repo`. */
+  repositories: string[];
+}
+
+/** A running platform with its stand-ins. */
+export class Platform {
+  api!: PlatformProcess;
+  worker?: PlatformProcess;
+  url!: string;
+  github!: GithubStandIn;
+  llm!: OpenAiStandIn;
+  redis!: Redis;
+  readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
+  private env: Record<string, string> = {};
+  private database?: { url: string; drop(): Promise<void> };
+  private dataDir?: string;
+
+  private constructor(private readonly options: PlatformOptions) {}
+
+  /** Starts stand-ins and processes; call {@link stop} in afterAll. */
+  static async start(options: PlatformOptions): Promise<Platform> {
+    const platform = new Platform(options);
+    await platform.boot();
+    return platform;
+  }
+
+  private async boot(): Promise<void> {
+    const keys = generateAppKeys();
+    this.github = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, appSlug: 'openflows-test' });
+    this.github.installations.set(INSTALLATION_ID, { account: 'octo-org', repository_selection: 'selected', repositories: this.options.repositories });
+    this.llm = await startOpenAiStandIn();
+    this.redis = new Redis(REDIS_URL);
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.dataDir = mkdtempSync(join(tmpdir(), 'openflows-e2e-'));
+    if (this.options.mode === 'separate') this.database = await createPostgresDatabase();
+    this.env = {
+      NODE_ENV: 'test',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DATA_DIR: this.dataDir,
+      REDIS_URL,
+      REDIS_PREFIX: this.prefix,
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
+      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      GITHUB_API_URL: this.github.url,
+      OPENAI_BASE_URL: this.llm.url,
+      RUN_ATTEMPTS: '2',
+      RUN_BACKOFF_MS: '200',
+      RUN_PARTITIONS: '4',
+      ...(this.database ? { DATABASE_URL: this.database.url } : {}),
+      ...this.options.env,
+    };
+    if (this.options.mode === 'standalone') {
+      this.api = await startProcess('standalone', this.env, /OpenFlows listening/);
+      return;
+    }
+    this.api = await startProcess('api', this.env, /api listening/);
+    this.worker = await this.startWorker();
+  }
+
+  /** Starts a worker process (again, after a crash in a test). */
+  async startWorker(env: Record<string, string> = {}): Promise<PlatformProcess> {
+    this.worker = await startProcess('worker', { ...this.env, ...env }, /worker started/);
+    return this.worker;
+  }
+
+  /** Starts another api process on its own port with changed settings (e.g. an unreachable Redis). */
+  async startExtraApi(env: Record<string, string>): Promise<{ process: PlatformProcess; url: string }> {
+    const port = await freePort();
+    const proc = await startProcess('api', { ...this.env, PORT: String(port), ...env }, /api listening/);
+    return { process: proc, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** Calls the REST API; returns status and parsed JSON. */
+  async request<T = any>(method: string, path: string, body?: unknown, base = this.url): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Bundles a flow folder and deploys it through `POST /api/flows`. */
+  async deploy(folder: string, env: Record<string, string>): Promise<any> {
+    const { name, code } = await bundleFlow(folder);
+    const res = await this.request('POST', '/api/flows', { name, code, env });
+    if (res.status !== 201) throw new Error(`deploy failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Stores the LLM key secret pointing at the OpenAI stand-in. */
+  async putLlmKey(name: string): Promise<void> {
+    const res = await this.request('PUT', `/api/secrets/${name}`, { value: 'sk-test-0123456789abcdef', baseURL: this.llm.url, model: 'gpt-4o-mini' });
+    if (res.status !== 200) throw new Error(`secret failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  /** Posts a webhook delivery signed as GitHub signs it. */
+  async deliver(event: string, payload: unknown, options: { deliveryId?: string; secret?: string; base?: string } = {}): Promise<{ status: number; body: any; deliveryId: string }> {
+    const { headers, body } = await signedDelivery({ event, payload, secret: options.secret ?? WEBHOOK_SECRET, deliveryId: options.deliveryId });
+    const res = await fetch(`${options.base ?? this.url}/webhooks/github`, { method: 'POST', headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, deliveryId: headers['X-GitHub-Delivery'] };
+  }
+
+  /** A flow's runs, newest first. */
+  async runs(flow: string): Promise<any[]> {
+    const res = await this.request('GET', `/api/flows/${flow}/runs`);
+    return res.body;
+  }
+
+  /** Processes' output, for failure messages. */
+  output(): string {
+    return [this.api, this.worker].filter(Boolean).map((p) => `--- ${p!.name}\n${p!.output()}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await Promise.all([this.github?.close(), this.llm?.close()]);
+    const keys = await this.redis.keys(`${this.prefix}:*`);
+    if (keys.length > 0) await this.redis.del(...keys);
+    this.redis.disconnect();
+    await this.database?.drop();
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
