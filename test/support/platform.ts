@@ -115,6 +115,12 @@ export class Platform {
     return this.worker;
   }
 
+  /** Stops the standalone process gracefully and starts it again on the same data. */
+  async restart(): Promise<void> {
+    await this.api.stop();
+    this.api = await startProcess('standalone', this.env, /OpenFlows listening/);
+  }
+
   /** Starts another api process on its own port with changed settings (e.g. an unreachable Redis). */
   async startExtraApi(env: Record<string, string>): Promise<{ process: PlatformProcess; url: string }> {
     const port = await freePort();

@@ -1,0 +1,37 @@
+/**
+ * The newcomer's path: one standalone process on embedded PGlite (no DATABASE_URL) and the machine's
+ * Redis answers a GitHub issue end to end, and keeps its data across a restart.
+ */
+import { join } from 'node:path';
+import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
+import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { waitFor } from '@openflows/test-support/processes';
+
+jest.setTimeout(60_000);
+
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await Platform.start({ mode: 'standalone', repositories: ['octo-org/hello'] });
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+test('an opened issue is answered by the standalone process on PGlite, and the flow survives a restart', async () => {
+  await platform.putLlmKey('openai');
+  const deployed = await platform.deploy(join(__dirname, '../flows/github-chat'), { owner: 'octo-org', repo: 'hello', openai_key_name: 'openai' });
+  expect(deployed).toMatchObject({ name: 'github-chat', status: 'running', version: 1 });
+
+  const payload = withInstallation(withRepo(examplePayload('issues', 'opened'), 'octo-org', 'hello'), INSTALLATION_ID);
+  Object.assign(payload.issue, { number: 7, title: 'PGlite', body: 'works?' });
+  expect((await platform.deliver('issues', payload)).status).toBe(202);
+  await waitFor('the reply', () => platform.github.comments.length === 1);
+  expect(platform.github.comments[0]).toMatchObject({ issue_number: 7, body: 'echo: PGlite\nworks?' });
+
+  await platform.restart();
+  const flows = await platform.request('GET', '/api/flows');
+  expect(flows.body).toEqual([expect.objectContaining({ name: 'github-chat', status: 'running', version: 1 })]);
+  expect(await platform.runs('github-chat')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+});
