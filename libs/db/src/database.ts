@@ -29,6 +29,24 @@ function migrationsFolder(): string {
   throw new Error(`no drizzle/ migrations folder above ${__dirname}`);
 }
 
+/** Any constant shared by all processes of the platform; names the advisory lock below. */
+const MIGRATION_LOCK = 7_370_233;
+
+/**
+ * Applies migrations under a session-level advisory lock: api and worker processes starting together
+ * (compose) would otherwise both try to create the same tables.
+ */
+async function migratePostgres(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migratePg(drizzlePg(client, { schema }), { migrationsFolder: migrationsFolder() });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
 /**
  * Opens the database: node-postgres when `databaseUrl` is set, else embedded PGlite persisted in
  * `<dataDir>/pglite` (single process only: PGlite cannot be shared between processes).
@@ -42,7 +60,7 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string })
     return {
       db,
       driver: 'postgres',
-      migrate: () => migratePg(db, { migrationsFolder: migrationsFolder() }),
+      migrate: () => migratePostgres(pool),
       close: () => pool.end(),
     };
   }
