@@ -8,39 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Client } from 'pg';
 import { bundleFlow } from '@openflows/runtime';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
 import { signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
+import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, type PlatformProcess } from './processes';
 
-/** PostgreSQL of the test machines (trust auth); override with TEST_DATABASE_URL. */
-export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const APP_ID = 424242;
 export const INSTALLATION_ID = 777;
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
-
-/** Creates an empty database on the test server; returns its URL and how to drop it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `of_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new Client({ connectionString: TEST_POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 export interface PlatformOptions {
   /** `separate`: api and worker processes on PostgreSQL; `standalone`: one process on PGlite. */

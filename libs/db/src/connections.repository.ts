@@ -51,8 +51,8 @@ export class ConnectionsRepository {
     return row;
   }
 
-  /** Adds and removes repositories of a `selected` installation. */
-  async changeRepositories(installationId: string, added: string[], removed: string[]): Promise<void> {
+  /** Adds and removes repositories of an installation and, when given, records its new repository selection. */
+  async changeRepositories(installationId: string, added: string[], removed: string[], selection?: 'all' | 'selected'): Promise<void> {
     const existing = await this.findInstallation(installationId);
     if (!existing) return;
     const next = new Set(existing.repositories);
@@ -60,7 +60,7 @@ export class ConnectionsRepository {
     removed.forEach((r) => next.delete(r));
     await this.db
       .update(connections)
-      .set({ repositories: [...next].sort(), updatedAt: sql`now()` })
+      .set({ repositories: [...next].sort(), ...(selection ? { repositorySelection: selection } : {}), updatedAt: sql`now()` })
       .where(eq(connections.id, existing.id));
   }
 

@@ -9,6 +9,8 @@ interface InstallationPayload {
     repository_selection?: 'all' | 'selected';
     permissions?: Record<string, string>;
   };
+  /** On `installation_repositories`: the selection after the change (switching to or from "all"). */
+  repository_selection?: 'all' | 'selected';
   repositories?: { full_name: string }[];
   repositories_added?: { full_name: string }[];
   repositories_removed?: { full_name: string }[];
@@ -37,7 +39,8 @@ export class InstallationsService {
     if (!installation) return;
     const id = String(installation.id);
     if (eventName === 'installation_repositories') {
-      await this.connections.changeRepositories(id, names(payload.repositories_added), names(payload.repositories_removed));
+      const selection = payload.repository_selection ?? installation.repository_selection;
+      await this.connections.changeRepositories(id, names(payload.repositories_added), names(payload.repositories_removed), selection);
       return;
     }
     switch (payload.action) {

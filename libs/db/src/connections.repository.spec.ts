@@ -1,0 +1,139 @@
+import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { ConnectionsRepository, type InstallationRecord } from './connections.repository';
+
+let installations = 0;
+
+/** A `selected` installation by `octo-org` covering octo-org/hello; a fresh installation id each time. */
+function installationFactory(overrides: Partial<InstallationRecord> = {}): InstallationRecord {
+  return {
+    installationId: String(1000 + ++installations),
+    accountLogin: 'octo-org',
+    accountType: 'Organization',
+    repositorySelection: 'selected',
+    repositories: ['octo-org/hello'],
+    permissions: { issues: 'write', metadata: 'read' },
+    status: 'active',
+    ...overrides,
+  };
+}
+
+describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
+  let database: TestDatabase;
+  let connections: ConnectionsRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(driver);
+    connections = new ConnectionsRepository(database.handle.db);
+  }, CREATE_TEST_DATABASE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('stores an installation and finds it by id', async () => {
+    const record = installationFactory();
+    const row = await connections.upsertInstallation(record);
+    expect(row).toMatchObject({
+      provider: 'github',
+      externalId: record.installationId,
+      accountLogin: 'octo-org',
+      accountType: 'Organization',
+      repositorySelection: 'selected',
+      repositories: ['octo-org/hello'],
+      permissions: { issues: 'write', metadata: 'read' },
+      status: 'active',
+    });
+    expect(await connections.findInstallation(record.installationId)).toEqual(row);
+    expect(await connections.findInstallation('no-such-installation')).toBeUndefined();
+  });
+
+  it('replaces what it knows on a second upsert, keeping one row', async () => {
+    const record = installationFactory();
+    const first = await connections.upsertInstallation(record);
+    const second = await connections.upsertInstallation({ ...record, repositories: ['octo-org/other'], status: 'active', permissions: {} });
+    expect(second.id).toBe(first.id);
+    expect(second.repositories).toEqual(['octo-org/other']);
+    expect(second.permissions).toEqual({});
+    expect((await connections.list()).filter((c) => c.externalId === record.installationId)).toHaveLength(1);
+  });
+
+  describe('findActiveForRepo', () => {
+    it("finds a 'selected' installation only for its repositories", async () => {
+      const { installationId } = installationFactory();
+      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'sel-owner', repositories: ['sel-owner/one', 'sel-owner/two'] }));
+      expect((await connections.findActiveForRepo('sel-owner/two'))?.externalId).toBe(installationId);
+      expect(await connections.findActiveForRepo('sel-owner/three')).toBeUndefined();
+    });
+
+    it("finds an 'all' installation for any repository of its account, case-insensitively", async () => {
+      const { installationId } = installationFactory();
+      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'All-Owner', repositorySelection: 'all', repositories: [] }));
+      expect((await connections.findActiveForRepo('all-owner/anything'))?.externalId).toBe(installationId);
+      expect(await connections.findActiveForRepo('someone-else/anything')).toBeUndefined();
+    });
+
+    it('does not take an owner that is only a prefix of the account', async () => {
+      await connections.upsertInstallation(installationFactory({ accountLogin: 'prefixed-owner', repositorySelection: 'all', repositories: [] }));
+      expect(await connections.findActiveForRepo('prefixed/repo')).toBeUndefined();
+    });
+
+    it.each(['suspended', 'deleted'] as const)('ignores a %s installation', async (status) => {
+      const owner = `${status}-owner`;
+      const selected = await connections.upsertInstallation(installationFactory({ accountLogin: owner, repositories: [`${owner}/repo`] }));
+      const all = await connections.upsertInstallation(installationFactory({ accountLogin: owner, repositorySelection: 'all', repositories: [] }));
+      expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeDefined();
+
+      await connections.setStatus(selected.externalId, status);
+      expect((await connections.findActiveForRepo(`${owner}/repo`))?.externalId).toBe(all.externalId);
+      await connections.setStatus(all.externalId, status);
+
+      expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeUndefined();
+      expect((await connections.findInstallation(selected.externalId))?.status).toBe(status);
+    });
+
+    it('finds a suspended installation again once it is active', async () => {
+      const { installationId } = installationFactory();
+      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'unsuspended', repositories: ['unsuspended/repo'] }));
+      await connections.setStatus(installationId, 'suspended');
+      await connections.setStatus(installationId, 'active');
+      expect((await connections.findActiveForRepo('unsuspended/repo'))?.externalId).toBe(installationId);
+    });
+  });
+
+  describe('changeRepositories', () => {
+    it('adds and removes repositories, sorted and without duplicates', async () => {
+      const record = installationFactory({ accountLogin: 'changer', repositories: ['changer/b', 'changer/old'] });
+      await connections.upsertInstallation(record);
+
+      await connections.changeRepositories(record.installationId, ['changer/c', 'changer/a', 'changer/b'], ['changer/old', 'changer/never-there']);
+
+      expect((await connections.findInstallation(record.installationId))?.repositories).toEqual(['changer/a', 'changer/b', 'changer/c']);
+      expect((await connections.findActiveForRepo('changer/a'))?.externalId).toBe(record.installationId);
+      expect(await connections.findActiveForRepo('changer/old')).toBeUndefined();
+    });
+
+    it('records a new repository selection when given, and keeps it otherwise', async () => {
+      const record = installationFactory({ accountLogin: 'switcher', repositories: ['switcher/one'] });
+      await connections.upsertInstallation(record);
+      expect(await connections.findActiveForRepo('switcher/later')).toBeUndefined();
+
+      await connections.changeRepositories(record.installationId, ['switcher/two'], [], 'all');
+      expect((await connections.findInstallation(record.installationId))?.repositorySelection).toBe('all');
+      expect((await connections.findActiveForRepo('switcher/later'))?.externalId).toBe(record.installationId);
+
+      await connections.changeRepositories(record.installationId, [], ['switcher/two']);
+      expect((await connections.findInstallation(record.installationId))?.repositorySelection).toBe('all');
+
+      await connections.changeRepositories(record.installationId, [], [], 'selected');
+      expect(await connections.findActiveForRepo('switcher/later')).toBeUndefined();
+      expect((await connections.findActiveForRepo('switcher/one'))?.externalId).toBe(record.installationId);
+    });
+
+    it('does nothing for an unknown installation', async () => {
+      const before = await connections.list();
+      await connections.changeRepositories('404404', ['x/y'], []);
+      expect(await connections.list()).toEqual(before);
+      expect(await connections.findActiveForRepo('x/y')).toBeUndefined();
+    });
+  });
+});

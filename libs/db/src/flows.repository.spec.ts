@@ -1,0 +1,183 @@
+import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { eq } from 'drizzle-orm';
+import { FlowsRepository, type SubscriptionSpec } from './flows.repository';
+import { deployments, subscriptions } from './schema';
+
+const sub = (event: string, target = 'octo/hello'): SubscriptionSpec => ({ provider: 'github', target, event });
+
+/** A deploy input for `name`; one `issues` subscription on octo/hello unless overridden. */
+const deployment = (name: string, overrides: Partial<Parameters<FlowsRepository['deploy']>[0]> = {}) => ({
+  name,
+  bundle: `exports.run = async () => {}; // ${name}`,
+  env: { owner: 'octo' },
+  subscriptions: [sub('issues')],
+  ...overrides,
+});
+
+let flowCount = 0;
+/** A flow name no other test of this file uses. */
+const uniqueName = () => `flow-${++flowCount}`;
+
+describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
+  let database: TestDatabase;
+  let flows: FlowsRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(driver);
+    flows = new FlowsRepository(database.handle.db);
+  }, CREATE_TEST_DATABASE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  const statuses = async (flowId: string) =>
+    (await database.handle.db.select().from(deployments).where(eq(deployments.flowId, flowId)).orderBy(deployments.version)).map(
+      (d) => [d.version, d.status],
+    );
+
+  it('creates the flow with version 1 live on first deploy', async () => {
+    const name = uniqueName();
+    const detail = await flows.deploy(deployment(name, { subscriptions: [sub('issues'), sub('issue_comment')] }));
+
+    expect(detail.flow.name).toBe(name);
+    expect(detail.flow.activeDeploymentId).toBe(detail.deployment!.id);
+    expect(detail.deployment).toMatchObject({ version: 1, status: 'active', env: { owner: 'octo' } });
+    expect(detail.deployment).not.toHaveProperty('bundle');
+
+    const found = await flows.findByName(name);
+    expect(found?.flow.id).toBe(detail.flow.id);
+    expect(found?.deployment).toMatchObject({ id: detail.deployment!.id, version: 1 });
+    expect(found?.subscriptions).toEqual(expect.arrayContaining([sub('issues'), sub('issue_comment')]));
+    expect(found?.subscriptions).toHaveLength(2);
+    expect((await flows.findDeployment(detail.deployment!.id))?.bundle).toBe(`exports.run = async () => {}; // ${name}`);
+  });
+
+  it('makes v2 live on redeploy, supersedes v1 and switches the subscriptions', async () => {
+    const name = uniqueName();
+    const target = `octo/${name}`;
+    const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
+
+    const v2 = await flows.deploy(deployment(name, { bundle: 'v2', subscriptions: [sub('issue_comment', target)] }));
+
+    expect(v2.flow.id).toBe(v1.flow.id);
+    expect(v2.deployment).toMatchObject({ version: 2, status: 'active' });
+    expect(await statuses(v1.flow.id)).toEqual([
+      [1, 'superseded'],
+      [2, 'active'],
+    ]);
+    expect(await flows.match('github', target, 'issues')).toEqual([]);
+    expect(await flows.match('github', target, 'issue_comment')).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
+    expect((await flows.findByName(name))?.subscriptions).toEqual([sub('issue_comment', target)]);
+  });
+
+  it('leaves v1 live when a redeploy fails half-way (one transaction)', async () => {
+    const name = uniqueName();
+    const target = `octo/${name}`;
+    const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+    // A subscription without an event violates NOT NULL after the deployment row was written.
+    const broken = [sub('issue_comment', target), { provider: 'github', target, event: null as unknown as string }];
+
+    await expect(flows.deploy(deployment(name, { subscriptions: broken }))).rejects.toThrow();
+
+    expect(await statuses(v1.flow.id)).toEqual([[1, 'active']]);
+    expect((await flows.findById(v1.flow.id))?.activeDeploymentId).toBe(v1.deployment!.id);
+    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
+    expect(await flows.match('github', target, 'issue_comment')).toEqual([]);
+    expect(await database.handle.db.select().from(subscriptions).where(eq(subscriptions.flowId, v1.flow.id))).toHaveLength(1);
+  });
+
+  it('numbers concurrent deploys of one flow without gaps and leaves exactly the last one live', async () => {
+    const name = uniqueName();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => flows.deploy(deployment(name, { bundle: `v${i}` }))));
+
+    const flowId = results[0].flow.id;
+    const rows = await statuses(flowId);
+    expect(rows.map(([version]) => version)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.filter(([, status]) => status === 'active')).toEqual([[5, 'active']]);
+    const live = await flows.findByName(name);
+    expect(live?.deployment?.version).toBe(5);
+    expect(await flows.match('github', 'octo/hello', 'issues')).toContainEqual({ flowId, deploymentId: live!.deployment!.id });
+  });
+
+  it('matches only on provider, target and event together', async () => {
+    const name = uniqueName();
+    const target = `octo/${name}`;
+    const { flow } = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+    expect(await flows.match('github', target, 'issues')).toHaveLength(1);
+    expect(await flows.match('github', target, 'push')).toEqual([]);
+    expect(await flows.match('github', `octo/${name}-other`, 'issues')).toEqual([]);
+    expect(await flows.match('slack', target, 'issues')).toEqual([]);
+    expect((await flows.match('github', target, 'issues'))[0].flowId).toBe(flow.id);
+  });
+
+  it('matches every live flow subscribed to the event, once each', async () => {
+    const target = `octo/shared-${uniqueName()}`;
+    const a = await flows.deploy(deployment(uniqueName(), { subscriptions: [sub('issues', target)] }));
+    const b = await flows.deploy(deployment(uniqueName(), { subscriptions: [sub('issues', target), sub('issues', target)] }));
+    const matched = await flows.match('github', target, 'issues');
+    expect(matched).toHaveLength(2);
+    expect(matched).toEqual(
+      expect.arrayContaining([
+        { flowId: a.flow.id, deploymentId: a.deployment!.id },
+        { flowId: b.flow.id, deploymentId: b.deployment!.id },
+      ]),
+    );
+  });
+
+  it('stops matching on undeploy but keeps the flow and its history', async () => {
+    const name = uniqueName();
+    const target = `octo/${name}`;
+    const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+
+    expect(await flows.undeploy(name)).toBe(true);
+
+    expect(await flows.match('github', target, 'issues')).toEqual([]);
+    const kept = await flows.findByName(name);
+    expect(kept?.flow.id).toBe(v1.flow.id);
+    expect(kept?.flow.activeDeploymentId).toBeNull();
+    expect(kept?.deployment).toBeUndefined();
+    expect(kept?.subscriptions).toEqual([]);
+    expect(await statuses(v1.flow.id)).toEqual([[1, 'undeployed']]);
+    expect(await flows.findDeployment(v1.deployment!.id)).toBeDefined();
+  });
+
+  it('is idempotent on undeploy and false for an unknown flow', async () => {
+    const name = uniqueName();
+    await flows.deploy(deployment(name));
+    expect(await flows.undeploy(name)).toBe(true);
+    expect(await flows.undeploy(name)).toBe(true);
+    expect(await flows.undeploy('no-such-flow')).toBe(false);
+  });
+
+  it('deploys again after an undeploy as the next version', async () => {
+    const name = uniqueName();
+    const target = `octo/${name}`;
+    const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+    await flows.undeploy(name);
+    const v2 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+
+    expect(v2.deployment?.version).toBe(2);
+    expect(await statuses(v1.flow.id)).toEqual([
+      [1, 'undeployed'],
+      [2, 'active'],
+    ]);
+    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
+  });
+
+  it('lists flows with their live deployment', async () => {
+    const live = uniqueName();
+    const stopped = uniqueName();
+    await flows.deploy(deployment(live));
+    await flows.deploy(deployment(stopped));
+    await flows.undeploy(stopped);
+
+    const listed = await flows.list();
+    const byName = new Map(listed.map((d) => [d.flow.name, d]));
+    expect(byName.get(live)?.deployment?.status).toBe('active');
+    expect(byName.get(live)?.subscriptions).toEqual([sub('issues')]);
+    expect(byName.get(stopped)?.deployment).toBeUndefined();
+    expect(await flows.findByName('no-such-flow')).toBeUndefined();
+  });
+});

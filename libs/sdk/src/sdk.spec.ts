@@ -1,0 +1,171 @@
+import type { GithubClient, SdkHost } from './host';
+import * as publicSdk from './index';
+import { createSdk, unboundHost } from './sdk';
+import { SdkError, type EventHandler, type EventSource, type SdkErrorCode } from './types';
+
+interface Listened {
+  source: EventSource;
+  eventNames: string[];
+  handler: EventHandler;
+}
+
+/** A host that records `listen` calls and answers `env` from `vars`; the rest is unbound. */
+function recordingHost(vars: Record<string, string> = {}, overrides: Partial<SdkHost> = {}) {
+  const listened: Listened[] = [];
+  const host: SdkHost = {
+    ...unboundHost(),
+    async listen(source, eventNames, handler) {
+      listened.push({ source, eventNames, handler });
+    },
+    env: (name) => vars[name],
+    ...overrides,
+  };
+  return { host, listened };
+}
+
+/** The SdkError code `work` throws (synchronously or as a rejection). */
+async function codeOf(work: () => unknown): Promise<SdkErrorCode> {
+  try {
+    await work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SdkError);
+    expect((error as SdkError).name).toBe('SdkError');
+    return (error as SdkError).code;
+  }
+  throw new Error('expected an SdkError');
+}
+
+const handler: EventHandler = () => undefined;
+
+describe('createSdk', () => {
+  describe('listenToEvent', () => {
+    it('passes the source, the names and the handler to the host', async () => {
+      const { host, listened } = recordingHost();
+      const sdk = createSdk(host);
+      await sdk.listenToEvent(sdk.github.repo('octo', 'hello'), ['issues', 'issue_comment'], handler);
+      expect(listened).toEqual([{ source: { provider: 'github', target: 'octo/hello' }, eventNames: ['issues', 'issue_comment'], handler }]);
+    });
+
+    it('takes a single event name as a string', async () => {
+      const { host, listened } = recordingHost();
+      const sdk = createSdk(host);
+      await sdk.listenToEvent(sdk.github.repo('octo', 'hello'), 'issues', handler);
+      expect(listened[0].eventNames).toEqual(['issues']);
+    });
+
+    it.each([
+      ['no source', undefined],
+      ['another provider', { provider: 'slack', target: 'octo/hello' }],
+      ['a target that is not a string', { provider: 'github', target: 42 }],
+    ])('refuses %s with INVALID_ARGUMENT', async (_what, source) => {
+      const { host, listened } = recordingHost();
+      expect(await codeOf(() => createSdk(host).listenToEvent(source as unknown as EventSource, ['issues'], handler))).toBe('INVALID_ARGUMENT');
+      expect(listened).toHaveLength(0);
+    });
+
+    it.each([
+      ['an empty list', []],
+      ['an empty name', ['issues', '']],
+      ['a name that is not a string', [7]],
+      ['an empty string', ''],
+    ])('refuses %s of event names with INVALID_ARGUMENT', async (_what, names) => {
+      const { host, listened } = recordingHost();
+      const sdk = createSdk(host);
+      expect(await codeOf(() => sdk.listenToEvent(sdk.github.repo('o', 'r'), names as string[], handler))).toBe('INVALID_ARGUMENT');
+      expect(listened).toHaveLength(0);
+    });
+
+    it('refuses a missing handler with INVALID_ARGUMENT', async () => {
+      const { host } = recordingHost();
+      const sdk = createSdk(host);
+      expect(await codeOf(() => sdk.listenToEvent(sdk.github.repo('o', 'r'), ['issues'], undefined as unknown as EventHandler))).toBe(
+        'INVALID_ARGUMENT',
+      );
+    });
+  });
+
+  describe('env', () => {
+    it('returns the deploy-time variable', () => {
+      expect(createSdk(recordingHost({ owner: 'octo' }).host).env('owner')).toBe('octo');
+    });
+
+    it('falls back when the variable is unset, and prefers the variable when set', () => {
+      const sdk = createSdk(recordingHost({ owner: 'octo' }).host);
+      expect(sdk.env('system_prompt', 'be brief')).toBe('be brief');
+      expect(sdk.env('owner', 'someone')).toBe('octo');
+    });
+
+    it('keeps an empty variable rather than using the fallback', () => {
+      expect(createSdk(recordingHost({ prompt: '' }).host).env('prompt', 'default')).toBe('');
+    });
+
+    it('throws MISSING_ENV naming the variable when unset without fallback', async () => {
+      const sdk = createSdk(recordingHost().host);
+      expect(await codeOf(() => sdk.env('openai_key_name'))).toBe('MISSING_ENV');
+      expect(() => sdk.env('openai_key_name')).toThrow(/"openai_key_name"/);
+    });
+  });
+
+  describe('github', () => {
+    it('repo() builds a lower-case github source', () => {
+      const sdk = createSdk(recordingHost().host);
+      expect(sdk.github.repo('Octo-Org', 'Hello-World')).toEqual({ provider: 'github', target: 'octo-org/hello-world' });
+    });
+
+    it.each([
+      ['', 'repo'],
+      ['owner', ''],
+      ['owner/repo', 'x'],
+      ['owner', 'a/b'],
+    ])('repo(%j, %j) throws INVALID_ARGUMENT', async (owner, repo) => {
+      expect(await codeOf(() => createSdk(recordingHost().host).github.repo(owner, repo))).toBe('INVALID_ARGUMENT');
+    });
+
+    it('reads the context and Octokit namespaces from the host only when used', () => {
+      let clients = 0;
+      const issues = { createComment: () => 'created' };
+      const { host } = recordingHost(
+        {},
+        {
+          github: () => {
+            clients++;
+            return { issues } as unknown as GithubClient;
+          },
+          githubContext: () => ({ repo: { owner: 'octo', repo: 'hello' }, botLogin: 'bot[bot]' }),
+        },
+      );
+      const sdk = createSdk(host);
+      sdk.github.repo('octo', 'hello');
+      expect(sdk.github.context.botLogin).toBe('bot[bot]');
+      expect(clients).toBe(0);
+      expect(sdk.github.issues).toBe(issues);
+      expect(clients).toBe(1);
+    });
+  });
+});
+
+describe('unboundHost', () => {
+  const sdk = createSdk(unboundHost());
+
+  it.each([
+    ['listenToEvent', () => sdk.listenToEvent({ provider: 'github', target: 'o/r' }, ['issues'], handler)],
+    ['chatCompletion', () => sdk.chatCompletion('openai', 'c', 'hi')],
+    ['env', () => sdk.env('owner')],
+    ['env with a fallback', () => sdk.env('owner', 'fallback')],
+    ['store.get', () => sdk.store.get('k')],
+    ['log.info', () => sdk.log.info('hello')],
+    ['github.context', () => sdk.github.context],
+    ['github.issues', () => sdk.github.issues],
+  ])('%s throws NOT_IN_RUNTIME', async (_what, call) => {
+    expect(await codeOf(call)).toBe('NOT_IN_RUNTIME');
+  });
+
+  it('still builds sources, which need no runtime', () => {
+    expect(sdk.github.repo('O', 'R')).toEqual({ provider: 'github', target: 'o/r' });
+  });
+
+  it('is what the package itself exports outside the platform', async () => {
+    expect(await codeOf(() => publicSdk.env('owner'))).toBe('NOT_IN_RUNTIME');
+    expect(() => publicSdk.log.info('x')).toThrow(/only works inside an OpenFlows flow run/);
+  });
+});

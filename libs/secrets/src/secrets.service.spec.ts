@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { CryptoError, loadConfig } from '@openflows/common';
+import { InvalidSecretNameError, SecretsService } from './secrets.service';
+
+const OPENAI_KEY = 'sk-proj-abcdefghijklmnop1234';
+
+describe('SecretsService (real Redis)', () => {
+  const prefix = `test-secrets-${randomUUID()}`;
+  const dataDirs: string[] = [];
+  let redis: Redis;
+  let secrets: SecretsService;
+
+  /** A service over the shared Redis and prefix, with the master key of `dataDir` (a new one by default). */
+  function serviceWith(dataDir = newDataDir()): SecretsService {
+    return new SecretsService(loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: prefix }), redis);
+  }
+
+  function newDataDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'openflows-secrets-'));
+    dataDirs.push(dir);
+    return dir;
+  }
+
+  /** Every string stored under this file's prefix, field names and values included. */
+  async function everythingInRedis(): Promise<string> {
+    const keys = await redis.keys(`${prefix}:*`);
+    const parts = await Promise.all(
+      keys.map(async (key) => {
+        const type = await redis.type(key);
+        if (type === 'hash') return JSON.stringify(await redis.hgetall(key));
+        if (type === 'set') return JSON.stringify(await redis.smembers(key));
+        return String(await redis.get(key));
+      }),
+    );
+    return parts.join('\n');
+  }
+
+  async function invalidNameErrorOf(work: () => Promise<unknown>): Promise<InvalidSecretNameError> {
+    const error = await work().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidSecretNameError);
+    return error as InvalidSecretNameError;
+  }
+
+  beforeAll(() => {
+    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    secrets = serviceWith();
+  });
+
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('generates the master key into DATA_DIR when none is configured', () => {
+    const dataDir = newDataDir();
+    serviceWith(dataDir);
+    expect(existsSync(join(dataDir, 'master.key'))).toBe(true);
+  });
+
+  it('stores a secret and reveals it with its options', async () => {
+    const summary = await secrets.put('openai', { value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+
+    expect(summary).toEqual({
+      name: 'openai',
+      last4: '1234',
+      baseURL: 'http://127.0.0.1:11434/v1',
+      model: 'llama3',
+      createdAt: expect.any(String),
+      updatedAt: summary.createdAt,
+    });
+    expect(await secrets.reveal('openai')).toEqual({ value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+  });
+
+  it('keeps the value sealed in Redis: no key, field or value contains it', async () => {
+    const value = `sk-${randomUUID()}`;
+    await secrets.put('sealed-check', { value });
+    const raw = await everythingInRedis();
+    expect(raw).toContain('sealed-check');
+    expect(raw).not.toContain(value);
+    expect(raw).not.toContain(value.slice(0, 20));
+    expect(await redis.hget(`${prefix}:secret:sealed-check`, 'sealed')).toMatch(/^v1\./);
+  });
+
+  it('shows the last 4 characters only for values of 12 characters or more', async () => {
+    expect((await secrets.put('len-12', { value: 'abcdefgh1234' })).last4).toBe('1234');
+    expect((await secrets.put('len-11', { value: 'abcdefg1234' })).last4).toBe('');
+    expect((await secrets.put('len-3', { value: 'abc' })).last4).toBe('');
+  });
+
+  it('lists summaries sorted by name, never values', async () => {
+    await secrets.put('list-b', { value: 'value-of-list-b-xyz9' });
+    await secrets.put('list-a', { value: 'value-of-list-a-wxy8', model: 'gpt-4o-mini' });
+
+    const listed = (await secrets.list()).filter((s) => s.name.startsWith('list-'));
+
+    expect(listed.map((s) => s.name)).toEqual(['list-a', 'list-b']);
+    expect(listed[0]).toMatchObject({ name: 'list-a', last4: 'wxy8', model: 'gpt-4o-mini' });
+    expect(JSON.stringify(listed)).not.toContain('value-of-list');
+    const all = await secrets.list();
+    expect(all.map((s) => s.name)).toEqual([...all.map((s) => s.name)].sort());
+  });
+
+  it('replaces a secret: new value, options not carried over, createdAt kept', async () => {
+    const first = await secrets.put('replace-me', { value: 'first-value-0001', baseURL: 'http://old.example/v1', model: 'old' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await secrets.put('replace-me', { value: 'second-value-0002' });
+
+    expect(second.createdAt).toBe(first.createdAt);
+    expect(second.updatedAt > first.updatedAt).toBe(true);
+    expect(await secrets.reveal('replace-me')).toEqual({ value: 'second-value-0002', baseURL: undefined, model: undefined });
+    expect((await secrets.list()).filter((s) => s.name === 'replace-me')).toHaveLength(1);
+  });
+
+  it('deletes a secret once', async () => {
+    await secrets.put('delete-me', { value: 'to-be-deleted-1' });
+    expect(await secrets.delete('delete-me')).toBe(true);
+    expect(await secrets.delete('delete-me')).toBe(false);
+    expect(await secrets.reveal('delete-me')).toBeUndefined();
+    expect((await secrets.list()).map((s) => s.name)).not.toContain('delete-me');
+    expect(await redis.exists(`${prefix}:secret:delete-me`)).toBe(0);
+  });
+
+  it('reveals nothing for an unknown name', async () => {
+    expect(await secrets.reveal('never-stored')).toBeUndefined();
+  });
+
+  it.each(['bad name', 'with:colon', 'slash/name', '', 'x'.repeat(65), 'ünïcode'])('refuses the name %j', async (name) => {
+    expect((await invalidNameErrorOf(() => secrets.put(name, { value: 'v' }))).code).toBe('SECRET_NAME_INVALID');
+    expect((await invalidNameErrorOf(() => secrets.delete(name))).code).toBe('SECRET_NAME_INVALID');
+    expect(await secrets.reveal(name)).toBeUndefined();
+  });
+
+  it('accepts letters, digits, _, . and - up to 64 characters', async () => {
+    const name = `A-z_0.9-${'n'.repeat(56)}`;
+    await secrets.put(name, { value: 'fine-value-here' });
+    expect((await secrets.reveal(name))?.value).toBe('fine-value-here');
+  });
+
+  it('refuses a value copied in Redis under another name', async () => {
+    await secrets.put('original', { value: OPENAI_KEY });
+    const sealed = (await redis.hget(`${prefix}:secret:original`, 'sealed'))!;
+    await secrets.put('impostor', { value: 'placeholder-value' });
+    await redis.hset(`${prefix}:secret:impostor`, 'sealed', sealed);
+
+    const error = await secrets.reveal('impostor').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CryptoError);
+    expect((error as CryptoError).code).toBe('CIPHERTEXT_INVALID');
+    expect((await secrets.reveal('original'))?.value).toBe(OPENAI_KEY);
+  });
+
+  it('reveals with the same master key after a restart, and refuses another key', async () => {
+    const dataDir = newDataDir();
+    await serviceWith(dataDir).put('restart', { value: 'survives-restarts-42' });
+
+    expect((await serviceWith(dataDir).reveal('restart'))?.value).toBe('survives-restarts-42');
+    await expect(serviceWith().reveal('restart')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+  });
+});
