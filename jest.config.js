@@ -2,7 +2,17 @@
  * Two projects: unit specs beside the code, and end-to-end specs in test/ that start the built
  * api and worker processes (run `npm run build` first; `npm test` does).
  */
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, target: 'es2023', keepClassNames: true } }];
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+      keepClassNames: true,
+    },
+  },
+];
 const moduleNameMapper = {
   '^@openflows/sdk/(.*)$': '<rootDir>/libs/sdk/src/$1',
   '^@openflows/(common|db|sdk|runtime|secrets|github|llm)$': '<rootDir>/libs/$1/src',

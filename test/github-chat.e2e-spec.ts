@@ -25,7 +25,12 @@ function issueOpened(number: number, title: string, body: string) {
   return payload;
 }
 
-function commentCreated(number: number, body: string, user: { login: string; type: string } = { login: 'octocat', type: 'User' }, action = 'created') {
+function commentCreated(
+  number: number,
+  body: string,
+  user: { login: string; type: string } = { login: 'octocat', type: 'User' },
+  action = 'created',
+) {
   const payload = withInstallation(withRepo(examplePayload('issue_comment', action), OWNER, REPO), INSTALLATION_ID);
   payload.issue.number = number;
   Object.assign(payload.comment, { id: Math.floor(Math.random() * 1e9), body });
@@ -162,7 +167,11 @@ test('malformed JSON is 400 and an unknown event is accepted and ignored', async
   const body = '{"action": "opened",';
   const bad = await fetch(`${platform.url}/webhooks/github`, {
     method: 'POST',
-    headers: { 'x-github-event': 'issues', 'x-github-delivery': 'malformed-1', 'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}` },
+    headers: {
+      'x-github-event': 'issues',
+      'x-github-delivery': 'malformed-1',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
+    },
     body,
   });
   expect(bad.status).toBe(400);

@@ -21,7 +21,11 @@ afterAll(async () => {
 
 test('an opened issue is answered by the standalone process on PGlite, and the flow survives a restart', async () => {
   await platform.putLlmKey('openai');
-  const deployed = await platform.deploy(join(__dirname, '../flows/github-chat'), { owner: 'octo-org', repo: 'hello', openai_key_name: 'openai' });
+  const deployed = await platform.deploy(join(__dirname, '../flows/github-chat'), {
+    owner: 'octo-org',
+    repo: 'hello',
+    openai_key_name: 'openai',
+  });
   expect(deployed).toMatchObject({ name: 'github-chat', status: 'running', version: 1 });
 
   const payload = withInstallation(withRepo(examplePayload('issues', 'opened'), 'octo-org', 'hello'), INSTALLATION_ID);

@@ -11,6 +11,8 @@
  * nothing is faked. Import this file before anything that loads `@openflows/db`. (swc hoists this call.)
  */
 jest.mock('@electric-sql/pglite', () => {
+  // jest.mock factories are hoisted above imports, so only require() can reach modules here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Module } = require('node:module') as { Module: { _load(request: string, parent: null, isMain: boolean): unknown } };
   return Module._load(require.resolve('@electric-sql/pglite'), null, false);
 });

@@ -4,14 +4,7 @@
  */
 import { sign } from 'node:crypto';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
-import {
-  examplePayload,
-  requireEsm,
-  signedDelivery,
-  webhooksMethodsModule,
-  withInstallation,
-  withRepo,
-} from './github-webhooks';
+import { examplePayload, requireEsm, signedDelivery, webhooksMethodsModule, withInstallation, withRepo } from './github-webhooks';
 
 const { App } = requireEsm<typeof import('@octokit/app')>('@octokit/app');
 const { Octokit } = requireEsm<typeof import('@octokit/rest')>('@octokit/rest');
@@ -55,9 +48,7 @@ describe('GitHub stand-in', () => {
     });
     expect(status).toBe(201);
     expect(data).toMatchObject({ body: 'Hello from a flow', user: { login: 'openflows-e2e[bot]', type: 'Bot' } });
-    expect(standIn.comments).toEqual([
-      { owner: 'octo-org', repo: 'hello', issue_number: 5, body: 'Hello from a flow', id: data.id },
-    ]);
+    expect(standIn.comments).toEqual([{ owner: 'octo-org', repo: 'hello', issue_number: 5, body: 'Hello from a flow', id: data.id }]);
     const tokenRequest = standIn.requests.find((r) => r.path === '/app/installations/77/access_tokens');
     expect(standIn.requests.at(-1)?.headers.authorization).toMatch(/^token ghs_\w{36}$/);
     expect(tokenRequest?.method).toBe('POST');
@@ -70,9 +61,9 @@ describe('GitHub stand-in', () => {
       repo: 'hello',
     });
     expect(data).toMatchObject({ id: 77, account: { login: 'octo-org' }, repository_selection: 'selected' });
-    await expect(
-      app.octokit.request('GET /repos/{owner}/{repo}/installation', { owner: 'octo-org', repo: 'other' }),
-    ).rejects.toMatchObject({ status: 404 });
+    await expect(app.octokit.request('GET /repos/{owner}/{repo}/installation', { owner: 'octo-org', repo: 'other' })).rejects.toMatchObject(
+      { status: 404 },
+    );
   });
 
   it('rejects a JWT signed with another key with 401', async () => {
@@ -90,9 +81,7 @@ describe('GitHub stand-in', () => {
     const jwt = `${unsigned}.${sign('sha256', Buffer.from(unsigned), keys.privateKeyPem).toString('base64url')}`;
     const res = await fetch(`${standIn.url}/app`, { headers: { authorization: `Bearer ${jwt}` } });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { message: string }).message).toMatch(
-      /'Expiration time' claim \('exp'\) must be a numeric value/,
-    );
+    expect(((await res.json()) as { message: string }).message).toMatch(/'Expiration time' claim \('exp'\) must be a numeric value/);
   });
 
   it('rejects tokens it did not issue, and answers unknown routes 404', async () => {

@@ -71,8 +71,7 @@ function docs(page: string) {
   return `https://docs.github.com/rest${page && '/'}${page}`;
 }
 const BAD_JWT = 'A JSON web token could not be decoded';
-const EXP_PAST =
-  "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+const EXP_PAST = "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
 const EXP_FAR = "'Expiration time' claim ('exp') is too far in the future";
 const IAT_BAD = "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued";
 
@@ -178,12 +177,7 @@ export async function startGithubStandIn(options: {
     let claims: any;
     try {
       if (JSON.parse(Buffer.from(header, 'base64url').toString()).alg !== 'RS256') throw new Error('alg');
-      const ok = verifySignature(
-        'sha256',
-        Buffer.from(`${header}.${payload}`),
-        options.publicKeyPem,
-        Buffer.from(signature, 'base64url'),
-      );
+      const ok = verifySignature('sha256', Buffer.from(`${header}.${payload}`), options.publicKeyPem, Buffer.from(signature, 'base64url'));
       if (!ok) throw new Error('signature');
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     } catch {
@@ -200,8 +194,7 @@ export async function startGithubStandIn(options: {
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
     if (!token) throw new HttpError(401, 'Requires authentication');
     const issued = tokens.get(token);
-    if (!/^(token|bearer)$/i.test(scheme) || !issued || issued.expiresAt <= Date.now())
-      throw new HttpError(401, 'Bad credentials');
+    if (!/^(token|bearer)$/i.test(scheme) || !issued || issued.expiresAt <= Date.now()) throw new HttpError(401, 'Bad credentials');
     return installations.get(issued.installationId)!;
   };
 
@@ -214,12 +207,7 @@ export async function startGithubStandIn(options: {
       (req, [, owner, repo]) => {
         requireJwt(req);
         const found = [...installations].find(([, inst]) => covers(inst, owner, repo));
-        if (!found)
-          throw new HttpError(
-            404,
-            'Not Found',
-            docs('apps/apps#get-a-repository-installation-for-the-authenticated-app'),
-          );
+        if (!found) throw new HttpError(404, 'Not Found', docs('apps/apps#get-a-repository-installation-for-the-authenticated-app'));
         return [200, installationJson(found[0])];
       },
     ],
@@ -232,8 +220,7 @@ export async function startGithubStandIn(options: {
         const token = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'A').slice(0, 36)}`;
         const expiresAt = Math.floor(Date.now() / 1000) * 1000 + 3600_000;
         tokens.set(token, { installationId: inst.id, expiresAt });
-        const repositories =
-          inst.repository_selection === 'selected' ? installations.get(inst.id)!.repositories.map(repoJson) : undefined;
+        const repositories = inst.repository_selection === 'selected' ? installations.get(inst.id)!.repositories.map(repoJson) : undefined;
         return [
           201,
           {
@@ -252,17 +239,9 @@ export async function startGithubStandIn(options: {
       (req, [, owner, repo, n], body) => {
         const inst = requireInstallationToken(req);
         if (!covers(inst, owner, repo))
-          throw new HttpError(
-            403,
-            'Resource not accessible by integration',
-            docs('issues/comments#create-an-issue-comment'),
-          );
+          throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#create-an-issue-comment'));
         if (typeof body?.body !== 'string')
-          throw new HttpError(
-            422,
-            'Invalid request.\n\n"body" wasn\'t supplied.',
-            docs('issues/comments#create-an-issue-comment'),
-          );
+          throw new HttpError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs('issues/comments#create-an-issue-comment'));
         const id = nextCommentId++;
         comments.push({ owner, repo, issue_number: Number(n), body: body.body, id });
         const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -292,9 +271,7 @@ export async function startGithubStandIn(options: {
       'content-type': 'application/json; charset=utf-8',
       'x-github-media-type': 'github.v3; format=json',
       'x-github-api-version-selected': '2022-11-28',
-      'x-github-request-id': [4, 4, 7, 7, 8]
-        .map((n) => randomBytes(4).toString('hex').slice(0, n).toUpperCase())
-        .join(':'),
+      'x-github-request-id': [4, 4, 7, 7, 8].map((n) => randomBytes(4).toString('hex').slice(0, n).toUpperCase()).join(':'),
       'x-ratelimit-limit': '5000',
       'x-ratelimit-remaining': '4999',
       'x-ratelimit-used': '1',

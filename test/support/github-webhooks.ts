@@ -53,9 +53,7 @@ export function examplePayload(event: string, action?: string): any {
   const example = action === undefined ? examples[0] : examples.find((e) => e.action === action);
   if (!example) {
     const actions = [...new Set(examples.map((e) => e.action).filter(Boolean))];
-    throw new Error(
-      `No example '${event}' payload with action '${action}'. Examples exist for: ${actions.join(', ') || '(no actions)'}`,
-    );
+    throw new Error(`No example '${event}' payload with action '${action}'. Examples exist for: ${actions.join(', ') || '(no actions)'}`);
   }
   return structuredClone(example);
 }

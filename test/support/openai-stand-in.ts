@@ -85,14 +85,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const failure = failures.shift();
     if (failure !== undefined) {
-      return sendError(
-        res,
-        failure.status,
-        `stand-in failure ${failure.status}`,
-        'server_error',
-        null,
-        failure.headers,
-      );
+      return sendError(res, failure.status, `stand-in failure ${failure.status}`, 'server_error', null, failure.headers);
     }
     if (!Array.isArray(body?.messages) || typeof body.model !== 'string') {
       return sendError(res, 400, "'model' and 'messages' are required properties.", 'invalid_request_error', null);
@@ -145,9 +138,7 @@ function completion(id: string, body: ChatCompletionBody, answer: StandInAnswer)
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: body.model,
-    choices: [
-      { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
-    ],
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
     usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
   };
 }

@@ -54,7 +54,11 @@ export class Platform {
   private async boot(): Promise<void> {
     const keys = generateAppKeys();
     this.github = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, appSlug: 'openflows-test' });
-    this.github.installations.set(INSTALLATION_ID, { account: 'octo-org', repository_selection: 'selected', repositories: this.options.repositories });
+    this.github.installations.set(INSTALLATION_ID, {
+      account: 'octo-org',
+      repository_selection: 'selected',
+      repositories: this.options.repositories,
+    });
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -127,13 +131,26 @@ export class Platform {
 
   /** Stores the LLM key secret pointing at the OpenAI stand-in. */
   async putLlmKey(name: string): Promise<void> {
-    const res = await this.request('PUT', `/api/secrets/${name}`, { value: 'sk-test-0123456789abcdef', baseURL: this.llm.url, model: 'gpt-4o-mini' });
+    const res = await this.request('PUT', `/api/secrets/${name}`, {
+      value: 'sk-test-0123456789abcdef',
+      baseURL: this.llm.url,
+      model: 'gpt-4o-mini',
+    });
     if (res.status !== 200) throw new Error(`secret failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
   /** Posts a webhook delivery signed as GitHub signs it. */
-  async deliver(event: string, payload: unknown, options: { deliveryId?: string; secret?: string; base?: string } = {}): Promise<{ status: number; body: any; deliveryId: string }> {
-    const { headers, body } = await signedDelivery({ event, payload, secret: options.secret ?? WEBHOOK_SECRET, deliveryId: options.deliveryId });
+  async deliver(
+    event: string,
+    payload: unknown,
+    options: { deliveryId?: string; secret?: string; base?: string } = {},
+  ): Promise<{ status: number; body: any; deliveryId: string }> {
+    const { headers, body } = await signedDelivery({
+      event,
+      payload,
+      secret: options.secret ?? WEBHOOK_SECRET,
+      deliveryId: options.deliveryId,
+    });
     const res = await fetch(`${options.base ?? this.url}/webhooks/github`, { method: 'POST', headers, body });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, deliveryId: headers['X-GitHub-Delivery'] };
@@ -147,7 +164,10 @@ export class Platform {
 
   /** Processes' output, for failure messages. */
   output(): string {
-    return [this.api, this.worker].filter(Boolean).map((p) => `--- ${p!.name}\n${p!.output()}`).join('\n');
+    return [this.api, this.worker]
+      .filter(Boolean)
+      .map((p) => `--- ${p!.name}\n${p!.output()}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {

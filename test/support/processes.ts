@@ -38,7 +38,12 @@ export async function freePort(): Promise<number> {
  * appears in its output.
  * @throws when the process exits or `timeoutMs` passes first; the message carries its output.
  */
-export async function startProcess(name: AppName, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<PlatformProcess> {
+export async function startProcess(
+  name: AppName,
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 30_000,
+): Promise<PlatformProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -79,7 +84,11 @@ export async function startProcess(name: AppName, env: Record<string, string>, r
  * Polls `probe` until it returns a value other than undefined/false.
  * @throws with `what` in the message when `timeoutMs` passes first.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   configureHttp(app);
   await app.listen(config.port, config.host);
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}/pglite`;
-  app.get(Logger).log(`OpenFlows listening on ${await app.getUrl()} (webhooks: ${config.publicUrl}/webhooks/github, API docs: ${config.publicUrl}/api/docs; database: ${database})`);
+  app
+    .get(Logger)
+    .log(
+      `OpenFlows listening on ${await app.getUrl()} (webhooks: ${config.publicUrl}/webhooks/github, API docs: ${config.publicUrl}/api/docs; database: ${database})`,
+    );
 }
 
 runMain(main);

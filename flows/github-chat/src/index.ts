@@ -1,7 +1,6 @@
 import { chatCompletion, env, github, listenToEvent, log, store, type FlowEvent } from '@openflows/sdk';
 
-const DEFAULT_SYSTEM_PROMPT =
-  'You are a helpful assistant answering questions in a GitHub issue. Be concise and use Markdown.';
+const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant answering questions in a GitHub issue. Be concise and use Markdown.';
 const EXPIRED_NOTE =
   'This conversation had been quiet for a while, so I no longer have its earlier context. Here is my answer to your last comment on its own:';
 /** How long the ids of the bot's own comments are remembered (seconds). */

@@ -29,10 +29,7 @@ describe('runsPartitionFor', () => {
   });
 
   it('separates flow id and conversation key, so ("ab", "c") and ("a", "bc") are different pairs', () => {
-    const pairs = Array.from({ length: 50 }, (_, i) => [
-      runsPartitionFor(`flow${i}`, 'x', 256),
-      runsPartitionFor(`flow${i}x`, '', 256),
-    ]);
+    const pairs = Array.from({ length: 50 }, (_, i) => [runsPartitionFor(`flow${i}`, 'x', 256), runsPartitionFor(`flow${i}x`, '', 256)]);
     expect(pairs.some(([a, b]) => a !== b)).toBe(true);
   });
 });
@@ -61,7 +58,10 @@ describe('runJobId', () => {
     let queue: Queue;
 
     beforeAll(() => {
-      queue = new Queue(runsQueueName(0), { prefix, connection: bullConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'worker') });
+      queue = new Queue(runsQueueName(0), {
+        prefix,
+        connection: bullConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'worker'),
+      });
     });
 
     afterAll(async () => {

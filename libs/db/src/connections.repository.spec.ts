@@ -60,27 +60,35 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
   describe('findActiveForRepo', () => {
     it("finds a 'selected' installation only for its repositories", async () => {
       const { installationId } = installationFactory();
-      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'sel-owner', repositories: ['sel-owner/one', 'sel-owner/two'] }));
+      await connections.upsertInstallation(
+        installationFactory({ installationId, accountLogin: 'sel-owner', repositories: ['sel-owner/one', 'sel-owner/two'] }),
+      );
       expect((await connections.findActiveForRepo('sel-owner/two'))?.externalId).toBe(installationId);
       expect(await connections.findActiveForRepo('sel-owner/three')).toBeUndefined();
     });
 
     it("finds an 'all' installation for any repository of its account, case-insensitively", async () => {
       const { installationId } = installationFactory();
-      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'All-Owner', repositorySelection: 'all', repositories: [] }));
+      await connections.upsertInstallation(
+        installationFactory({ installationId, accountLogin: 'All-Owner', repositorySelection: 'all', repositories: [] }),
+      );
       expect((await connections.findActiveForRepo('all-owner/anything'))?.externalId).toBe(installationId);
       expect(await connections.findActiveForRepo('someone-else/anything')).toBeUndefined();
     });
 
     it('does not take an owner that is only a prefix of the account', async () => {
-      await connections.upsertInstallation(installationFactory({ accountLogin: 'prefixed-owner', repositorySelection: 'all', repositories: [] }));
+      await connections.upsertInstallation(
+        installationFactory({ accountLogin: 'prefixed-owner', repositorySelection: 'all', repositories: [] }),
+      );
       expect(await connections.findActiveForRepo('prefixed/repo')).toBeUndefined();
     });
 
     it.each(['suspended', 'deleted'] as const)('ignores a %s installation', async (status) => {
       const owner = `${status}-owner`;
       const selected = await connections.upsertInstallation(installationFactory({ accountLogin: owner, repositories: [`${owner}/repo`] }));
-      const all = await connections.upsertInstallation(installationFactory({ accountLogin: owner, repositorySelection: 'all', repositories: [] }));
+      const all = await connections.upsertInstallation(
+        installationFactory({ accountLogin: owner, repositorySelection: 'all', repositories: [] }),
+      );
       expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeDefined();
 
       await connections.setStatus(selected.externalId, status);
@@ -93,7 +101,9 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
 
     it('finds a suspended installation again once it is active', async () => {
       const { installationId } = installationFactory();
-      await connections.upsertInstallation(installationFactory({ installationId, accountLogin: 'unsuspended', repositories: ['unsuspended/repo'] }));
+      await connections.upsertInstallation(
+        installationFactory({ installationId, accountLogin: 'unsuspended', repositories: ['unsuspended/repo'] }),
+      );
       await connections.setStatus(installationId, 'suspended');
       await connections.setStatus(installationId, 'active');
       expect((await connections.findActiveForRepo('unsuspended/repo'))?.externalId).toBe(installationId);
@@ -105,7 +115,11 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       const record = installationFactory({ accountLogin: 'changer', repositories: ['changer/b', 'changer/old'] });
       await connections.upsertInstallation(record);
 
-      await connections.changeRepositories(record.installationId, ['changer/c', 'changer/a', 'changer/b'], ['changer/old', 'changer/never-there']);
+      await connections.changeRepositories(
+        record.installationId,
+        ['changer/c', 'changer/a', 'changer/b'],
+        ['changer/old', 'changer/never-there'],
+      );
 
       expect((await connections.findInstallation(record.installationId))?.repositories).toEqual(['changer/a', 'changer/b', 'changer/c']);
       expect((await connections.findActiveForRepo('changer/a'))?.externalId).toBe(record.installationId);

@@ -7,7 +7,6 @@ import { FlowsRepository } from './flows.repository';
 import { RunsRepository } from './runs.repository';
 import { DATABASE, DATABASE_HANDLE } from './tokens';
 
-
 class DatabaseCloser implements OnApplicationShutdown {
   constructor(@Inject(DATABASE_HANDLE) private readonly handle: DatabaseHandle) {}
   async onApplicationShutdown(): Promise<void> {

@@ -55,7 +55,9 @@ describe.each(TEST_DRIVERS)('EventsRepository (%s)', (driver) => {
     const first = await events.record(envelopeFactory());
     await events.setStatus(first.id, 'queued');
 
-    const again = await events.record(envelopeFactory({ deliveryId: first.deliveryId, name: 'issues', action: 'opened', payload: { changed: true } }));
+    const again = await events.record(
+      envelopeFactory({ deliveryId: first.deliveryId, name: 'issues', action: 'opened', payload: { changed: true } }),
+    );
 
     expect(again.id).toBe(first.id);
     expect(again.status).toBe('queued');
@@ -77,7 +79,13 @@ describe.each(TEST_DRIVERS)('EventsRepository (%s)', (driver) => {
 
   it('stores app-level events without target or action', async () => {
     const stored = await events.record(
-      envelopeFactory({ name: 'installation', action: undefined, target: undefined, conversationKey: 'app:installation', payload: examplePayload('installation', 'created') }),
+      envelopeFactory({
+        name: 'installation',
+        action: undefined,
+        target: undefined,
+        conversationKey: 'app:installation',
+        payload: examplePayload('installation', 'created'),
+      }),
     );
     expect(stored.target).toBeNull();
     expect(stored.action).toBeNull();

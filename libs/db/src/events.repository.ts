@@ -32,7 +32,10 @@ export class EventsRepository {
       .onConflictDoNothing({ target: [events.provider, events.deliveryId] })
       .returning();
     if (inserted) return inserted;
-    const [existing] = await this.db.select().from(events).where(and(eq(events.provider, envelope.provider), eq(events.deliveryId, envelope.deliveryId)));
+    const [existing] = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.provider, envelope.provider), eq(events.deliveryId, envelope.deliveryId)));
     return existing;
   }
 

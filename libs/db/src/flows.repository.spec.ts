@@ -32,9 +32,10 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
   });
 
   const statuses = async (flowId: string) =>
-    (await database.handle.db.select().from(deployments).where(eq(deployments.flowId, flowId)).orderBy(deployments.version)).map(
-      (d) => [d.version, d.status],
-    );
+    (await database.handle.db.select().from(deployments).where(eq(deployments.flowId, flowId)).orderBy(deployments.version)).map((d) => [
+      d.version,
+      d.status,
+    ]);
 
   it('creates the flow with version 1 live on first deploy', async () => {
     const name = uniqueName();

@@ -37,7 +37,12 @@ export class FlowsRepository {
    * Stores a new deployment of `name` (creating the flow on first deploy) and makes it the live one in
    * one transaction: the previous deployment and its subscriptions stop matching at the same instant.
    */
-  async deploy(input: { name: string; bundle: string; env: Record<string, string>; subscriptions: SubscriptionSpec[] }): Promise<FlowDetail> {
+  async deploy(input: {
+    name: string;
+    bundle: string;
+    env: Record<string, string>;
+    subscriptions: SubscriptionSpec[];
+  }): Promise<FlowDetail> {
     return this.db.transaction(async (tx) => {
       const [flow] = await tx
         .insert(flows)
@@ -75,7 +80,10 @@ export class FlowsRepository {
       if (!flow) return false;
       if (flow.activeDeploymentId) {
         await tx.update(deployments).set({ status: 'undeployed' }).where(eq(deployments.id, flow.activeDeploymentId));
-        await tx.update(flows).set({ activeDeploymentId: null, updatedAt: sql`now()` }).where(eq(flows.id, flow.id));
+        await tx
+          .update(flows)
+          .set({ activeDeploymentId: null, updatedAt: sql`now()` })
+          .where(eq(flows.id, flow.id));
       }
       return true;
     });

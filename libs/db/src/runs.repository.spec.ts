@@ -135,7 +135,14 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
     ]);
 
     const finished = await runs.findById(run.id);
-    expect(finished).toMatchObject({ status: 'succeeded', attempts: 1, error: null, promptTokens: 120, completionTokens: 30, durationMs: 1250 });
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      error: null,
+      promptTokens: 120,
+      completionTokens: 30,
+      durationMs: 1250,
+    });
     expect(finished?.finishedAt?.toISOString()).toBe('2025-01-01T10:00:01.250Z');
     const logs = await runs.logs(run.id);
     expect(logs.map((l) => [l.attempt, l.level, l.message, l.fields])).toEqual([
@@ -148,18 +155,29 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
   it('adds up tokens over attempts, keeps logs of every attempt in order and clears the error on retry', async () => {
     const run = await queuedRun();
     await runs.startAttempt(run.id, 1, at('2025-01-01T10:00:00Z'));
-    await runs.finishAttempt(run.id, 1, outcomeFactory({ status: 'retrying', error: 'LLM timed out', promptTokens: 100, completionTokens: 0 }), [
-      logLine('attempt 1 a'),
-      logLine('attempt 1 b', { level: 'error' }),
-    ]);
+    await runs.finishAttempt(
+      run.id,
+      1,
+      outcomeFactory({ status: 'retrying', error: 'LLM timed out', promptTokens: 100, completionTokens: 0 }),
+      [logLine('attempt 1 a'), logLine('attempt 1 b', { level: 'error' })],
+    );
     expect(await runs.findById(run.id)).toMatchObject({ status: 'retrying', error: 'LLM timed out' });
 
     await runs.startAttempt(run.id, 2, at('2025-01-01T10:00:05Z'));
     expect(await runs.findById(run.id)).toMatchObject({ status: 'running', attempts: 2, error: null });
 
-    await runs.finishAttempt(run.id, 2, outcomeFactory({ promptTokens: 110, completionTokens: 40 }), [logLine('attempt 2 a'), logLine('attempt 2 b')]);
+    await runs.finishAttempt(run.id, 2, outcomeFactory({ promptTokens: 110, completionTokens: 40 }), [
+      logLine('attempt 2 a'),
+      logLine('attempt 2 b'),
+    ]);
 
-    expect(await runs.findById(run.id)).toMatchObject({ status: 'succeeded', attempts: 2, error: null, promptTokens: 210, completionTokens: 40 });
+    expect(await runs.findById(run.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      error: null,
+      promptTokens: 210,
+      completionTokens: 40,
+    });
     expect((await runs.logs(run.id)).map((l) => `${l.attempt}: ${l.message}`)).toEqual([
       '1: attempt 1 a',
       '1: attempt 1 b',

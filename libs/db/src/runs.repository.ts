@@ -43,7 +43,15 @@ export class RunsRepository {
     return this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.eventId, eventId), inArray(runs.flowId, matches.map((m) => m.flowId))));
+      .where(
+        and(
+          eq(runs.eventId, eventId),
+          inArray(
+            runs.flowId,
+            matches.map((m) => m.flowId),
+          ),
+        ),
+      );
   }
 
   async findById(id: string): Promise<Run | undefined> {
@@ -71,7 +79,9 @@ export class RunsRepository {
         })
         .where(eq(runs.id, id));
       if (lines.length > 0) {
-        await tx.insert(runLogs).values(lines.map((l) => ({ runId: id, attempt, level: l.level, message: l.message, fields: l.fields, at: l.at })));
+        await tx
+          .insert(runLogs)
+          .values(lines.map((l) => ({ runId: id, attempt, level: l.level, message: l.message, fields: l.fields, at: l.at })));
       }
     });
   }

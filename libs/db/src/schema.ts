@@ -117,10 +117,7 @@ export const runs = pgTable(
     durationMs: integer('duration_ms'),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex('runs_event_flow').on(t.eventId, t.flowId),
-    index('runs_flow_created').on(t.flowId, t.createdAt),
-  ],
+  (t) => [uniqueIndex('runs_event_flow').on(t.eventId, t.flowId), index('runs_flow_created').on(t.flowId, t.createdAt)],
 );
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -137,7 +134,9 @@ export const runLogs = pgTable(
     level: text('level').$type<LogLevel>().notNull(),
     message: text('message').notNull(),
     fields: jsonb('fields').$type<Record<string, unknown>>(),
-    at: timestamp('at', { withTimezone: true }).notNull().default(sql`now()`),
+    at: timestamp('at', { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
   },
   (t) => [index('run_logs_run').on(t.runId, t.id)],
 );

@@ -43,7 +43,12 @@ describe('githubEnvelope', () => {
     const payload = withRepo(examplePayload('issue_comment', 'created'), 'Octo-Org', 'Widgets');
     payload.issue.number = 42;
     const envelope = githubEnvelope(headersFor('issue_comment'), payload);
-    expect(envelope).toMatchObject({ name: 'issue_comment', action: 'created', target: 'octo-org/widgets', conversationKey: 'octo-org/widgets#42' });
+    expect(envelope).toMatchObject({
+      name: 'issue_comment',
+      action: 'created',
+      target: 'octo-org/widgets',
+      conversationKey: 'octo-org/widgets#42',
+    });
   });
 
   it('puts a pull request event in the conversation of its pull request', () => {
@@ -60,7 +65,12 @@ describe('githubEnvelope', () => {
 
   it('uses the repository as the conversation of events without a thread (push)', () => {
     const envelope = githubEnvelope(headersFor('push'), examplePayload('push'));
-    expect(envelope).toMatchObject({ name: 'push', action: undefined, target: 'codertocat/hello-world', conversationKey: 'codertocat/hello-world' });
+    expect(envelope).toMatchObject({
+      name: 'push',
+      action: undefined,
+      target: 'codertocat/hello-world',
+      conversationKey: 'codertocat/hello-world',
+    });
   });
 
   it('gives app-level events (installation) no target and an app: conversation', () => {

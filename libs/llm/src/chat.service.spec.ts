@@ -188,9 +188,7 @@ describe('ChatService', () => {
   });
 
   it('refuses a text longer than the context window without calling the model', async () => {
-    const call = service().complete(
-      request({ key: { apiKey: API_KEY, contextWindow: 100 }, text: 'word '.repeat(200) }),
-    );
+    const call = service().complete(request({ key: { apiKey: API_KEY, contextWindow: 100 }, text: 'word '.repeat(200) }));
     await expect(call).rejects.toMatchObject({ name: 'SdkError', code: 'INVALID_ARGUMENT' });
     expect(llm.requests).toHaveLength(0);
   });

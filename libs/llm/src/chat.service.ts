@@ -36,8 +36,7 @@ const SUMMARISER_PROMPT =
   'You condense conversations so they can be continued later. Keep facts, names, numbers, decisions, ' +
   "open questions and the user's requests; leave out pleasantries. Answer with the summary only.";
 const SUMMARISE_REQUEST =
-  'Summarise the conversation above, including the summary of the earlier conversation if there is one, ' +
-  'in at most 200 words.';
+  'Summarise the conversation above, including the summary of the earlier conversation if there is one, ' + 'in at most 200 words.';
 // Answer room when the flow sets no maxTokens: enough for a comment, small beside any real window.
 const DEFAULT_ANSWER_TOKENS = 1024;
 // Clients keep connection pools; bound them in case keys rotate often.
@@ -84,11 +83,7 @@ export class ChatService {
       ...(options.maxTokens === undefined ? {} : tokenLimit(model, options.maxTokens)),
     });
 
-    const messages: ChatTurn[] = [
-      ...fitted.history,
-      { role: 'user', content: text },
-      { role: 'assistant', content: answer.choice },
-    ];
+    const messages: ChatTurn[] = [...fitted.history, { role: 'user', content: text }, { role: 'assistant', content: answer.choice }];
     await this.memory.save(flowId, conversationId, { summary: fitted.summary, messages });
     return { choice: answer.choice, usage: addUsage(fitted.usage, answer.usage), restarted: stored === undefined };
   }
@@ -194,12 +189,7 @@ function assertRequest({ conversationId, key, text, options = {} }: ChatRequest)
   }
 }
 
-function buildMessages(
-  systemPrompt: string | undefined,
-  summary: string | undefined,
-  history: ChatTurn[],
-  text: string,
-): Message[] {
+function buildMessages(systemPrompt: string | undefined, summary: string | undefined, history: ChatTurn[], text: string): Message[] {
   const messages: Message[] = [];
   if (systemPrompt !== undefined) messages.push({ role: 'system', content: systemPrompt });
   if (summary !== undefined) messages.push({ role: 'system', content: summaryMessage(summary) });

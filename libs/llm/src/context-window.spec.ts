@@ -62,8 +62,7 @@ describe('fitHistory', () => {
   const systemPrompt = 'You are a helpful bot.';
   const newText = 'and now?';
   const history = [...turn(1), ...turn(2), ...turn(3)];
-  const tokensOf = (messages: ChatTurn[]) =>
-    messages.reduce((sum, m) => sum + perMessage(o200kCount, m.role, m.content), 0);
+  const tokensOf = (messages: ChatTurn[]) => messages.reduce((sum, m) => sum + perMessage(o200kCount, m.role, m.content), 0);
   const fixed = (summary?: string) =>
     3 +
     perMessage(o200kCount, 'system', systemPrompt) +

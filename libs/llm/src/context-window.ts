@@ -101,9 +101,7 @@ export function fitHistory(input: FitInput): FitResult {
   }
   let start = messages.length;
   for (const turnStart of turnStartsNewestFirst(messages)) {
-    const cost = messages
-      .slice(turnStart, start)
-      .reduce((sum, message) => sum + messageTokens(model, message.role, message.content), 0);
+    const cost = messages.slice(turnStart, start).reduce((sum, message) => sum + messageTokens(model, message.role, message.content), 0);
     if (cost > free) break;
     free -= cost;
     start = turnStart;

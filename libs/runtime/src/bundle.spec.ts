@@ -59,7 +59,11 @@ describe('bundleFlow', () => {
 
   it('produces a flows/github-chat bundle whose run() declares its subscriptions', async () => {
     const { code } = await bundleFlow(GITHUB_CHAT);
-    const subscriptions = await discoverSubscriptions(code, { owner: 'Octo-Org', repo: 'Hello-World', openai_key_name: 'openai' }, 'github-chat');
+    const subscriptions = await discoverSubscriptions(
+      code,
+      { owner: 'Octo-Org', repo: 'Hello-World', openai_key_name: 'openai' },
+      'github-chat',
+    );
     expect(subscriptions).toEqual([
       { provider: 'github', target: 'octo-org/hello-world', event: 'issues' },
       { provider: 'github', target: 'octo-org/hello-world', event: 'issue_comment' },
@@ -137,7 +141,10 @@ describe('bundleFlow', () => {
   });
 
   it('reports an import that does not resolve as FLOW_BUILD_FAILED', async () => {
-    const dir = flowFolder({ 'package.json': packageJson(), 'src/index.ts': "import x from 'not-installed';\nexport async function run() { return x; }" });
+    const dir = flowFolder({
+      'package.json': packageJson(),
+      'src/index.ts': "import x from 'not-installed';\nexport async function run() { return x; }",
+    });
     const error = await deployErrorOf(bundleFlow(dir));
     expect(error.code).toBe('FLOW_BUILD_FAILED');
     expect(error.message).toMatch(/src\/index\.ts:1: .*not-installed/);

@@ -36,7 +36,10 @@ export async function bundleFlow(folder: string): Promise<FlowBundle> {
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { name?: string; main?: string };
   const name = (pkg.name ?? '').replace(/^@[^/]+\//, '');
   if (!FLOW_NAME.test(name)) {
-    throw new FlowDeployError('FLOW_INVALID', `package.json "name" must be a flow name matching ${FLOW_NAME}, got ${JSON.stringify(pkg.name)}`);
+    throw new FlowDeployError(
+      'FLOW_INVALID',
+      `package.json "name" must be a flow name matching ${FLOW_NAME}, got ${JSON.stringify(pkg.name)}`,
+    );
   }
   try {
     const result = await build({

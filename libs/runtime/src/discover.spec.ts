@@ -78,7 +78,9 @@ describe('discoverSubscriptions', () => {
       try { ${call}; } catch (e) { code = e.code; }
       await listenToEvent(github.repo("octo", "hello"), code, async () => {});
     `);
-    expect(await discoverSubscriptions(bundle, {}, 'test-flow')).toEqual([{ provider: 'github', target: 'octo/hello', event: 'NOT_IN_HANDLER' }]);
+    expect(await discoverSubscriptions(bundle, {}, 'test-flow')).toEqual([
+      { provider: 'github', target: 'octo/hello', event: 'NOT_IN_HANDLER' },
+    ]);
   });
 
   it('fails the deploy with FLOW_INVALID when run() uses a handler-only service', async () => {

@@ -48,7 +48,12 @@ describe('createFlowStore (real Redis)', () => {
     await store.set('no', false);
     await store.set('empty', '');
     await store.set('nothing', null);
-    expect([await store.get('zero'), await store.get('no'), await store.get('empty'), await store.get('nothing')]).toEqual([0, false, '', null]);
+    expect([await store.get('zero'), await store.get('no'), await store.get('empty'), await store.get('nothing')]).toEqual([
+      0,
+      false,
+      '',
+      null,
+    ]);
   });
 
   it('overwrites and deletes', async () => {

@@ -106,7 +106,7 @@ describe('executeFlow', () => {
     await expect(executeFlow(request(bundle, eventFactory(), services))).rejects.toThrow('LLM said no');
   });
 
-  it("rejects with the error of a handler the flow did not await", async () => {
+  it('rejects with the error of a handler the flow did not await', async () => {
     const bundle = `"use strict";
       const { listenToEvent, github } = require("@openflows/sdk");
       exports.run = async () => {

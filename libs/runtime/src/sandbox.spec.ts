@@ -32,7 +32,7 @@ function deployErrorOf(work: () => unknown): FlowDeployError {
 }
 
 describe('loadFlowModule', () => {
-  it("loads a module and calls its exported run()", async () => {
+  it('loads a module and calls its exported run()', async () => {
     const flow = loadFlowModule(flowRunning('return 40 + 2;'), loggingSdk().sdk, 'answer.js');
     await expect(flow.run()).resolves.toBe(42);
   });
@@ -52,7 +52,7 @@ describe('loadFlowModule', () => {
     expect(seen).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'function', 'function']);
   });
 
-  it('cannot reach process through its own realm\'s Function constructor', async () => {
+  it("cannot reach process through its own realm's Function constructor", async () => {
     const code = flowRunning('return (function () {}).constructor("return typeof process")();');
     await expect(loadFlowModule(code, loggingSdk().sdk, 'escape.js').run()).resolves.toBe('undefined');
   });
@@ -60,7 +60,9 @@ describe('loadFlowModule', () => {
   it.each(['fs', 'node:child_process', 'ioredis', '@openflows/common'])('refuses require("%s") of a host module', async (id) => {
     const code = flowRunning(`try { require(${JSON.stringify(id)}); return "loaded"; } catch (e) { return e.code + ": " + e.message; }`);
     const outcome = await loadFlowModule(code, loggingSdk().sdk, 'require.js').run();
-    expect(outcome).toBe(`INVALID_ARGUMENT: flows can import only @openflows/sdk and the packages bundled with them; "${id}" is not available`);
+    expect(outcome).toBe(
+      `INVALID_ARGUMENT: flows can import only @openflows/sdk and the packages bundled with them; "${id}" is not available`,
+    );
   });
 
   it('sends console output to the flow log, objects as JSON', async () => {

@@ -32,7 +32,10 @@ function consoleFor(log: FlowLogger): Pick<Console, 'log' | 'info' | 'warn' | 'e
 export function loadFlowModule(bundle: string, sdk: Sdk, filename: string): FlowModule {
   const require = (id: string): unknown => {
     if (id === '@openflows/sdk') return sdk;
-    throw new SdkError('INVALID_ARGUMENT', `flows can import only @openflows/sdk and the packages bundled with them; "${id}" is not available`);
+    throw new SdkError(
+      'INVALID_ARGUMENT',
+      `flows can import only @openflows/sdk and the packages bundled with them; "${id}" is not available`,
+    );
   };
   const module: { exports: Record<string, unknown> } = { exports: {} };
   // The CommonJS bundle reads `module`, `exports` and `require` as free variables of its context.

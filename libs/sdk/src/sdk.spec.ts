@@ -43,7 +43,9 @@ describe('createSdk', () => {
       const { host, listened } = recordingHost();
       const sdk = createSdk(host);
       await sdk.listenToEvent(sdk.github.repo('octo', 'hello'), ['issues', 'issue_comment'], handler);
-      expect(listened).toEqual([{ source: { provider: 'github', target: 'octo/hello' }, eventNames: ['issues', 'issue_comment'], handler }]);
+      expect(listened).toEqual([
+        { source: { provider: 'github', target: 'octo/hello' }, eventNames: ['issues', 'issue_comment'], handler },
+      ]);
     });
 
     it('takes a single event name as a string', async () => {
@@ -59,7 +61,9 @@ describe('createSdk', () => {
       ['a target that is not a string', { provider: 'github', target: 42 }],
     ])('refuses %s with INVALID_ARGUMENT', async (_what, source) => {
       const { host, listened } = recordingHost();
-      expect(await codeOf(() => createSdk(host).listenToEvent(source as unknown as EventSource, ['issues'], handler))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => createSdk(host).listenToEvent(source as unknown as EventSource, ['issues'], handler))).toBe(
+        'INVALID_ARGUMENT',
+      );
       expect(listened).toHaveLength(0);
     });
 

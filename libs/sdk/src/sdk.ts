@@ -1,5 +1,13 @@
 import type { GithubClient, SdkHost } from './host';
-import { SdkError, type ChatCompletion, type EventHandler, type EventSource, type FlowLogger, type FlowStore, type GithubContext } from './types';
+import {
+  SdkError,
+  type ChatCompletion,
+  type EventHandler,
+  type EventSource,
+  type FlowLogger,
+  type FlowStore,
+  type GithubContext,
+} from './types';
 
 /** `github` in a flow: a source builder, the event's context, and the installation's Octokit. */
 export type GithubApi = GithubClient & {
@@ -65,7 +73,8 @@ export function createSdk(host: SdkHost): Sdk {
     store: host.store,
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
-      if (value === undefined) throw new SdkError('MISSING_ENV', `deploy-time variable "${name}" is not set (openflows deploy --env ${name}=…)`);
+      if (value === undefined)
+        throw new SdkError('MISSING_ENV', `deploy-time variable "${name}" is not set (openflows deploy --env ${name}=…)`);
       return value;
     },
     log: host.log,

@@ -60,12 +60,7 @@ export interface ChatResponse {
  * @throws SdkError code `SECRET_NOT_FOUND` when no secret has that name, `LLM_FAILED` when the
  *   provider keeps failing after retries.
  */
-export type ChatCompletion = (
-  keyName: string,
-  conversationId: string,
-  text: string,
-  options?: ChatOptions,
-) => Promise<ChatResponse>;
+export type ChatCompletion = (keyName: string, conversationId: string, text: string, options?: ChatOptions) => Promise<ChatResponse>;
 
 /** Per-flow key/value store; values are JSON. */
 export interface FlowStore {
@@ -95,13 +90,7 @@ export interface GithubContext {
 
 /** Error codes the SDK throws; match on `code`, never on the message. */
 export type SdkErrorCode =
-  | 'NOT_IN_RUNTIME'
-  | 'NOT_IN_HANDLER'
-  | 'MISSING_ENV'
-  | 'SECRET_NOT_FOUND'
-  | 'LLM_FAILED'
-  | 'GITHUB_NOT_CONNECTED'
-  | 'INVALID_ARGUMENT';
+  'NOT_IN_RUNTIME' | 'NOT_IN_HANDLER' | 'MISSING_ENV' | 'SECRET_NOT_FOUND' | 'LLM_FAILED' | 'GITHUB_NOT_CONNECTED' | 'INVALID_ARGUMENT';
 
 /** The one error class the SDK throws. */
 export class SdkError extends Error {

@@ -94,7 +94,14 @@ export class SecretsService {
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
-    return { name, last4: fields.last4, baseURL: fields.baseURL, model: fields.model, createdAt: fields.createdAt, updatedAt: fields.updatedAt };
+    return {
+      name,
+      last4: fields.last4,
+      baseURL: fields.baseURL,
+      model: fields.model,
+      createdAt: fields.createdAt,
+      updatedAt: fields.updatedAt,
+    };
   }
 
   private keyOf(name: string): string {

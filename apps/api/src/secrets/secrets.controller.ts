@@ -32,7 +32,8 @@ export class SecretsController {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof InvalidSecretNameError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
+      if (error instanceof InvalidSecretNameError)
+        throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
       throw error;
     }
   }

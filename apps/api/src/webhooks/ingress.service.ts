@@ -52,7 +52,11 @@ export class IngressService implements OnModuleInit {
     const event = await this.events.record(envelope);
     if (event.status !== 'received') return { status: 'duplicate', eventId: event.id };
     // jobId = event id: two racing copies of one delivery still make one job.
-    await within(this.queue.add(ROUTE_EVENT_JOB, { eventId: event.id }, { ...EVENTS_JOB_OPTIONS, jobId: event.id }), QUEUE_TIMEOUT_MS, 'queueing the event');
+    await within(
+      this.queue.add(ROUTE_EVENT_JOB, { eventId: event.id }, { ...EVENTS_JOB_OPTIONS, jobId: event.id }),
+      QUEUE_TIMEOUT_MS,
+      'queueing the event',
+    );
     await this.events.setStatus(event.id, 'queued');
     return { status: 'queued', eventId: event.id };
   }

@@ -6,7 +6,13 @@ import { IngressService } from './ingress.service';
 
 /** Verified webhook ingress, one controller per provider, one provider-agnostic ingress service. */
 @Module({
-  imports: [BullModule.registerQueueAsync({ name: EVENTS_QUEUE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => ({ connection: bullConnection(config.redis.url, 'producer') }) })],
+  imports: [
+    BullModule.registerQueueAsync({
+      name: EVENTS_QUEUE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ connection: bullConnection(config.redis.url, 'producer') }),
+    }),
+  ],
   controllers: [GithubWebhookController],
   providers: [IngressService],
 })

@@ -3,7 +3,16 @@ import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { Inject } from '@nestjs/common';
-import { APP_CONFIG, EXECUTE_RUN_JOB, runJobId, runJobOptions, runsPartitionFor, runsQueueName, type AppConfig, type ExecuteRunJob } from '@openflows/common';
+import {
+  APP_CONFIG,
+  EXECUTE_RUN_JOB,
+  runJobId,
+  runJobOptions,
+  runsPartitionFor,
+  runsQueueName,
+  type AppConfig,
+  type ExecuteRunJob,
+} from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository } from '@openflows/db';
 import { InstallationsService } from '@openflows/github';
 
@@ -38,7 +47,11 @@ export class EventsService {
     const runs = await this.runs.createQueued(event.id, matches);
     for (const run of runs.filter((r) => r.status === 'queued')) {
       const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
-      await this.partition(partition).add(EXECUTE_RUN_JOB, { runId: run.id }, { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) });
+      await this.partition(partition).add(
+        EXECUTE_RUN_JOB,
+        { runId: run.id },
+        { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) },
+      );
     }
     await this.events.setStatus(event.id, 'routed');
     return { runs: runs.length };

@@ -22,7 +22,9 @@ const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
 ]);
 
 function isPermanent(error: unknown): boolean {
-  return error instanceof FlowDeployError || error instanceof UnrecoverableError || (error instanceof SdkError && PERMANENT.has(error.code));
+  return (
+    error instanceof FlowDeployError || error instanceof UnrecoverableError || (error instanceof SdkError && PERMANENT.has(error.code))
+  );
 }
 
 interface Usage {
@@ -70,7 +72,12 @@ export class RunsService {
       log.error(`run failed: ${message}`, { stack: errorStack(error) });
       if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
       const status = final ? 'failed' : 'retrying';
-      await this.runs.finishAttempt(run.id, attempt, { status, error: message, ...usage, startedAt, finishedAt: new Date() }, log.collected());
+      await this.runs.finishAttempt(
+        run.id,
+        attempt,
+        { status, error: message, ...usage, startedAt, finishedAt: new Date() },
+        log.collected(),
+      );
       this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
       throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }
@@ -82,8 +89,10 @@ export class RunsService {
       this.events.findById(run.eventId),
       this.flows.findById(run.flowId),
     ]);
-    if (!deployment || !event || !flow) throw new UnrecoverableError('the run\'s deployment or event no longer exists');
-    log.info(`attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`);
+    if (!deployment || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
+    log.info(
+      `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
+    );
     const { handled } = await executeFlow({
       flowName: flow.name,
       bundle: deployment.bundle,
@@ -149,7 +158,9 @@ export class RunsService {
       });
       usage.promptTokens += response.usage.promptTokens;
       usage.completionTokens += response.usage.completionTokens;
-      log.info(`chatCompletion ${conversationId}: ${response.usage.promptTokens} prompt + ${response.usage.completionTokens} completion tokens${response.restarted ? ', new conversation' : ''}`);
+      log.info(
+        `chatCompletion ${conversationId}: ${response.usage.promptTokens} prompt + ${response.usage.completionTokens} completion tokens${response.restarted ? ', new conversation' : ''}`,
+      );
       return response;
     };
   }
