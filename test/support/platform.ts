@@ -112,9 +112,11 @@ export class Platform {
 
   /** Calls the REST API; returns status and parsed JSON. */
   async request<T = any>(method: string, path: string, body?: unknown, base = this.url): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (this.env.API_TOKEN) headers.authorization = `Bearer ${this.env.API_TOKEN}`;
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

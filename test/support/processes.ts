@@ -64,6 +64,7 @@ export async function startProcess(
     const timer = setTimeout(() => fail(`did not become ready within ${timeoutMs} ms`), timeoutMs);
     const fail = (why: string) => {
       clearTimeout(timer);
+      child.kill('SIGKILL');
       reject(new Error(`${name} ${why}; output:\n${output}`));
     };
     const onData = (chunk: Buffer) => {

@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   configureHttp(app);
   await app.listen(config.port, config.host);
-  app.get(Logger).log(`api listening on ${await app.getUrl()} (public URL ${config.publicUrl})`);
+  // A plain line whatever LOG_LEVEL says: people and scripts wait for it.
+  process.stdout.write(`api listening on ${await app.getUrl()} (public URL ${config.publicUrl})\n`);
 }
 
 runMain(main);

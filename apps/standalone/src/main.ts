@@ -20,11 +20,10 @@ async function main(): Promise<void> {
   configureHttp(app);
   await app.listen(config.port, config.host);
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}/pglite`;
-  app
-    .get(Logger)
-    .log(
-      `OpenFlows listening on ${await app.getUrl()} (webhooks: ${config.publicUrl}/webhooks/github, API docs: ${config.publicUrl}/api/docs; database: ${database})`,
-    );
+  // A plain line whatever LOG_LEVEL says: people and scripts wait for it.
+  process.stdout.write(
+    `OpenFlows listening on ${await app.getUrl()} (webhooks: ${config.publicUrl}/webhooks/github, API docs: ${config.publicUrl}/api/docs; database: ${database})\n`,
+  );
 }
 
 runMain(main);

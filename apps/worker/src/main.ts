@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { PlatformModule, bootConfig, runMain } from '@openflows/common';
+import { PlatformModule, bootConfig, redactUrl, runMain } from '@openflows/common';
 import { DbModule } from '@openflows/db';
 import { WorkerModule } from './worker.module';
 
@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerAppModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.get(Logger).log(`worker started: events queue and ${config.runs.partitions} runs partitions on ${config.redis.url}`);
+  // A plain line whatever LOG_LEVEL says: people and scripts wait for it.
+  process.stdout.write(`worker started: events queue and ${config.runs.partitions} runs partitions on ${redactUrl(config.redis.url)}\n`);
 }
 
 runMain(main);

@@ -145,3 +145,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     },
   };
 }
+
+/** A URL with its password replaced by `***`, for log lines (REDIS_URL and DATABASE_URL may carry one). */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

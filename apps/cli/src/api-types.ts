@@ -1,0 +1,41 @@
+/**
+ * The REST API's answers as JSON carries them (dates are ISO strings). They mirror the DTOs of
+ * `apps/api` (`flows.dto.ts`, `runs.dto.ts`, `secrets.dto.ts`), limited to the fields the CLI shows.
+ */
+import type { Subscription } from './subscriptions';
+
+export interface FlowJson {
+  id: string;
+  name: string;
+  status: 'running' | 'undeployed';
+  version?: number;
+  deployedAt?: string;
+  env: Record<string, string>;
+  subscriptions: Subscription[];
+}
+
+export interface RunJson {
+  id: string;
+  status: string;
+  attempts: number;
+  error?: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  durationMs?: number | null;
+  createdAt: string;
+}
+
+export interface RunDetailJson extends RunJson {
+  event: { name: string; action?: string | null; deliveryId: string; target?: string | null; receivedAt: string };
+  logs: { attempt: number; level: string; message: string; fields?: Record<string, unknown> | null; at: string }[];
+}
+
+export interface SecretJson {
+  name: string;
+  last4: string;
+  baseURL?: string;
+  model?: string;
+  updatedAt: string;
+}

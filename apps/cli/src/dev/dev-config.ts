@@ -1,0 +1,47 @@
+import { CliError } from '../cli-error';
+
+/** What `openflows dev` reads from the environment, parsed once. */
+export interface DevConfig {
+  /** `OPENAI_BASE_URL`, default OpenAI's. */
+  openaiBaseUrl: string;
+  /** `GITHUB_API_URL`, default `https://api.github.com`. */
+  githubApiUrl: string;
+  /** `GITHUB_TOKEN`; required with `--live`. */
+  githubToken?: string;
+  /** Every variable of the environment, to look LLM keys up by secret name ({@link llmApiKey}). */
+  env: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+/**
+ * Reads {@link DevConfig}.
+ * @throws CliError when a URL is malformed, or `live` is set without `GITHUB_TOKEN`.
+ */
+export function devConfigFrom(env: NodeJS.ProcessEnv, live: boolean): DevConfig {
+  const url = (name: string, fallback: string) => {
+    const value = env[name] || fallback;
+    if (!URL.canParse(value)) throw new CliError(`${name} must be a URL, got ${JSON.stringify(value)}`);
+    return value.replace(/\/+$/, '');
+  };
+  const githubToken = env.GITHUB_TOKEN || undefined;
+  if (live && !githubToken)
+    throw new CliError('--live sends GitHub requests for real and needs GITHUB_TOKEN (a token that may write to the repository)');
+  return {
+    openaiBaseUrl: url('OPENAI_BASE_URL', DEFAULT_OPENAI_BASE_URL),
+    githubApiUrl: url('GITHUB_API_URL', DEFAULT_GITHUB_API_URL),
+    githubToken,
+    env,
+  };
+}
+
+/** The variable that holds secret `keyName` locally: `OPENFLOWS_SECRET_` + the name upper-cased, other characters as `_`. */
+export function secretEnvName(keyName: string): string {
+  return `OPENFLOWS_SECRET_${keyName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The API key standing in for secret `keyName`: `OPENFLOWS_SECRET_<NAME>`, else `OPENAI_API_KEY`. */
+export function llmApiKey(config: DevConfig, keyName: string): string | undefined {
+  return config.env[secretEnvName(keyName)] || config.env.OPENAI_API_KEY || undefined;
+}

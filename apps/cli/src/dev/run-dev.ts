@@ -1,0 +1,133 @@
+import { basename } from 'node:path';
+import { bundleFlow, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
+import type { ChatResponse, GithubContext } from '@openflows/sdk';
+import { CliError } from '../cli-error';
+import { assertRequiredVariables } from '../flow-variables';
+import { print } from '../output';
+import { consoleFlowLogger } from './console-log';
+import { devConfigFrom, type DevConfig } from './dev-config';
+import { devEvent, parseEventOption, parseRepo, readPayloadFile, withRepository, type DevEvent } from './dev-event';
+import { examplePayload } from './example-payload';
+import { createLocalChat } from './local-chat';
+import { createLocalGithub, type GithubCall } from './local-github';
+import { explainNoMatch } from './match-report';
+import { createMemoryStore } from './memory-store';
+
+/** Options of `openflows dev`, as commander parses them. */
+export interface DevOptions {
+  /** `<name>[.<action>]`, e.g. `issues.opened`. */
+  event: string;
+  /** A JSON payload file; default: GitHub's published example for the event. */
+  payload?: string;
+  env: Record<string, string>;
+  live?: boolean;
+  /** `owner/repo` the event is for; default: the flow's `owner` and `repo` variables. */
+  repo?: string;
+  botLogin?: string;
+}
+
+/** What a local run did, for the closing summary. */
+interface Tally {
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  githubCalls: number;
+}
+
+/**
+ * Runs a flow once, locally, for one GitHub event, as the platform would: bundles the folder, learns
+ * its subscriptions, builds the event, and dispatches it with local services (real LLM calls, GitHub
+ * requests printed instead of sent unless `live`, an in-memory store, log lines printed). Ends with a
+ * summary: how many handlers ran, or why none matched.
+ * @throws CliError for bad options, a missing required variable, an unknown event or action, or when
+ *   the flow fails (its message); FlowDeployError when the flow does not build or declares nothing.
+ */
+export async function runDev(folder: string, options: DevOptions): Promise<void> {
+  const config = devConfigFrom(process.env, options.live === true);
+  assertRequiredVariables(folder, options.env);
+  const event = loadEvent(options);
+  const bundle = await bundleFlow(folder);
+  const subscriptions = await discoverSubscriptions(bundle.code, options.env, bundle.name);
+  const source = options.payload ? basename(options.payload) : 'the example payload from @octokit/webhooks-examples';
+  print(`dev: ${bundle.name} ← ${describe(event)} on ${event.target ?? '(no repository)'} (${source})`);
+  print(options.live ? `GitHub requests are SENT to ${config.githubApiUrl}` : 'GitHub requests are printed, not sent (--live sends them)');
+
+  const tally: Tally = { llmCalls: 0, promptTokens: 0, completionTokens: 0, githubCalls: 0 };
+  let handled: number;
+  try {
+    ({ handled } = await executeFlow({
+      flowName: bundle.name,
+      bundle: bundle.code,
+      env: options.env,
+      event,
+      services: localServices(config, bundle.name, event, options, tally),
+    }));
+  } catch (error) {
+    throw new CliError(`the flow failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  print(
+    handled > 0
+      ? `done: handled by ${handled} handler(s); ${tallyLine(tally, options.live === true)}`
+      : explainNoMatch(subscriptions, event),
+  );
+}
+
+/**
+ * The event from `--event`, `--payload` (or the example) and `--repo` (or the `owner`/`repo`
+ * variables). @throws CliError
+ */
+function loadEvent(options: DevOptions): DevEvent {
+  const { name, action } = parseEventOption(options.event);
+  const payload = options.payload ? readPayloadFile(options.payload) : examplePayload(name, action);
+  const { owner, repo } = options.env;
+  const repository = options.repo ? parseRepo(options.repo) : owner && repo ? { owner, repo } : undefined;
+  return devEvent(name, action, repository ? withRepository(payload, repository) : payload);
+}
+
+function localServices(config: DevConfig, flowName: string, event: DevEvent, options: DevOptions, tally: Tally): RunServices {
+  const onAnswer = (conversationId: string, { usage, restarted }: ChatResponse) => {
+    tally.llmCalls += 1;
+    tally.promptTokens += usage.promptTokens;
+    tally.completionTokens += usage.completionTokens;
+    print(
+      `llm: chatCompletion ${conversationId}: ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens${restarted ? ', new conversation' : ''}`,
+    );
+  };
+  const onCall = (call: GithubCall) => {
+    tally.githubCalls += 1;
+    printGithubCall(call);
+  };
+  const github = createLocalGithub({
+    baseUrl: config.githubApiUrl,
+    live: options.live === true,
+    token: config.githubToken,
+    botLogin: options.botLogin,
+    onCall,
+  });
+  const repository = event.payload.repository as { name?: string; owner?: { login?: string } } | undefined;
+  const context: GithubContext = {
+    repo: { owner: repository?.owner?.login ?? '', repo: repository?.name ?? '' },
+    botLogin: options.botLogin,
+  };
+  return {
+    chatCompletion: createLocalChat(config, flowName, onAnswer),
+    github: () => github,
+    githubContext: () => context,
+    store: createMemoryStore(),
+    log: consoleFlowLogger(),
+  };
+}
+
+function printGithubCall({ method, path, body, status, sent }: GithubCall): void {
+  print(`github: ${method} ${path} ${sent ? `→ ${status}` : '(not sent)'}`);
+  if (body !== undefined) print(JSON.stringify(body, null, 2).replace(/^/gm, '  '));
+}
+
+function describe(event: DevEvent): string {
+  return event.action ? `${event.name}.${event.action}` : event.name;
+}
+
+function tallyLine(tally: Tally, live: boolean): string {
+  const llm = `${tally.llmCalls} LLM call(s), ${tally.promptTokens} prompt + ${tally.completionTokens} completion tokens`;
+  return `${llm}; ${tally.githubCalls} GitHub request(s)${live || tally.githubCalls === 0 ? '' : ', not sent'}`;
+}
