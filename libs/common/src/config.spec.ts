@@ -56,6 +56,11 @@ describe('loadConfig', () => {
     expect(config.llm.baseUrl).toBe('http://127.0.0.1:4020/v1');
   });
 
+  it('ends SLACK_API_URL with one slash, as WebClient appends method names to it', () => {
+    expect(loadConfig({ SLACK_API_URL: 'http://127.0.0.1:4030/api' }).slack.apiUrl).toBe('http://127.0.0.1:4030/api/');
+    expect(loadConfig({ SLACK_API_URL: 'http://127.0.0.1:4030/api/' }).slack.apiUrl).toBe('http://127.0.0.1:4030/api/');
+  });
+
   it('treats empty strings of optional settings as unset', () => {
     const config = loadConfig({ DATABASE_URL: '', PUBLIC_URL: '', API_TOKEN: '', MASTER_KEY: '' });
     expect(config.databaseUrl).toBeUndefined();

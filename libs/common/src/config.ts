@@ -130,7 +130,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       clientId: e.SLACK_CLIENT_ID,
       clientSecret: e.SLACK_CLIENT_SECRET,
       signingSecret: e.SLACK_SIGNING_SECRET,
-      apiUrl: e.SLACK_API_URL,
+      // WebClient appends method names to it, so it must end in a slash.
+      apiUrl: e.SLACK_API_URL.replace(/\/?$/, '/'),
     },
     llm: {
       baseUrl: e.OPENAI_BASE_URL.replace(/\/$/, ''),

@@ -2,17 +2,20 @@
  * The one internal event envelope every provider's ingress converts to (CONVENTIONS.md, "one adapter
  * per source"). Everything after the ingress is provider-agnostic and reads only this.
  */
-export type Provider = 'github';
+export type Provider = 'github' | 'slack';
 
 export interface EventEnvelope {
   provider: Provider;
-  /** The vendor's delivery id (`X-GitHub-Delivery`); redeliveries carry the same one. */
+  /** The vendor's delivery id (`X-GitHub-Delivery`, Slack's `event_id`); redeliveries carry the same one. */
   deliveryId: string;
-  /** The vendor's event name (`X-GitHub-Event`). */
+  /** The vendor's event name (`X-GitHub-Event`, Slack's `event.type`). */
   name: string;
   /** `payload.action` when present. */
   action?: string;
-  /** What subscriptions match on: `owner/repo`, lower-cased, for GitHub; absent for app-level events. */
+  /**
+   * What subscriptions match on: `owner/repo`, lower-cased, for GitHub; `<team id>/<channel id>` for
+   * Slack; absent for app-level events.
+   */
   target?: string;
   /** Events with the same key run in arrival order (an issue, a pull request, a thread). */
   conversationKey: string;

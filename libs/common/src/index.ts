@@ -4,6 +4,7 @@ export * from './crypto';
 export * from './event';
 export * from './logger';
 export * from './queues';
+export * from './signed-state';
 export * from './redis.module';
 export * from './platform.module';
 export * from './boot';

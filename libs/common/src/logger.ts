@@ -15,6 +15,9 @@ export const REDACTED_PATHS = [
   '*.apiKey',
   '*.token',
   '*.privateKey',
+  '*.botToken',
+  '*.refreshToken',
+  '*.credentials',
   '*.secret',
   '*.value',
   'apiKey',
@@ -30,7 +33,14 @@ export function loggerModule(config: AppConfig): DynamicModule {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       autoLogging: { ignore: (req) => req.url === '/health' },
       // Webhook bodies can be megabytes; the request line and status are what operators need.
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+      // OAuth callbacks carry a one-time `code` and the signed `state` in the query: log the path only.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.startsWith('/connect/') ? req.url.split('?')[0] : req.url,
+        }),
+      },
     },
   });
 }

@@ -150,4 +150,21 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       expect(await connections.findActiveForRepo('x/y')).toBeUndefined();
     });
   });
+
+  it('stores a Slack workspace, records revocation with its reason, and reactivates it on re-install', async () => {
+    const record = { teamId: 'T0SPEC', teamName: 'Acme', botUserId: 'U0BOT', credentials: 'v1.sealed' };
+    await connections.upsertWorkspace(record);
+    expect(await connections.findWorkspace('T0SPEC')).toMatchObject({ provider: 'slack', accountLogin: 'Acme', status: 'active' });
+    await connections.setWorkspaceStatus('T0SPEC', 'revoked', 'app_uninstalled');
+    expect(await connections.findWorkspace('T0SPEC')).toMatchObject({ status: 'revoked', statusReason: 'app_uninstalled' });
+    await connections.setWorkspaceCredentials('T0SPEC', 'v1.other');
+    expect((await connections.findWorkspace('T0SPEC'))?.credentials).toBe('v1.other');
+    await connections.upsertWorkspace(record);
+    expect(await connections.findWorkspace('T0SPEC')).toMatchObject({ status: 'active', statusReason: null, credentials: 'v1.sealed' });
+    expect(await connections.findInstallation('T0SPEC')).toBeUndefined();
+    const { id } = (await connections.findWorkspace('T0SPEC'))!;
+    expect(await connections.delete(id)).toBe(true);
+    expect(await connections.delete(id)).toBe(false);
+    expect(await connections.findWorkspace('T0SPEC')).toBeUndefined();
+  });
 });

@@ -18,7 +18,18 @@ export interface InstallationRecord {
   status: ConnectionStatus;
 }
 
-/** Connected accounts (GitHub App installations). The only code that queries the connections table. */
+/** A Slack workspace installation as the platform keeps it; `credentials` is already sealed. */
+export interface WorkspaceRecord {
+  teamId: string;
+  teamName: string;
+  botUserId: string;
+  credentials: string;
+}
+
+/**
+ * Connected accounts (GitHub App installations, Slack workspaces). The only code that queries the
+ * connections table.
+ */
 @Injectable()
 export class ConnectionsRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
@@ -86,6 +97,57 @@ export class ConnectionsRepository {
       )
       .limit(1);
     return row;
+  }
+
+  /** Inserts or replaces a Slack workspace (a re-install reactivates a revoked one). */
+  async upsertWorkspace(record: WorkspaceRecord): Promise<Connection> {
+    const values = {
+      provider: 'slack',
+      externalId: record.teamId,
+      accountLogin: record.teamName,
+      // A workspace installation covers every channel its bot is in; there is no repository list.
+      repositorySelection: 'all' as const,
+      botUserId: record.botUserId,
+      credentials: record.credentials,
+      status: 'active' as const,
+      statusReason: null,
+    };
+    const [row] = await this.db
+      .insert(connections)
+      .values(values)
+      .onConflictDoUpdate({ target: [connections.provider, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
+      .returning();
+    return row;
+  }
+
+  async findWorkspace(teamId: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+    return row;
+  }
+
+  /** Replaces a workspace's sealed credentials (after a token refresh). */
+  async setWorkspaceCredentials(teamId: string, credentials: string): Promise<void> {
+    await this.db
+      .update(connections)
+      .set({ credentials, updatedAt: sql`now()` })
+      .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+  }
+
+  /** Records a workspace's status and why (e.g. `revoked`, `app_uninstalled`). */
+  async setWorkspaceStatus(teamId: string, status: ConnectionStatus, reason: string | null): Promise<void> {
+    await this.db
+      .update(connections)
+      .set({ status, statusReason: reason, updatedAt: sql`now()` })
+      .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+  }
+
+  /** Removes a connection with its credentials. @returns whether it existed. */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.db.delete(connections).where(eq(connections.id, id)).returning({ id: connections.id });
+    return rows.length > 0;
   }
 
   async list(): Promise<Connection[]> {

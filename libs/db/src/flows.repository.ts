@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { deployments, flows, subscriptions } from './schema';
 import { DATABASE } from './tokens';
@@ -112,13 +112,15 @@ export class FlowsRepository {
     return row;
   }
 
-  /** The live flows subscribed to an event name on a target. */
-  async match(provider: string, target: string, event: string): Promise<MatchedFlow[]> {
+  /** The live flows subscribed to an event name on a target (or on any of several names of it). */
+  async match(provider: string, target: string | readonly string[], event: string): Promise<MatchedFlow[]> {
+    // Slack events match under several names of one channel (team id or name, channel id or name).
+    const targets = typeof target === 'string' ? [target] : [...target];
     return this.db
       .select({ flowId: subscriptions.flowId, deploymentId: subscriptions.deploymentId })
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
-      .where(and(eq(subscriptions.provider, provider), eq(subscriptions.target, target), eq(subscriptions.event, event)))
+      .where(and(eq(subscriptions.provider, provider), inArray(subscriptions.target, targets), eq(subscriptions.event, event)))
       .groupBy(subscriptions.flowId, subscriptions.deploymentId);
   }
 

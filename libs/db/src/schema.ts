@@ -49,9 +49,12 @@ export const subscriptions = pgTable(
   (t) => [index('subscriptions_match').on(t.provider, t.target, t.event)],
 );
 
-export type ConnectionStatus = 'active' | 'suspended' | 'deleted';
+export type ConnectionStatus = 'active' | 'suspended' | 'deleted' | 'revoked';
 
-/** A connected account; for now GitHub App installations (`externalId` = installation id). */
+/**
+ * A connected account: a GitHub App installation (`externalId` = installation id) or a Slack
+ * workspace (`externalId` = team id, `accountLogin` = team name; its bot token sealed in `credentials`).
+ */
 export const connections = pgTable(
   'connections',
   {
@@ -65,6 +68,12 @@ export const connections = pgTable(
     repositories: jsonb('repositories').$type<string[]>().notNull().default([]),
     permissions: jsonb('permissions').$type<Record<string, string>>().notNull().default({}),
     status: text('status').$type<ConnectionStatus>().notNull(),
+    /** Why the status is not `active` (e.g. `app_uninstalled`), for the connections listing. */
+    statusReason: text('status_reason'),
+    /** Slack: the bot user the installation created; its own messages are never routed to flows. */
+    botUserId: text('bot_user_id'),
+    /** Slack: bot token (and refresh token, expiry) as JSON sealed with AES-256-GCM under the master key. */
+    credentials: text('credentials'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

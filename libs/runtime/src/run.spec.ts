@@ -8,8 +8,8 @@ function servicesWithLog() {
   const messages: string[] = [];
   const line = (level: string) => (message: string, _fields?: LogFields) => messages.push(`${level}: ${message}`);
   const log: FlowLogger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-  const { chatCompletion, github, githubContext, store } = unboundHost();
-  const services: RunServices = { chatCompletion, github, githubContext, store, log };
+  const { chatCompletion, github, githubContext, slack, slackContext, store } = unboundHost();
+  const services: RunServices = { chatCompletion, github, githubContext, slack, slackContext, store, log };
   return { services, messages };
 }
 
@@ -47,6 +47,27 @@ describe('executeFlow', () => {
     const result = await executeFlow(request(THREE_HANDLERS, eventFactory(), services));
     expect(result).toEqual({ handled: 1 });
     expect(messages).toEqual(['info: hello-issues issues.opened #42']);
+  });
+
+  it('matches a Slack event under any of its names, and nothing under another channel', async () => {
+    const bundle = `"use strict";
+const { listenToEvent, slack, log } = require("@openflows/sdk");
+exports.run = async function run() {
+  await listenToEvent(slack.channel("Acme", "#general"), ["message"], async (e) => log.info("general " + e.payload.event.text));
+  await listenToEvent(slack.channel("T0ACME", "C0RANDOM"), ["message"], async () => log.info("random"));
+};
+`;
+    const { services, messages } = servicesWithLog();
+    const event = eventFactory({
+      provider: 'slack',
+      name: 'message',
+      action: undefined,
+      target: 't0acme/c0general',
+      targets: ['t0acme/c0general', 't0acme/general', 'acme/c0general', 'acme/general'],
+      payload: { event: { text: 'hi' } },
+    });
+    expect(await executeFlow(request(bundle, event, services))).toEqual({ handled: 1 });
+    expect(messages).toEqual(['info: general hi']);
   });
 
   it('matches another event name of the same subscription', async () => {

@@ -1,5 +1,5 @@
-import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext } from '@openflows/sdk';
-import type { GithubClient, SdkHost } from '@openflows/sdk/host';
+import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext, SlackContext } from '@openflows/sdk';
+import type { GithubClient, SdkHost, SlackClient } from '@openflows/sdk/host';
 import { createSdk } from '@openflows/sdk/sdk';
 import { loadFlowModule } from './sandbox';
 
@@ -8,6 +8,8 @@ export interface RunServices {
   chatCompletion: ChatCompletion;
   github(): GithubClient;
   githubContext(): GithubContext;
+  slack(): SlackClient;
+  slackContext(): SlackContext;
   store: FlowStore;
   log: FlowLogger;
 }
@@ -17,8 +19,11 @@ export interface RunRequest {
   flowName: string;
   bundle: string;
   env: Record<string, string>;
-  /** The event; `target` is what subscriptions match (`owner/repo`, lower-case). */
-  event: FlowEvent & { target?: string };
+  /**
+   * The event; `target` is what subscriptions match (`owner/repo`, `team/channel`, lower-case), and
+   * `targets`, when given, are every name it matches under (Slack: team and channel by id or name).
+   */
+  event: FlowEvent & { target?: string; targets?: string[] };
   services: RunServices;
 }
 
@@ -38,7 +43,8 @@ export async function executeFlow(request: RunRequest): Promise<RunResult> {
   const handlers: Promise<unknown>[] = [];
   const host: SdkHost = {
     listen(source, eventNames, handler) {
-      const matches = source.provider === event.provider && source.target === event.target && eventNames.includes(event.name);
+      const named = source.target === event.target || (event.targets?.includes(source.target) ?? false);
+      const matches = source.provider === event.provider && named && eventNames.includes(event.name);
       if (!matches) return Promise.resolve();
       const handled = Promise.resolve().then(() => handler(event));
       handlers.push(handled);
@@ -51,6 +57,8 @@ export async function executeFlow(request: RunRequest): Promise<RunResult> {
     chatCompletion: services.chatCompletion,
     github: services.github,
     githubContext: services.githubContext,
+    slack: services.slack,
+    slackContext: services.slackContext,
     store: services.store,
     env: (name) => request.env[name],
     log: services.log,

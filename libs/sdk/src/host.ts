@@ -1,8 +1,12 @@
 import type { Octokit } from '@octokit/rest';
-import type { ChatCompletion, EventHandler, EventSource, FlowLogger, FlowStore, GithubContext } from './types';
+import type { WebClient } from '@slack/web-api';
+import type { ChatCompletion, EventHandler, EventSource, FlowLogger, FlowStore, GithubContext, SlackContext } from './types';
 
 /** The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …) and `request`. */
 export type GithubClient = Octokit['rest'] & { request: Octokit['request'] };
+
+/** The Slack client flows get: `@slack/web-api`'s WebClient, authenticated as the workspace's bot. */
+export type SlackClient = WebClient;
 
 /**
  * What the platform binds the SDK to: one host per run (or per deploy-time discovery). Flows never see
@@ -14,6 +18,9 @@ export interface SdkHost {
   /** @throws SdkError GITHUB_NOT_CONNECTED when no installation covers the event's repository. */
   github(): GithubClient;
   githubContext(): GithubContext;
+  /** @throws SdkError SLACK_NOT_CONNECTED when the event's workspace is not connected (or not a Slack event). */
+  slack(): SlackClient;
+  slackContext(): SlackContext;
   store: FlowStore;
   env(name: string): string | undefined;
   log: FlowLogger;

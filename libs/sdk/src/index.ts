@@ -5,8 +5,8 @@
 import { createSdk, unboundHost } from './sdk';
 
 export * from './types';
-export type { GithubApi, Sdk } from './sdk';
-export type { GithubClient } from './host';
+export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
+export type { GithubClient, SlackClient } from './host';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, store, env, log } = sdk;
+export const { listenToEvent, chatCompletion, github, slack, store, env, log } = sdk;

@@ -1,4 +1,4 @@
-import type { GithubClient, SdkHost } from './host';
+import type { GithubClient, SdkHost, SlackClient } from './host';
 import * as publicSdk from './index';
 import { createSdk, unboundHost } from './sdk';
 import { SdkError, type EventHandler, type EventSource, type SdkErrorCode } from './types';
@@ -57,7 +57,7 @@ describe('createSdk', () => {
 
     it.each([
       ['no source', undefined],
-      ['another provider', { provider: 'slack', target: 'octo/hello' }],
+      ['another provider', { provider: 'gitlab', target: 'octo/hello' }],
       ['a target that is not a string', { provider: 'github', target: 42 }],
     ])('refuses %s with INVALID_ARGUMENT', async (_what, source) => {
       const { host, listened } = recordingHost();
@@ -148,6 +148,50 @@ describe('createSdk', () => {
   });
 });
 
+describe('slack', () => {
+  it('channel() builds a lower-case slack source, with or without #', () => {
+    const sdk = createSdk(recordingHost().host);
+    expect(sdk.slack.channel('Acme', '#General')).toEqual({ provider: 'slack', target: 'acme/general' });
+    expect(sdk.slack.channel('T0ACME', 'C0GENERAL')).toEqual({ provider: 'slack', target: 't0acme/c0general' });
+  });
+
+  it.each([
+    ['', 'general'],
+    ['acme', ''],
+    ['acme', '#'],
+    ['acme/x', 'general'],
+  ])('channel(%j, %j) throws INVALID_ARGUMENT', async (team, channel) => {
+    expect(await codeOf(() => createSdk(recordingHost().host).slack.channel(team, channel))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('listenToEvent takes a slack source', async () => {
+    const { host, listened } = recordingHost();
+    const sdk = createSdk(host);
+    await sdk.listenToEvent(sdk.slack.channel('acme', 'general'), ['message', 'app_mention'], handler);
+    expect(listened[0].source).toEqual({ provider: 'slack', target: 'acme/general' });
+  });
+
+  it('sendMessage posts in the thread and updateMessage edits, through the workspace client', async () => {
+    const calls: unknown[] = [];
+    const client = {
+      chat: {
+        postMessage: async (args: unknown) => (calls.push(['post', args]), { ok: true, ts: '2.0', channel: 'C1' }),
+        update: async (args: unknown) => (calls.push(['update', args]), { ok: true }),
+      },
+    };
+    const sdk = createSdk(recordingHost({}, { slack: () => client as unknown as SlackClient }).host);
+    expect(await sdk.slack.sendMessage('C1', 'hello', { threadTs: '1.0' })).toEqual({ ts: '2.0', channel: 'C1' });
+    await sdk.slack.sendMessage('C1', 'top level');
+    await sdk.slack.updateMessage('C1', '2.0', 'edited');
+    expect(calls).toEqual([
+      ['post', { channel: 'C1', text: 'hello', thread_ts: '1.0' }],
+      ['post', { channel: 'C1', text: 'top level' }],
+      ['update', { channel: 'C1', ts: '2.0', text: 'edited' }],
+    ]);
+    expect(sdk.slack.client).toBe(client);
+  });
+});
+
 describe('unboundHost', () => {
   const sdk = createSdk(unboundHost());
 
@@ -160,6 +204,8 @@ describe('unboundHost', () => {
     ['log.info', () => sdk.log.info('hello')],
     ['github.context', () => sdk.github.context],
     ['github.issues', () => sdk.github.issues],
+    ['slack.client', () => sdk.slack.client],
+    ['slack.sendMessage', () => sdk.slack.sendMessage('C1', 'hi')],
   ])('%s throws NOT_IN_RUNTIME', async (_what, call) => {
     expect(await codeOf(call)).toBe('NOT_IN_RUNTIME');
   });

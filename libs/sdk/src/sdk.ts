@@ -1,4 +1,4 @@
-import type { GithubClient, SdkHost } from './host';
+import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
   type ChatCompletion,
@@ -7,6 +7,7 @@ import {
   type FlowLogger,
   type FlowStore,
   type GithubContext,
+  type SlackContext,
 } from './types';
 
 /** `github` in a flow: a source builder, the event's context, and the installation's Octokit. */
@@ -15,6 +16,32 @@ export type GithubApi = GithubClient & {
   repo(owner: string, repo: string): EventSource;
   readonly context: GithubContext;
 };
+
+/** Options of {@link SlackApi.sendMessage}. */
+export interface SlackMessageOptions {
+  /** Reply in the thread of this message (`ts` of its parent, or the event's `thread_ts`). */
+  threadTs?: string;
+}
+
+/** `slack` in a flow: a source builder, message helpers, the event's context and the full WebClient. */
+export interface SlackApi {
+  /**
+   * The source for `listenToEvent`: events of one channel. `team` is the workspace's id (`T…`) or
+   * name, `channel` the channel's id (`C…`) or name (with or without `#`); names are resolved with
+   * the workspace's token when events arrive.
+   */
+  channel(team: string, channel: string): EventSource;
+  /**
+   * Posts `text` to a channel (id, as in `event.payload.event.channel`) with `chat.postMessage`.
+   * @returns the posted message's `ts` and channel.
+   */
+  sendMessage(channel: string, text: string, options?: SlackMessageOptions): Promise<{ ts: string; channel: string }>;
+  /** Replaces the text of the bot's message `ts` in `channel` with `chat.update`. */
+  updateMessage(channel: string, ts: string, text: string): Promise<void>;
+  /** The workspace's `@slack/web-api` WebClient, authenticated as the bot. */
+  readonly client: SlackClient;
+  readonly context: SlackContext;
+}
 
 /** Everything `@openflows/sdk` exports to flows. */
 export interface Sdk {
@@ -26,6 +53,7 @@ export interface Sdk {
   listenToEvent(source: EventSource, eventNames: string | string[], handler: EventHandler): Promise<void>;
   chatCompletion: ChatCompletion;
   github: GithubApi;
+  slack: SlackApi;
   store: FlowStore;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
@@ -54,13 +82,44 @@ function githubApi(host: SdkHost): GithubApi {
   }) as unknown as GithubApi;
 }
 
+function slackSource(team: string, channel: string): EventSource {
+  const name = typeof channel === 'string' ? channel.replace(/^#/, '') : '';
+  if (typeof team !== 'string' || !team || !name || team.includes('/') || name.includes('/')) {
+    throw new SdkError('INVALID_ARGUMENT', `slack.channel(team, channel) needs two names or ids, got ${JSON.stringify([team, channel])}`);
+  }
+  return { provider: 'slack', target: `${team}/${name}`.toLowerCase() };
+}
+
+function slackApi(host: SdkHost): SlackApi {
+  return {
+    channel: slackSource,
+    async sendMessage(channel, text, options = {}) {
+      const posted = await host.slack().chat.postMessage({ channel, text, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) });
+      return { ts: posted.ts ?? '', channel: posted.channel ?? channel };
+    },
+    async updateMessage(channel, ts, text) {
+      await host.slack().chat.update({ channel, ts, text });
+    },
+    // Getters so that the workspace's client is only asked for when a flow uses it.
+    get client() {
+      return host.slack();
+    },
+    get context() {
+      return host.slackContext();
+    },
+  };
+}
+
 /** Builds the SDK object a flow sees, bound to `host`. */
 export function createSdk(host: SdkHost): Sdk {
   return {
     listenToEvent(source, eventNames, handler) {
       const names = typeof eventNames === 'string' ? [eventNames] : eventNames;
-      if (!source || source.provider !== 'github' || typeof source.target !== 'string') {
-        throw new SdkError('INVALID_ARGUMENT', 'listenToEvent needs a source such as github.repo(owner, repo)');
+      if (!source || (source.provider !== 'github' && source.provider !== 'slack') || typeof source.target !== 'string') {
+        throw new SdkError(
+          'INVALID_ARGUMENT',
+          'listenToEvent needs a source such as github.repo(owner, repo) or slack.channel(team, channel)',
+        );
       }
       if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n === '')) {
         throw new SdkError('INVALID_ARGUMENT', 'listenToEvent needs at least one event name, e.g. ["issues"]');
@@ -70,6 +129,7 @@ export function createSdk(host: SdkHost): Sdk {
     },
     chatCompletion: (keyName, conversationId, text, options) => host.chatCompletion(keyName, conversationId, text, options),
     github: githubApi(host),
+    slack: slackApi(host),
     store: host.store,
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
@@ -88,5 +148,5 @@ export function unboundHost(): SdkHost {
   };
   const store: FlowStore = { get: fail, set: fail, del: fail };
   const log: FlowLogger = { debug: fail, info: fail, warn: fail, error: fail };
-  return { listen: fail, chatCompletion: fail, github: fail, githubContext: fail, store, env: fail, log };
+  return { listen: fail, chatCompletion: fail, github: fail, githubContext: fail, slack: fail, slackContext: fail, store, env: fail, log };
 }

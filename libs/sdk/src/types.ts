@@ -3,10 +3,13 @@
  * change it only in ways that keep existing flows working (DESIGN.md, "breaking SDK changes").
  */
 
-/** Where events come from. Built with `github.repo(owner, repo)`; compared case-insensitively. */
+/**
+ * Where events come from. Built with `github.repo(owner, repo)` or `slack.channel(team, channel)`;
+ * compared case-insensitively.
+ */
 export interface EventSource {
-  provider: 'github';
-  /** `owner/repo` for GitHub. */
+  provider: 'github' | 'slack';
+  /** `owner/repo` for GitHub; `team/channel` for Slack, each by id or by name. */
   target: string;
 }
 
@@ -14,14 +17,14 @@ export interface EventSource {
 export interface FlowEvent<Payload = any> {
   /** Our id of the event (stable across redeliveries of the same delivery). */
   id: string;
-  provider: 'github';
-  /** The vendor's event name, e.g. `issues`, `issue_comment` (GitHub's `X-GitHub-Event`). */
+  provider: 'github' | 'slack';
+  /** The vendor's event name: `issues`, `issue_comment` (GitHub's `X-GitHub-Event`); `message`, `app_mention` (Slack's `event.type`). */
   name: string;
-  /** `payload.action` when the vendor sends one (`opened`, `created`, …). */
+  /** `payload.action` when the vendor sends one (`opened`, `created`, …); Slack: `event.subtype`. */
   action?: string;
-  /** The vendor's delivery id (`X-GitHub-Delivery`). */
+  /** The vendor's delivery id (`X-GitHub-Delivery`; Slack's `event_id`). */
   deliveryId: string;
-  /** The body exactly as the vendor sent it, parsed from JSON. */
+  /** The body exactly as the vendor sent it, parsed from JSON (Slack: the `event_callback`; the message is `payload.event`). */
   payload: Payload;
 }
 
@@ -88,9 +91,25 @@ export interface GithubContext {
   botLogin?: string;
 }
 
+/** What the platform knows about the Slack side of the current event. */
+export interface SlackContext {
+  /** The workspace's team id (`T…`) and name. */
+  teamId: string;
+  teamName: string;
+  /** The user id of the app's bot in this workspace; its messages never reach flows. */
+  botUserId?: string;
+}
+
 /** Error codes the SDK throws; match on `code`, never on the message. */
 export type SdkErrorCode =
-  'NOT_IN_RUNTIME' | 'NOT_IN_HANDLER' | 'MISSING_ENV' | 'SECRET_NOT_FOUND' | 'LLM_FAILED' | 'GITHUB_NOT_CONNECTED' | 'INVALID_ARGUMENT';
+  | 'NOT_IN_RUNTIME'
+  | 'NOT_IN_HANDLER'
+  | 'MISSING_ENV'
+  | 'SECRET_NOT_FOUND'
+  | 'LLM_FAILED'
+  | 'GITHUB_NOT_CONNECTED'
+  | 'SLACK_NOT_CONNECTED'
+  | 'INVALID_ARGUMENT';
 
 /** The one error class the SDK throws. */
 export class SdkError extends Error {
