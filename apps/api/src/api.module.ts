@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { SecretsModule } from '@openflows/secrets';
+import { SlackModule } from '@openflows/slack';
 import { ApiTokenGuard } from './api-token.guard';
+import { SlackConnectController } from './connect/slack-connect.controller';
+import { ConnectionsController } from './connections/connections.controller';
+import { ConnectionsService } from './connections/connections.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
@@ -10,10 +14,10 @@ import { RunsService } from './runs/runs.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-/** The HTTP side: webhooks, the REST API and health. Needs PlatformModule and DbModule beside it. */
+/** The HTTP side: webhooks, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
 @Module({
-  imports: [WebhooksModule, SecretsModule],
-  controllers: [FlowsController, SecretsController, RunsController, HealthController],
-  providers: [FlowsService, RunsService, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  imports: [WebhooksModule, SecretsModule, SlackModule],
+  controllers: [SlackConnectController, ConnectionsController, FlowsController, SecretsController, RunsController, HealthController],
+  providers: [ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: ApiTokenGuard }],
 })
 export class ApiModule {}

@@ -5,6 +5,7 @@ import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConf
 import { GithubModule } from '@openflows/github';
 import { ChatService, RedisConversationMemory } from '@openflows/llm';
 import { SecretsModule } from '@openflows/secrets';
+import { SlackModule } from '@openflows/slack';
 import { EventsProcessor } from './events/events.processor';
 import { EventsService } from './events/events.service';
 import { QueueSetupService } from './queue-setup.service';
@@ -22,7 +23,12 @@ export class WorkerModule {
     const partitions = runsQueueNames(config.runs.partitions);
     return {
       module: WorkerModule,
-      imports: [BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))), GithubModule, SecretsModule],
+      imports: [
+        BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))),
+        GithubModule,
+        SlackModule,
+        SecretsModule,
+      ],
       providers: [
         EventsProcessor,
         EventsService,

@@ -13,11 +13,12 @@ import {
   type AppConfig,
   type ExecuteRunJob,
 } from '@openflows/common';
-import { EventsRepository, FlowsRepository, RunsRepository } from '@openflows/db';
+import { EventsRepository, FlowsRepository, RunsRepository, type MatchedFlow, type StoredEvent } from '@openflows/db';
 import { InstallationsService } from '@openflows/github';
+import { SlackRoutingService, SlackWorkspacesService, type SlackEventCallback } from '@openflows/slack';
 
 /**
- * Routes a stored event: provider bookkeeping (installations), then one queued run per subscribed
+ * Routes a stored event: provider bookkeeping (installations, Slack uninstalls), then one queued run per subscribed
  * flow, each on the runs partition of its (flow, conversation) so a conversation keeps its order.
  */
 @Injectable()
@@ -30,6 +31,8 @@ export class EventsService {
     private readonly flows: FlowsRepository,
     private readonly runs: RunsRepository,
     private readonly installations: InstallationsService,
+    private readonly slackWorkspaces: SlackWorkspacesService,
+    private readonly slackRouting: SlackRoutingService,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -43,7 +46,11 @@ export class EventsService {
     if (event.provider === 'github' && this.installations.handles(event.name)) {
       await this.installations.apply(event.name, event.payload as never);
     }
-    const matches = event.target ? await this.flows.match(event.provider, event.target, event.name) : [];
+    if (event.provider === 'slack' && this.slackWorkspaces.handles(event.name)) {
+      const body = event.payload as SlackEventCallback;
+      await this.slackWorkspaces.apply(body.team_id, body.event);
+    }
+    const matches = await this.matches(event);
     const runs = await this.runs.createQueued(event.id, matches);
     for (const run of runs.filter((r) => r.status === 'queued')) {
       const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
@@ -55,6 +62,18 @@ export class EventsService {
     }
     await this.events.setStatus(event.id, 'routed');
     return { runs: runs.length };
+  }
+
+  /** Subscribed flows; Slack events match under each name of their channel, unless they are dropped. */
+  private async matches(event: StoredEvent): Promise<MatchedFlow[]> {
+    if (!event.target) return [];
+    if (event.provider !== 'slack') return this.flows.match(event.provider, event.target, event.name);
+    const routing = await this.slackRouting.targets(event);
+    if ('dropped' in routing) {
+      this.logger.debug(`Slack event ${event.deliveryId} not routed: ${routing.dropped}`);
+      return [];
+    }
+    return this.flows.match(event.provider, routing.targets, event.name);
   }
 
   private partition(index: number): Queue<ExecuteRunJob> {

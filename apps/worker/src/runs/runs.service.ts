@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob } from '@openflows/common';
+import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob, type Provider } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Run, type StoredEvent } from '@openflows/db';
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
 import { FlowDeployError, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
-import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode } from '@openflows/sdk';
-import type { GithubClient } from '@openflows/sdk/host';
+import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode, type SlackContext } from '@openflows/sdk';
+import type { GithubClient, SlackClient } from '@openflows/sdk/host';
 import { SecretsService } from '@openflows/secrets';
+import { SlackRoutingService } from '@openflows/slack';
 import { RunLog } from './run-log';
 
 /** SDK errors that the same input will raise again: retrying cannot help. */
@@ -19,12 +20,20 @@ const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'NOT_IN_HANDLER',
   'NOT_IN_RUNTIME',
   'GITHUB_NOT_CONNECTED',
+  'SLACK_NOT_CONNECTED',
 ]);
 
 function isPermanent(error: unknown): boolean {
   return (
     error instanceof FlowDeployError || error instanceof UnrecoverableError || (error instanceof SdkError && PERMANENT.has(error.code))
   );
+}
+
+/** The provider client a run gets, or the error using it raises, and the provider's context. */
+interface Bound<Client, Context> {
+  client?: Client;
+  error?: unknown;
+  context: Context;
 }
 
 interface Usage {
@@ -48,6 +57,7 @@ export class RunsService {
     private readonly flows: FlowsRepository,
     private readonly events: EventsRepository,
     private readonly github: GithubAppService,
+    private readonly slackRouting: SlackRoutingService,
     private readonly secrets: SecretsService,
     private readonly chat: ChatService,
   ) {}
@@ -93,12 +103,13 @@ export class RunsService {
     log.info(
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
     );
+    const slack = await this.slackFor(event);
     const { handled } = await executeFlow({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
-      event: this.flowEvent(event),
-      services: await this.services(run, event, log, usage),
+      event: { ...this.flowEvent(event), targets: slack.targets },
+      services: await this.services(run, event, slack, log, usage),
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
   }
@@ -106,7 +117,7 @@ export class RunsService {
   private flowEvent(event: StoredEvent): FlowEvent & { target?: string } {
     return {
       id: event.id,
-      provider: 'github',
+      provider: event.provider as Provider,
       name: event.name,
       action: event.action ?? undefined,
       deliveryId: event.deliveryId,
@@ -115,8 +126,20 @@ export class RunsService {
     };
   }
 
-  private async services(run: Run, event: StoredEvent, log: RunLog, usage: Usage): Promise<RunServices> {
-    const github = await this.githubFor(event, log);
+  private async services(
+    run: Run,
+    event: StoredEvent,
+    slack: Bound<SlackClient, SlackContext>,
+    log: RunLog,
+    usage: Usage,
+  ): Promise<RunServices> {
+    const github: Bound<GithubClient, GithubContext> =
+      event.provider === 'github'
+        ? await this.githubFor(event, log)
+        : {
+            error: new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events'),
+            context: { repo: { owner: '', repo: '' } },
+          };
     return {
       chatCompletion: this.chatCompletion(run, log, usage),
       github: () => {
@@ -124,13 +147,33 @@ export class RunsService {
         throw github.error;
       },
       githubContext: () => github.context,
+      slack: () => {
+        if (slack.client) return slack.client;
+        throw slack.error;
+      },
+      slackContext: () => slack.context,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       log,
     };
   }
 
+  /**
+   * The workspace's client and every name the event's channel matches under; resolved before the flow
+   * starts because the SDK's `slack.client` is used synchronously.
+   */
+  private async slackFor(event: StoredEvent): Promise<Bound<SlackClient, SlackContext> & { targets?: string[] }> {
+    const notSlack = { teamId: '', teamName: '' };
+    if (event.provider !== 'slack') {
+      return { error: new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events'), context: notSlack };
+    }
+    const routing = await this.slackRouting.targets(event);
+    if ('dropped' in routing) return { error: new SdkError('SLACK_NOT_CONNECTED', routing.dropped), context: notSlack };
+    const { client, teamId, teamName, botUserId } = routing.session;
+    return { client, targets: routing.targets, context: { teamId, teamName, botUserId: botUserId ?? undefined } };
+  }
+
   /** Resolved before the flow starts because the SDK's `github` is used synchronously. */
-  private async githubFor(event: StoredEvent, log: RunLog): Promise<{ client?: GithubClient; error?: unknown; context: GithubContext }> {
+  private async githubFor(event: StoredEvent, log: RunLog): Promise<Bound<GithubClient, GithubContext>> {
     const payload = event.payload as { repository?: { name?: string; owner?: { login?: string } }; installation?: { id?: number } };
     const context: GithubContext = { repo: { owner: payload.repository?.owner?.login ?? '', repo: payload.repository?.name ?? '' } };
     try {

@@ -1,0 +1,110 @@
+import type { EventEnvelope } from '@openflows/common';
+
+/** Thrown for an Events API request the ingress must answer 400: not an object, or fields missing. */
+export class MalformedSlackRequestError extends Error {
+  readonly code = 'DELIVERY_MALFORMED';
+}
+
+/**
+ * The inner event of an `event_callback`, as far as routing reads it (Slack's Events API; see the
+ * AsyncAPI description of event types). `channel` is a string on message events, an object on some
+ * channel events; reactions carry it in `item`.
+ */
+export interface SlackInnerEvent {
+  type?: unknown;
+  subtype?: unknown;
+  channel?: unknown;
+  item?: { channel?: unknown };
+  user?: unknown;
+  bot_id?: unknown;
+  ts?: unknown;
+  thread_ts?: unknown;
+  tokens?: { bot?: unknown };
+}
+
+/** The outer envelope Slack posts to the events URL (`slack_common_event_wrapper_schema`). */
+export interface SlackEventCallback {
+  type: 'event_callback';
+  team_id: string;
+  api_app_id?: string;
+  event_id: string;
+  event_time?: number;
+  event: SlackInnerEvent;
+}
+
+/** What one Events API request asks of the ingress. */
+export type SlackRequest =
+  | { kind: 'url_verification'; challenge: string }
+  | { kind: 'event'; envelope: EventEnvelope }
+  /** Other request types (e.g. `app_rate_limited`): acknowledged, not routed. */
+  | { kind: 'other'; type: string };
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/** The channel id an inner event belongs to, when it belongs to one. */
+export function channelOf(event: SlackInnerEvent): string | undefined {
+  return text(event.channel) ?? text(event.item?.channel);
+}
+
+/**
+ * Reads a verified Events API request body and converts an `event_callback` into the internal
+ * envelope: `deliveryId` = `event_id` (Slack's retries carry the same one, so the events table's
+ * unique key drops them), `name` = `event.type`, `action` = `event.subtype`, `target` =
+ * `<team id>/<channel id>` lower-cased, and `conversationKey` = team/channel, plus `/<thread_ts>` for
+ * messages in a thread.
+ * @param body the JSON body as Slack sent it.
+ * @throws MalformedSlackRequestError when the body or a required field is missing.
+ */
+export function parseSlackRequest(body: unknown): SlackRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new MalformedSlackRequestError('body must be a JSON object');
+  const request = body as Record<string, unknown>;
+  const type = text(request.type);
+  if (type === 'url_verification') {
+    const challenge = text(request.challenge);
+    if (!challenge) throw new MalformedSlackRequestError('url_verification without a challenge');
+    return { kind: 'url_verification', challenge };
+  }
+  if (type !== 'event_callback') return { kind: 'other', type: type ?? 'unknown' };
+  const callback = body as SlackEventCallback;
+  const team = text(callback.team_id);
+  const deliveryId = text(callback.event_id);
+  const event = callback.event as SlackInnerEvent | undefined;
+  const name = text(event?.type);
+  if (!team || !deliveryId || !event || !name)
+    throw new MalformedSlackRequestError('event_callback needs team_id, event_id and event.type');
+  const channel = channelOf(event);
+  const target = channel ? `${team}/${channel}`.toLowerCase() : undefined;
+  const thread = text(event.thread_ts);
+  return {
+    kind: 'event',
+    envelope: {
+      provider: 'slack',
+      deliveryId,
+      name,
+      action: text(event.subtype),
+      target,
+      conversationKey: target ? (thread ? `${target}/${thread}` : target) : `${team.toLowerCase()}:app:${name}`,
+      payload: body,
+    },
+  };
+}
+
+/**
+ * Message subtypes that are still a person writing something new (Slack's message subtypes list);
+ * every other subtype (edits, deletions, joins, topic changes, bot messages…) is not routed.
+ */
+const NEW_USER_MESSAGE_SUBTYPES: ReadonlySet<string> = new Set(['file_share', 'thread_broadcast', 'me_message']);
+
+/**
+ * Whether a message-like event should reach flows. Drops what flows.network's users kept looping on:
+ * messages from any bot (`bot_id`, `subtype: bot_message`), from the workspace's own bot user, and
+ * message subtypes that are not new user messages (`message_changed`, `message_deleted`,
+ * `channel_join`, …). Events other than `message` and `app_mention` pass.
+ */
+export function isRoutable(event: SlackInnerEvent, botUserId: string | null | undefined): boolean {
+  if (event.type !== 'message' && event.type !== 'app_mention') return true;
+  if (event.bot_id !== undefined || event.subtype === 'bot_message') return false;
+  if (botUserId && event.user === botUserId) return false;
+  const subtype = text(event.subtype);
+  return subtype === undefined || NEW_USER_MESSAGE_SUBTYPES.has(subtype);
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { SdkError } from '@openflows/sdk';
+import { channelOf, isRoutable, type SlackEventCallback } from './envelope';
+import { SlackClientService, type SlackSession } from './slack-client.service';
+
+/** A stored Slack event as routing reads it. */
+export interface SlackRoutedEvent {
+  name: string;
+  target: string | null | undefined;
+  payload: unknown;
+}
+
+/** The outcome of {@link SlackRoutingService.targets}: names to match subscriptions on, or why none. */
+export type SlackRouting = { targets: string[]; session: SlackSession } | { dropped: string };
+
+/**
+ * Decides whether a Slack event reaches flows and under which names. A subscription made with
+ * `slack.channel(team, channel)` names the team by id or name and the channel by id or name; an event
+ * matches it under all four combinations, lower-cased (`t0acme/c0general`, `acme/general`, …). Names
+ * are resolved at routing, with the workspace's token, so a flow can be deployed before the workspace
+ * is connected and keeps working when the channel is renamed (after the name cache expires).
+ */
+@Injectable()
+export class SlackRoutingService {
+  constructor(private readonly clients: SlackClientService) {}
+
+  /**
+   * The targets an event matches, or why it is dropped: the workspace is not connected or revoked,
+   * or the event is a message from a bot, from our own bot user, or an edit, deletion, join….
+   */
+  async targets(event: SlackRoutedEvent): Promise<SlackRouting> {
+    const body = event.payload as SlackEventCallback;
+    const channel = channelOf(body.event);
+    if (!event.target || !channel) return { dropped: 'not a channel event' };
+    let session: SlackSession;
+    try {
+      session = await this.clients.sessionFor(body.team_id);
+    } catch (error) {
+      if (error instanceof SdkError) return { dropped: error.message };
+      throw error;
+    }
+    if (!isRoutable(body.event, session.botUserId)) return { dropped: 'a bot, own or non-new message' };
+    const teams = [body.team_id, session.teamName];
+    const channels = [channel, await this.clients.channelName(session, channel)].filter((c): c is string => Boolean(c));
+    const targets = new Set(teams.flatMap((team) => channels.map((c) => `${team}/${c}`.toLowerCase())));
+    return { targets: [...targets], session };
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { CREATE_TEST_DATABASE_TIMEOUT_MS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { startSlackStandIn, type SlackStandIn } from '@openflows/test-support/slack-stand-in';
+import { loadConfig } from '@openflows/common';
+import { ConnectionsRepository } from '@openflows/db';
+import { SdkError } from '@openflows/sdk';
+import { SlackOAuthService } from './slack-oauth.service';
+import { SlackWorkspacesService } from './slack-workspaces.service';
+
+const CLIENT = { clientId: '1111.2222', clientSecret: 'spec-client-secret' };
+
+/** Installs the stand-in's team through the OAuth service, as a browser would. */
+async function install(oauth: SlackOAuthService, slack: SlackStandIn, teamId: string) {
+  const state = new URL(oauth.authorizeUrl()).searchParams.get('state')!;
+  return oauth.complete({ code: slack.issueCode(teamId), state });
+}
+
+describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)', () => {
+  let database: TestDatabase;
+  let slack: SlackStandIn;
+  let connections: ConnectionsRepository;
+  let workspaces: SlackWorkspacesService;
+  let oauth: SlackOAuthService;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    database = await createTestDatabase('postgres');
+    // Grants expire within the refresh margin, so every read refreshes: that is what is under test.
+    slack = await startSlackStandIn({ ...CLIENT, rotationExpiresIn: 60 });
+    const config = loadConfig({
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      SLACK_API_URL: slack.url,
+      SLACK_CLIENT_ID: CLIENT.clientId,
+      SLACK_CLIENT_SECRET: CLIENT.clientSecret,
+    });
+    connections = new ConnectionsRepository(database.handle.db);
+    workspaces = new SlackWorkspacesService(config, connections);
+    oauth = new SlackOAuthService(config, workspaces);
+  }, CREATE_TEST_DATABASE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await slack.close();
+    await database.drop();
+  });
+
+  it('stores the grant sealed, and refreshes a rotating token that is about to expire', async () => {
+    slack.addTeam({ id: 'T0ROT', name: 'Rotating', botUserId: 'U0BOT', channels: [] });
+    expect(await install(oauth, slack, 'T0ROT')).toEqual({ teamName: 'Rotating' });
+    const granted = slack.botToken('T0ROT')!;
+    const stored = (await connections.findWorkspace('T0ROT'))!;
+    expect(stored.credentials).not.toContain(granted);
+    expect(stored.credentials).not.toContain('xoxe-1-');
+
+    const first = await workspaces.workspace('T0ROT');
+    expect(first).toMatchObject({ teamName: 'Rotating', botUserId: 'U0BOT' });
+    expect(first.botToken).not.toBe(granted);
+    expect(first.botToken).toBe(slack.botToken('T0ROT'));
+    const refreshes = slack.calls.filter((c) => c.method === 'oauth.v2.access' && c.args.grant_type === 'refresh_token');
+    expect(refreshes).toHaveLength(1);
+    // The refreshed credentials were stored: the next read uses (and spends) the new refresh token.
+    expect((await workspaces.workspace('T0ROT')).botToken).toBe(slack.botToken('T0ROT'));
+  });
+
+  it('refuses a revoked workspace with SLACK_NOT_CONNECTED, and one never connected', async () => {
+    slack.addTeam({ id: 'T0GONE', name: 'Gone', botUserId: 'U0BOT', channels: [] });
+    await install(oauth, slack, 'T0GONE');
+    await workspaces.apply('T0GONE', { type: 'app_uninstalled' });
+    for (const team of ['T0GONE', 'T0NEVER']) {
+      await expect(workspaces.workspace(team)).rejects.toMatchObject({ code: 'SLACK_NOT_CONNECTED' });
+      await expect(workspaces.workspace(team)).rejects.toBeInstanceOf(SdkError);
+    }
+    expect(await workspaces.find('T0GONE')).toMatchObject({ status: 'revoked', statusReason: 'app_uninstalled' });
+  });
+
+  it('revokes on tokens_revoked only when bot tokens were revoked', async () => {
+    slack.addTeam({ id: 'T0TOK', name: 'Tokens', botUserId: 'U0BOT', channels: [] });
+    await install(oauth, slack, 'T0TOK');
+    await workspaces.apply('T0TOK', { type: 'tokens_revoked', tokens: { oauth: ['U0USER'] } as never });
+    expect(await workspaces.find('T0TOK')).toMatchObject({ status: 'active' });
+    await workspaces.apply('T0TOK', { type: 'tokens_revoked', tokens: { bot: ['U0BOT'] } });
+    expect(await workspaces.find('T0TOK')).toMatchObject({ status: 'revoked', statusReason: 'tokens_revoked' });
+  });
+
+  it('refuses a code Slack does not know, and a cancelled install', async () => {
+    const state = new URL(oauth.authorizeUrl()).searchParams.get('state')!;
+    await expect(oauth.complete({ code: 'code-unknown', state })).rejects.toMatchObject({ code: 'OAUTH_REFUSED', status: 400 });
+    await expect(oauth.complete({ error: 'access_denied', state })).rejects.toMatchObject({ code: 'ACCESS_DENIED', status: 400 });
+  });
+});

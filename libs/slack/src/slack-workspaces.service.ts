@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, decrypt, encrypt, loadMasterKey, type AppConfig } from '@openflows/common';
+import { ConnectionsRepository, type Connection } from '@openflows/db';
+import { SdkError } from '@openflows/sdk';
+import type { SlackInnerEvent } from './envelope';
+import { createWebClient } from './web-client';
+
+/** What `oauth.v2.access` grants a workspace, kept sealed in `connections.credentials`. */
+export interface SlackCredentials {
+  botToken: string;
+  /** Present when the app has token rotation on; then `expiresAt` (ms since the epoch) is too. */
+  refreshToken?: string;
+  expiresAt?: number;
+}
+
+/** The workspace a run acts in, with its usable bot token. */
+export interface SlackWorkspace {
+  teamId: string;
+  teamName: string;
+  botUserId: string | null;
+  botToken: string;
+}
+
+/** Refresh a rotating token this long before it expires (ms), so no call races its expiry. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/**
+ * Slack workspace connections: seals and opens their credentials (AES-256-GCM under the master key,
+ * bound to the team id), refreshes rotating bot tokens, and applies `app_uninstalled` and
+ * `tokens_revoked` events to the connection status.
+ */
+@Injectable()
+export class SlackWorkspacesService {
+  private readonly logger = new Logger(SlackWorkspacesService.name);
+  private readonly key: Buffer;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly connections: ConnectionsRepository,
+  ) {
+    this.key = loadMasterKey(config);
+  }
+
+  /** Stores (or re-activates) a workspace with its credentials sealed. */
+  async save(teamId: string, teamName: string, botUserId: string, credentials: SlackCredentials): Promise<Connection> {
+    return this.connections.upsertWorkspace({ teamId, teamName, botUserId, credentials: this.seal(teamId, credentials) });
+  }
+
+  /** The connection row of a team, whatever its status. */
+  async find(teamId: string): Promise<Connection | undefined> {
+    return this.connections.findWorkspace(teamId);
+  }
+
+  /**
+   * The active workspace with a bot token that is valid now (refreshed first when it rotates and is
+   * about to expire).
+   * @throws SdkError SLACK_NOT_CONNECTED when the team was never connected or is revoked.
+   */
+  async workspace(teamId: string): Promise<SlackWorkspace> {
+    const connection = await this.connections.findWorkspace(teamId);
+    if (!connection || connection.status !== 'active' || !connection.credentials) {
+      throw new SdkError('SLACK_NOT_CONNECTED', `Slack workspace ${teamId} is not connected (open /connect/slack to install the app)`);
+    }
+    let credentials = this.open(teamId, connection.credentials);
+    if (credentials.refreshToken && credentials.expiresAt !== undefined && credentials.expiresAt - REFRESH_MARGIN_MS < Date.now()) {
+      credentials = await this.refresh(teamId, credentials.refreshToken);
+    }
+    return { teamId, teamName: connection.accountLogin, botUserId: connection.botUserId, botToken: credentials.botToken };
+  }
+
+  /** Whether {@link apply} handles events of that name. */
+  handles(eventName: string): boolean {
+    return eventName === 'app_uninstalled' || eventName === 'tokens_revoked';
+  }
+
+  /**
+   * Marks the workspace revoked on `app_uninstalled`, and on `tokens_revoked` when bot tokens were
+   * revoked (user tokens alone leave the bot working). Payloads as in Slack's Events API.
+   */
+  async apply(teamId: string, event: SlackInnerEvent): Promise<void> {
+    if (event.type === 'app_uninstalled') {
+      await this.connections.setWorkspaceStatus(teamId, 'revoked', 'app_uninstalled');
+    } else if (event.type === 'tokens_revoked' && Array.isArray(event.tokens?.bot) && event.tokens.bot.length > 0) {
+      await this.connections.setWorkspaceStatus(teamId, 'revoked', 'tokens_revoked');
+    } else {
+      return;
+    }
+    this.logger.log(`Slack workspace ${teamId} revoked (${String(event.type)})`);
+  }
+
+  private async refresh(teamId: string, refreshToken: string): Promise<SlackCredentials> {
+    const { clientId, clientSecret } = this.config.slack;
+    if (!clientId || !clientSecret) throw new SdkError('SLACK_NOT_CONNECTED', 'SLACK_CLIENT_ID/SECRET are needed to refresh the bot token');
+    const granted = await createWebClient(this.config).oauth.v2.access({
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    });
+    if (!granted.access_token) throw new Error('oauth.v2.access returned no access_token on refresh');
+    const credentials = credentialsOf(granted);
+    await this.connections.setWorkspaceCredentials(teamId, this.seal(teamId, credentials));
+    return credentials;
+  }
+
+  private seal(teamId: string, credentials: SlackCredentials): string {
+    return encrypt(this.key, JSON.stringify(credentials), `slack:${teamId}`);
+  }
+
+  private open(teamId: string, sealed: string): SlackCredentials {
+    return JSON.parse(decrypt(this.key, sealed, `slack:${teamId}`)) as SlackCredentials;
+  }
+}
+
+/**
+ * Credentials from an `oauth.v2.access` answer: `access_token`, and with token rotation
+ * `refresh_token` and `expires_in` (seconds).
+ */
+export function credentialsOf(granted: { access_token?: string; refresh_token?: string; expires_in?: number }): SlackCredentials {
+  return {
+    botToken: granted.access_token ?? '',
+    ...(granted.refresh_token ? { refreshToken: granted.refresh_token } : {}),
+    ...(granted.expires_in ? { expiresAt: Date.now() + granted.expires_in * 1000 } : {}),
+  };
+}

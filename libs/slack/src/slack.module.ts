@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { SlackClientService } from './slack-client.service';
+import { SlackOAuthService } from './slack-oauth.service';
+import { SlackRoutingService } from './slack-routing.service';
+import { SlackWorkspacesService } from './slack-workspaces.service';
+
+/** Slack integration: OAuth install, workspace bookkeeping, bot clients and routing. Needs config and db. */
+@Module({
+  providers: [SlackWorkspacesService, SlackOAuthService, SlackClientService, SlackRoutingService],
+  exports: [SlackWorkspacesService, SlackOAuthService, SlackClientService, SlackRoutingService],
+})
+export class SlackModule {}
