@@ -14,6 +14,16 @@ export interface FlowJson {
   subscriptions: Subscription[];
 }
 
+export interface ConnectionJson {
+  id: string;
+  provider: string;
+  externalId: string;
+  account: string;
+  status: string;
+  reason?: string | null;
+  createdAt: string;
+}
+
 export interface RunJson {
   id: string;
   status: string;

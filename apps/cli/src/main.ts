@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { connectionsCommand } from './commands/connections';
 import { deployCommand } from './commands/deploy';
 import { devCommand } from './commands/dev';
 import { flowsCommand } from './commands/flows';
@@ -17,6 +18,7 @@ function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(deployCommand())
     .addCommand(flowsCommand())
+    .addCommand(connectionsCommand())
     .addCommand(undeployCommand())
     .addCommand(runsCommand())
     .addCommand(runCommand())

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { bundleFlow, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
-import type { ChatResponse, GithubContext } from '@openflows/sdk';
+import { SdkError, type ChatResponse, type GithubContext } from '@openflows/sdk';
 import { CliError } from '../cli-error';
 import { assertRequiredVariables } from '../flow-variables';
 import { print } from '../output';
@@ -113,9 +113,16 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     chatCompletion: createLocalChat(config, flowName, onAnswer),
     github: () => github,
     githubContext: () => context,
+    // The local loop replays GitHub events only; Slack calls say so rather than reach a workspace.
+    slack: slackNotLocal,
+    slackContext: slackNotLocal,
     store: createMemoryStore(),
     log: consoleFlowLogger(),
   };
+}
+
+function slackNotLocal(): never {
+  throw new SdkError('SLACK_NOT_CONNECTED', '`openflows dev` replays GitHub events only; deploy the flow to try it on Slack');
 }
 
 function printGithubCall({ method, path, body, status, sent }: GithubCall): void {
