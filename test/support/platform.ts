@@ -1,6 +1,6 @@
 /**
  * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
- * GitHub and OpenAI stand-ins, and the real api and worker processes wired to them through the
+ * GitHub, Slack and OpenAI stand-ins, and the real api and worker processes wired to them through the
  * `*_URL` configuration. One per test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { bundleFlow } from '@openflows/runtime';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
 import { signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
+import { signedSlackRequest } from './slack-events';
+import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, type PlatformProcess } from './processes';
 
@@ -19,6 +21,9 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const APP_ID = 424242;
 export const INSTALLATION_ID = 777;
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+export const SLACK_SIGNING_SECRET = 'e2e-slack-signing-secret';
+export const SLACK_CLIENT_ID = '1111.2222';
+export const SLACK_CLIENT_SECRET = 'e2e-slack-client-secret';
 
 export interface PlatformOptions {
   /** `separate`: api and worker processes on PostgreSQL; `standalone`: one process on PGlite. */
@@ -35,6 +40,7 @@ export class Platform {
   worker?: PlatformProcess;
   url!: string;
   github!: GithubStandIn;
+  slack!: SlackStandIn;
   llm!: OpenAiStandIn;
   redis!: Redis;
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
@@ -59,6 +65,7 @@ export class Platform {
       repository_selection: 'selected',
       repositories: this.options.repositories,
     });
+    this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -76,6 +83,10 @@ export class Platform {
       GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
       GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
       GITHUB_API_URL: this.github.url,
+      SLACK_CLIENT_ID,
+      SLACK_CLIENT_SECRET,
+      SLACK_SIGNING_SECRET,
+      SLACK_API_URL: this.slack.url,
       OPENAI_BASE_URL: this.llm.url,
       RUN_ATTEMPTS: '2',
       RUN_BACKOFF_MS: '200',
@@ -158,6 +169,24 @@ export class Platform {
     return { status: res.status, body: text ? JSON.parse(text) : undefined, deliveryId: headers['X-GitHub-Delivery'] };
   }
 
+  /**
+   * Posts a Slack Events API request signed as Slack signs it; `timestamp` (seconds) and `secret`
+   * override the signing, `headers` adds some (e.g. `X-Slack-Retry-Num`).
+   */
+  async deliverSlack(
+    body: unknown,
+    options: { timestamp?: number; secret?: string; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any }> {
+    const signed = signedSlackRequest(body, options.secret ?? SLACK_SIGNING_SECRET, options.timestamp);
+    const res = await fetch(`${this.url}/webhooks/slack/events`, {
+      method: 'POST',
+      headers: { ...signed.headers, ...options.headers },
+      body: signed.body,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
   /** A flow's runs, newest first. */
   async runs(flow: string): Promise<any[]> {
     const res = await this.request('GET', `/api/flows/${flow}/runs`);
@@ -174,7 +203,7 @@ export class Platform {
 
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    await Promise.all([this.github?.close(), this.llm?.close()]);
+    await Promise.all([this.github?.close(), this.slack?.close(), this.llm?.close()]);
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();

@@ -1,0 +1,282 @@
+/**
+ * Slack end to end through the real api and worker processes on PostgreSQL and Redis: the OAuth v2
+ * install against the Slack stand-in, signed Events API requests, flows/slack-chat and
+ * flows/slack-lawyer answering through the OpenAI stand-in and posting through the Slack stand-in.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import { EVENTS_QUEUE, parseMasterKey, signState, stateKey } from '@openflows/common';
+import { Platform, REDIS_URL, SLACK_CLIENT_ID, SLACK_SIGNING_SECRET } from '@openflows/test-support/platform';
+import { waitFor } from '@openflows/test-support/processes';
+import { channelMessage, eventCallback, eventId, signedSlackRequest } from '@openflows/test-support/slack-events';
+
+const ROOT = join(__dirname, '..');
+const TEAM = 'T0ACME';
+const GENERAL = 'C0GENERAL';
+const LEGAL = 'C0LEGAL';
+const BOT = 'U0BOT';
+const MASTER_KEY = randomBytes(32).toString('base64');
+const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+
+jest.setTimeout(60_000);
+
+let platform: Platform;
+let events: Queue;
+
+const repliesIn = (channel: string, threadTs: string) =>
+  platform.slack.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs);
+
+/** Waits until the worker has routed the event (its job on the events queue completed). */
+async function routed(id: string): Promise<void> {
+  await waitFor(`event ${id} to be routed`, async () => (await events.getJob(id))?.isCompleted());
+}
+
+/** Waits for the flow's finished run of an event. */
+async function runOf(flow: string, eventIdOfUs: string) {
+  return waitFor(`a finished run of ${eventIdOfUs}`, async () => {
+    const run = (await platform.runs(flow)).find((r) => r.eventId === eventIdOfUs);
+    return run && (run.status === 'succeeded' || run.status === 'failed') ? run : undefined;
+  });
+}
+
+/** Sends a user message and waits for the flow's reply in its thread. */
+async function converse(channel: string, text: string, fields: Record<string, unknown> = {}) {
+  const message = channelMessage(channel, text, fields);
+  const res = await platform.deliverSlack(eventCallback(TEAM, message));
+  expect(res.status).toBe(200);
+  const threadTs = (fields.thread_ts as string | undefined) ?? message.ts;
+  const before = repliesIn(channel, threadTs).length;
+  const [reply] = await waitFor(
+    `a reply to "${text}"`,
+    () => repliesIn(channel, threadTs).length > before && repliesIn(channel, threadTs).slice(before),
+  );
+  return { reply, eventId: res.body.eventId as string, message };
+}
+
+async function install(): Promise<Response> {
+  const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+  return fetch(`${platform.url}/connect/slack/callback?code=${platform.slack.issueCode(TEAM)}&state=${encodeURIComponent(state)}`);
+}
+
+beforeAll(async () => {
+  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY } });
+  events = new Queue(EVENTS_QUEUE, { connection: { url: REDIS_URL } as never, prefix: platform.prefix });
+  platform.slack.addTeam({
+    id: TEAM,
+    name: 'Acme',
+    botUserId: BOT,
+    channels: [
+      { id: GENERAL, name: 'general' },
+      { id: LEGAL, name: 'legal' },
+    ],
+  });
+  await platform.putLlmKey('openai');
+  // Deployed before the workspace is connected, by names: resolved when events arrive.
+  await platform.deploy(join(ROOT, 'flows/slack-chat'), { workspace: 'Acme', channel: '#general', openai_key_name: 'openai' });
+  await platform.deploy(join(ROOT, 'flows/slack-lawyer'), { workspace: TEAM, channel: LEGAL, openai_key_name: 'openai' });
+});
+
+afterAll(async () => {
+  if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
+  await events?.close();
+  await platform?.stop();
+});
+
+describe('connecting a workspace (OAuth v2)', () => {
+  test('/connect/slack redirects to the authorize page with client id, scopes, redirect URL and a state', async () => {
+    const res = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(`${platform.slack.origin}/oauth/v2/authorize`);
+    expect(location.searchParams.get('client_id')).toBe(SLACK_CLIENT_ID);
+    expect(location.searchParams.get('scope')!.split(',').sort()).toEqual(
+      ['app_mentions:read', 'channels:history', 'channels:read', 'chat:write', 'groups:history', 'im:history', 'users:read'].sort(),
+    );
+    expect(location.searchParams.get('redirect_uri')).toMatch(/\/connect\/slack\/callback$/);
+    expect(location.searchParams.get('state')).toMatch(/^slack\.\d+\./);
+  });
+
+  test.each([
+    ['a forged state', () => signState(stateKey(randomBytes(32)), 'slack')],
+    ['an expired state', () => signState(stateKey(parseMasterKey(MASTER_KEY)), 'slack', Date.now() - 11 * 60 * 1000)],
+    ['no state', () => ''],
+  ])('the callback rejects %s with 400 and stores nothing', async (_what, state) => {
+    const code = platform.slack.issueCode(TEAM);
+    const res = await fetch(`${platform.url}/connect/slack/callback?code=${code}&state=${encodeURIComponent(state())}`);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Slack was not connected');
+    expect(platform.slack.calls.filter((c) => c.method === 'oauth.v2.access')).toHaveLength(0);
+    expect((await platform.request('GET', '/api/connections')).body).toEqual([]);
+  });
+
+  test('a valid callback stores the workspace; its token is in no response and no log line', async () => {
+    const res = await install();
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('Slack workspace Acme connected');
+    const token = platform.slack.botToken(TEAM)!;
+    expect(token).toMatch(/^xoxb-/);
+    const connections = await platform.request('GET', '/api/connections');
+    expect(connections.body).toEqual([
+      expect.objectContaining({ provider: 'slack', externalId: TEAM, account: 'Acme', botUserId: BOT, status: 'active', reason: null }),
+    ]);
+    for (const text of [page, JSON.stringify(connections.body), platform.output()]) expect(text).not.toContain(token);
+  });
+});
+
+describe('events', () => {
+  test('url_verification is answered with its challenge', async () => {
+    const res = await platform.deliverSlack({
+      token: 'XXYYZZ',
+      challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
+    expect(res).toEqual({ status: 200, body: { challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' } });
+  });
+
+  test('a channel message gets the model answer in its thread, through the workspace token', async () => {
+    const { reply, eventId: id } = await converse(GENERAL, 'What is a monorepo?');
+    expect(reply.text).toBe('echo: What is a monorepo?');
+    const post = platform.slack.calls.filter((c) => c.method === 'chat.postMessage').at(-1)!;
+    expect(post.token).toBe(platform.slack.botToken(TEAM));
+    expect((await runOf('slack-chat', id)).status).toBe('succeeded');
+  });
+
+  test('a thread is its own conversation, and /restart starts it over', async () => {
+    const { message: parent } = await converse(GENERAL, 'first in thread');
+    await converse(GENERAL, 'second in thread', { thread_ts: parent.ts });
+    expect(
+      platform.llm.requests
+        .at(-1)!
+        .body.messages.filter((m) => m.role === 'user')
+        .map((m) => m.content),
+    ).toEqual(['second in thread']);
+    await converse(GENERAL, 'third in thread', { thread_ts: parent.ts });
+    expect(
+      platform.llm.requests
+        .at(-1)!
+        .body.messages.filter((m) => m.role === 'user')
+        .map((m) => m.content),
+    ).toEqual(['second in thread', 'third in thread']);
+    const { reply } = await converse(GENERAL, '/restart', { thread_ts: parent.ts });
+    expect(reply.text).toBe('Ok, I am starting a new conversation.');
+    await converse(GENERAL, 'fresh start', { thread_ts: parent.ts });
+    expect(
+      platform.llm.requests
+        .at(-1)!
+        .body.messages.filter((m) => m.role === 'user')
+        .map((m) => m.content),
+    ).toEqual(['fresh start']);
+  });
+
+  test('bot messages, our own messages and edits reach no flow', async () => {
+    const dropped = [
+      channelMessage(GENERAL, 'from a legacy bot', { bot_id: 'B0LEGACY', subtype: 'bot_message', user: undefined }),
+      // Apps posting with their bot token: a bot_id and their bot user, no subtype.
+      channelMessage(GENERAL, "from another app's bot", { bot_id: 'B0OTHER', user: 'U0OTHERBOT', app_id: 'A0OTHER' }),
+      channelMessage(GENERAL, 'our own reply', { user: BOT }),
+      channelMessage(GENERAL, 'edited', { subtype: 'message_changed', user: undefined, message: { text: 'edited', user: 'U0ALICE' } }),
+      channelMessage(GENERAL, 'joined', { subtype: 'channel_join' }),
+    ];
+    const ids: string[] = [];
+    for (const message of dropped) {
+      const res = await platform.deliverSlack(eventCallback(TEAM, message));
+      expect(res.status).toBe(200);
+      ids.push(res.body.eventId);
+    }
+    for (const id of ids) await routed(id);
+    const runs = await platform.runs('slack-chat');
+    expect(runs.filter((r) => ids.includes(r.eventId))).toEqual([]);
+    for (const message of dropped) expect(repliesIn(GENERAL, message.ts)).toEqual([]);
+  });
+
+  test('a retry of the same event_id is acknowledged and answered once', async () => {
+    const id = eventId();
+    const body = eventCallback(TEAM, channelMessage(GENERAL, 'answer me once'), id);
+    const first = await platform.deliverSlack(body);
+    const retry = await platform.deliverSlack(body, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect(first).toMatchObject({ status: 200, body: { status: 'queued' } });
+    expect(retry).toEqual({ status: 200, body: { status: 'duplicate', eventId: first.body.eventId } });
+    await runOf('slack-chat', first.body.eventId);
+    await routed(first.body.eventId);
+    expect(platform.slack.messages.filter((m) => m.thread_ts === body.event.ts)).toHaveLength(1);
+  });
+
+  test.each([
+    ['a wrong signing secret', { secret: 'not-the-secret' }],
+    ['a stale timestamp', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 }],
+    ['a timestamp in the future', { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 }],
+  ])('%s is refused with 401', async (_what, options) => {
+    const res = await platform.deliverSlack(eventCallback(TEAM, channelMessage(GENERAL, 'forged')), options);
+    expect(res.status).toBe(401);
+  });
+
+  test('a body altered after signing is refused with 401', async () => {
+    const body = eventCallback(TEAM, channelMessage(GENERAL, 'original'));
+    const signed = signedSlackRequest(body, SLACK_SIGNING_SECRET);
+    const res = await fetch(`${platform.url}/webhooks/slack/events`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body.replace('original', 'altered!'),
+    });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('slack-lawyer', () => {
+  test('answers each question with the disclaimer and sends no history', async () => {
+    const first = await converse(LEGAL, 'Can my landlord keep my deposit?');
+    expect(first.reply.text).toContain('echo: Can my landlord keep my deposit?');
+    expect(first.reply.text).toMatch(/not legal advice/i);
+    const second = await converse(LEGAL, 'And for a car lease?');
+    const sent = platform.llm.requests.at(-1)!.body.messages;
+    expect(sent.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(sent[0].content).toMatch(/legal advisor/i);
+    expect(sent[1].content).toBe('And for a car lease?');
+    expect(second.reply.text).toMatch(/not legal advice/i);
+  });
+});
+
+describe('uninstalling', () => {
+  test('app_uninstalled revokes the connection and its flows stop receiving events', async () => {
+    const res = await platform.deliverSlack(
+      eventCallback(TEAM, { type: 'app_uninstalled', event_ts: `${Math.floor(Date.now() / 1000)}.000000` }),
+    );
+    expect(res.status).toBe(200);
+    await waitFor('the connection to be revoked', async () => {
+      const [connection] = (await platform.request('GET', '/api/connections')).body;
+      return connection.status === 'revoked' && connection.reason === 'app_uninstalled';
+    });
+    const after = await platform.deliverSlack(eventCallback(TEAM, channelMessage(GENERAL, 'anyone there?')));
+    expect(after.status).toBe(200);
+    await routed(after.body.eventId);
+    expect((await platform.runs('slack-chat')).filter((r) => r.eventId === after.body.eventId)).toEqual([]);
+    // Installing again makes the same flows answer again.
+    expect((await install()).status).toBe(200);
+    await converse(GENERAL, 'back again');
+  });
+});
+
+describe('connections', () => {
+  /** The built `openflows` CLI against this platform; resolves with its standard output. */
+  const cli = async (...args: string[]) =>
+    (await promisify(execFile)(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', OPENFLOWS_URL: platform.url } }))
+      .stdout;
+
+  test('`openflows connections list` shows the workspace, and delete disconnects it', async () => {
+    const [connection] = (await platform.request('GET', '/api/connections')).body;
+    const listed = await cli('connections', 'list');
+    expect(listed).toMatch(new RegExp(`${connection.id}\\s+slack\\s+Acme\\s+${TEAM}\\s+active`));
+    expect(await cli('connections', 'delete', connection.id)).toContain(`disconnected ${connection.id}`);
+    expect((await platform.request('GET', '/api/connections')).body).toEqual([]);
+    expect((await platform.request('DELETE', `/api/connections/${connection.id}`)).status).toBe(404);
+    expect((await platform.request('DELETE', '/api/connections/not-a-uuid')).status).toBe(400);
+    const after = await platform.deliverSlack(eventCallback(TEAM, channelMessage(GENERAL, 'still there?')));
+    await routed(after.body.eventId);
+    expect((await platform.runs('slack-chat')).filter((r) => r.eventId === after.body.eventId)).toEqual([]);
+  });
+});

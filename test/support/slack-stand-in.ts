@@ -1,0 +1,269 @@
+/**
+ * A local stand-in for the Slack Web API and its OAuth v2 install page, on 127.0.0.1 at a random
+ * port. Point `SLACK_API_URL` at `url` (`http://127.0.0.1:<port>/api/`); the platform derives the
+ * authorize page (`/oauth/v2/authorize`) from it. Answers are shaped on Slack's published Web API
+ * description (slack_web_openapi_v2.json, MIT, in ../shared/vendor-specs/slack): `ok: true` with the
+ * documented fields, or `ok: false` with Slack's error strings (`invalid_auth`, `not_authed`,
+ * `channel_not_found`, `invalid_code`, …) and HTTP 200, as Slack does.
+ *
+ * ```ts
+ * const slack = await startSlackStandIn({ clientId: 'cid', clientSecret: 'secret' });
+ * slack.addTeam({ id: 'T0ACME', name: 'Acme', botUserId: 'U0BOT', channels: [{ id: 'C0GENERAL', name: 'general' }] });
+ * const code = slack.issueCode('T0ACME'); // what Slack appends to the redirect URL
+ * // ... run the code under test ...
+ * expect(slack.messages).toContainEqual(expect.objectContaining({ channel: 'C0GENERAL', text: 'hi' }));
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StandInChannel {
+  id: string;
+  name: string;
+  is_private?: boolean;
+}
+
+export interface StandInTeam {
+  id: string;
+  name: string;
+  botUserId: string;
+  channels: StandInChannel[];
+}
+
+/** A message the bot posted with `chat.postMessage` (or changed with `chat.update`). */
+export interface PostedMessage {
+  teamId: string;
+  channel: string;
+  text: string;
+  ts: string;
+  thread_ts?: string;
+}
+
+/** Every Web API call, in arrival order: method, the bearer token and the decoded arguments. */
+export interface RecordedCall {
+  method: string;
+  token?: string;
+  args: Record<string, string>;
+}
+
+export interface SlackStandIn {
+  /** Web API base with its trailing slash, e.g. `http://127.0.0.1:41234/api/`. */
+  url: string;
+  /** `http://127.0.0.1:<port>`: the authorize page is `${origin}/oauth/v2/authorize`. */
+  origin: string;
+  calls: RecordedCall[];
+  messages: PostedMessage[];
+  updates: PostedMessage[];
+  addTeam(team: StandInTeam): void;
+  /** A one-time OAuth code that installs the app in `teamId` (as the authorize page would send). */
+  issueCode(teamId: string): string;
+  /** The bot token the last install of `teamId` granted. */
+  botToken(teamId: string): string | undefined;
+  /** Makes every token of a team invalid (`invalid_auth`), as an uninstall does. */
+  revoke(teamId: string): void;
+  close(): Promise<void>;
+}
+
+export interface SlackStandInOptions {
+  clientId: string;
+  clientSecret: string;
+  /**
+   * Token rotation on: grants carry `refresh_token` and `expires_in` (these seconds), and
+   * `oauth.v2.access` with `grant_type=refresh_token` exchanges a refresh token (once) for new ones.
+   */
+  rotationExpiresIn?: number;
+}
+
+const readBody = (req: IncomingMessage) =>
+  new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+/** WebClient sends form-encoded arguments; JSON bodies are accepted as Slack accepts them too. */
+function decodeArgs(req: IncomingMessage, raw: string): Record<string, string> {
+  if ((req.headers['content-type'] ?? '').startsWith('application/json')) {
+    const parsed = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  }
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+function send(res: ServerResponse, body: Record<string, unknown>, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts the stand-in; see {@link SlackStandIn}. */
+export async function startSlackStandIn(options: SlackStandInOptions): Promise<SlackStandIn> {
+  const teams = new Map<string, StandInTeam>();
+  const codes = new Map<string, string>();
+  const tokens = new Map<string, string>();
+  const refreshTokens = new Map<string, string>();
+  const calls: RecordedCall[] = [];
+  const messages: PostedMessage[] = [];
+  const updates: PostedMessage[] = [];
+  let clock = 1_700_000_000;
+  const nextTs = () => `${++clock}.000100`;
+
+  const methods: Record<string, (args: Record<string, string>, team: StandInTeam) => Record<string, unknown>> = {
+    'auth.test': (_args, team) => ({
+      ok: true,
+      url: `https://${team.name.toLowerCase()}.slack.com/`,
+      team: team.name,
+      user: 'openflows',
+      team_id: team.id,
+      user_id: team.botUserId,
+      bot_id: `B${team.botUserId.slice(1)}`,
+      is_enterprise_install: false,
+    }),
+    'conversations.list': (_args, team) => ({
+      ok: true,
+      channels: team.channels.map(channelObject),
+      response_metadata: { next_cursor: '' },
+    }),
+    'conversations.info': (args, team) => {
+      const channel = team.channels.find((c) => c.id === args.channel);
+      return channel ? { ok: true, channel: channelObject(channel) } : { ok: false, error: 'channel_not_found' };
+    },
+    'chat.postMessage': (args, team) => {
+      if (!team.channels.some((c) => c.id === args.channel)) return { ok: false, error: 'channel_not_found' };
+      if (!args.text) return { ok: false, error: 'no_text' };
+      const message: PostedMessage = { teamId: team.id, channel: args.channel, text: args.text, ts: nextTs() };
+      if (args.thread_ts) message.thread_ts = args.thread_ts;
+      messages.push(message);
+      const { teamId: _team, channel: _channel, ...fields } = message;
+      return {
+        ok: true,
+        channel: args.channel,
+        ts: message.ts,
+        message: { type: 'message', user: team.botUserId, bot_id: `B${team.botUserId.slice(1)}`, ...fields },
+      };
+    },
+    'chat.update': (args, team) => {
+      const message = messages.find((m) => m.teamId === team.id && m.channel === args.channel && m.ts === args.ts);
+      if (!message) return { ok: false, error: 'message_not_found' };
+      message.text = args.text;
+      updates.push({ ...message });
+      return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+    },
+    'users.info': (args, team) =>
+      args.user === team.botUserId
+        ? { ok: true, user: { id: team.botUserId, team_id: team.id, name: 'openflows', is_bot: true } }
+        : { ok: true, user: { id: args.user, team_id: team.id, name: args.user.toLowerCase(), is_bot: false } },
+  };
+
+  /** A new bot token for `team`, with a refresh token when rotation is on. */
+  const grant = (team: StandInTeam) => {
+    const rotating = options.rotationExpiresIn !== undefined;
+    const token = `${rotating ? 'xoxe.' : ''}xoxb-${team.id}-${randomBytes(12).toString('hex')}`;
+    tokens.set(token, team.id);
+    if (!rotating) return { access_token: token };
+    const refresh = `xoxe-1-${randomBytes(12).toString('hex')}`;
+    refreshTokens.set(refresh, team.id);
+    return { access_token: token, refresh_token: refresh, expires_in: options.rotationExpiresIn };
+  };
+
+  const oauthAccess = (args: Record<string, string>): Record<string, unknown> => {
+    if (args.client_id !== options.clientId) return { ok: false, error: 'invalid_client_id' };
+    if (args.client_secret !== options.clientSecret) return { ok: false, error: 'bad_client_secret' };
+    if (args.grant_type === 'refresh_token') {
+      const teamId = refreshTokens.get(args.refresh_token ?? '');
+      if (!teamId) return { ok: false, error: 'invalid_refresh_token' };
+      refreshTokens.delete(args.refresh_token);
+      const team = teams.get(teamId)!;
+      return {
+        ok: true,
+        token_type: 'bot',
+        ...grant(team),
+        bot_user_id: team.botUserId,
+        app_id: 'A0OPENFLOWS',
+        team: { name: team.name, id: team.id },
+      };
+    }
+    const teamId = codes.get(args.code ?? '');
+    if (!teamId) return { ok: false, error: 'invalid_code' };
+    codes.delete(args.code);
+    const team = teams.get(teamId)!;
+    return {
+      ok: true,
+      ...grant(team),
+      token_type: 'bot',
+      scope: args.scope ?? 'channels:history,chat:write',
+      bot_user_id: team.botUserId,
+      app_id: 'A0OPENFLOWS',
+      team: { name: team.name, id: team.id },
+      enterprise: null,
+      authed_user: { id: 'U0INSTALLER' },
+      is_enterprise_install: false,
+    };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (req.method === 'GET' && url.pathname === '/oauth/v2/authorize') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return void res.end('<!doctype html><p>Install OpenFlows to your workspace?</p>');
+    }
+    const method = /^\/api\/([a-z0-9_.]+)$/i.exec(url.pathname)?.[1];
+    const args = decodeArgs(req, await readBody(req));
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? args.token;
+    calls.push({ method: method ?? url.pathname, token, args });
+    if (req.method !== 'POST' || !method) return send(res, { ok: false, error: 'unknown_method' }, 404);
+    if (method === 'oauth.v2.access') return send(res, oauthAccess(args));
+    const handler = methods[method];
+    if (!handler) return send(res, { ok: false, error: 'unknown_method' }, 404);
+    if (!token) return send(res, { ok: false, error: 'not_authed' });
+    const teamId = tokens.get(token);
+    if (!teamId) return send(res, { ok: false, error: 'invalid_auth' });
+    send(res, handler(args, teams.get(teamId)!));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => send(res, { ok: false, error: 'internal_error', detail: String(error) }, 500));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: `${origin}/api/`,
+    origin,
+    calls,
+    messages,
+    updates,
+    addTeam: (team) => void teams.set(team.id, team),
+    issueCode: (teamId) => {
+      if (!teams.has(teamId)) throw new Error(`no team ${teamId} in the stand-in`);
+      const code = `code-${randomBytes(8).toString('hex')}`;
+      codes.set(code, teamId);
+      return code;
+    },
+    botToken: (teamId) => [...tokens].filter(([, team]) => team === teamId).at(-1)?.[0],
+    revoke: (teamId) => [...tokens].filter(([, team]) => team === teamId).forEach(([token]) => tokens.delete(token)),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** A channel as `conversations.info`/`conversations.list` describe it (fields the spec's example has). */
+function channelObject(channel: StandInChannel) {
+  return {
+    id: channel.id,
+    name: channel.name,
+    name_normalized: channel.name,
+    is_channel: !channel.is_private,
+    is_group: false,
+    is_im: false,
+    is_private: channel.is_private ?? false,
+    is_archived: false,
+    is_member: true,
+    created: 1449252889,
+    creator: 'W012A3BCD',
+  };
+}
