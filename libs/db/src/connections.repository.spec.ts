@@ -83,7 +83,10 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       expect(await connections.findActiveForRepo('prefixed/repo')).toBeUndefined();
     });
 
-    it.each(['suspended', 'deleted'] as const)('ignores a %s installation', async (status) => {
+    it.each([
+      ['error', 'suspended'],
+      ['revoked', 'installation_deleted'],
+    ] as const)('ignores an installation in status %s', async (status, reason) => {
       const owner = `${status}-owner`;
       const selected = await connections.upsertInstallation(installationFactory({ accountLogin: owner, repositories: [`${owner}/repo`] }));
       const all = await connections.upsertInstallation(
@@ -91,12 +94,12 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       );
       expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeDefined();
 
-      await connections.setStatus(selected.externalId, status);
+      await connections.setStatus(selected.externalId, status, reason);
       expect((await connections.findActiveForRepo(`${owner}/repo`))?.externalId).toBe(all.externalId);
-      await connections.setStatus(all.externalId, status);
+      await connections.setStatus(all.externalId, status, reason);
 
       expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeUndefined();
-      expect((await connections.findInstallation(selected.externalId))?.status).toBe(status);
+      expect(await connections.findInstallation(selected.externalId)).toMatchObject({ status, statusReason: reason });
     });
 
     it('finds a suspended installation again once it is active', async () => {
@@ -104,9 +107,9 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       await connections.upsertInstallation(
         installationFactory({ installationId, accountLogin: 'unsuspended', repositories: ['unsuspended/repo'] }),
       );
-      await connections.setStatus(installationId, 'suspended');
-      await connections.setStatus(installationId, 'active');
-      expect((await connections.findActiveForRepo('unsuspended/repo'))?.externalId).toBe(installationId);
+      await connections.setStatus(installationId, 'error', 'suspended');
+      await connections.setStatus(installationId, 'active', null);
+      expect(await connections.findActiveForRepo('unsuspended/repo')).toMatchObject({ externalId: installationId, statusReason: null });
     });
   });
 

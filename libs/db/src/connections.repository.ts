@@ -16,6 +16,8 @@ export interface InstallationRecord {
   repositories: string[];
   permissions: Record<string, string>;
   status: ConnectionStatus;
+  /** Why the status is not `active` (e.g. `suspended`); none when active. */
+  statusReason?: string | null;
 }
 
 /** A Slack workspace installation as the platform keeps it; `credentials` is already sealed. */
@@ -45,6 +47,7 @@ export class ConnectionsRepository {
       repositories: record.repositories,
       permissions: record.permissions,
       status: record.status,
+      statusReason: record.statusReason ?? null,
     };
     const [row] = await this.db
       .insert(connections)
@@ -75,10 +78,11 @@ export class ConnectionsRepository {
       .where(eq(connections.id, existing.id));
   }
 
-  async setStatus(installationId: string, status: ConnectionStatus): Promise<void> {
+  /** Records an installation's status and why (e.g. `revoked`, `installation_deleted`; null when active). */
+  async setStatus(installationId: string, status: ConnectionStatus, reason: string | null): Promise<void> {
     await this.db
       .update(connections)
-      .set({ status, updatedAt: sql`now()` })
+      .set({ status, statusReason: reason, updatedAt: sql`now()` })
       .where(and(eq(connections.provider, 'github'), eq(connections.externalId, installationId)));
   }
 

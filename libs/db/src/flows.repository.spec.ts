@@ -4,6 +4,8 @@ import { FlowsRepository, type SubscriptionSpec } from './flows.repository';
 import { deployments, subscriptions } from './schema';
 
 const sub = (event: string, target = 'octo/hello'): SubscriptionSpec => ({ provider: 'github', target, event });
+/** `sub(…)` as stored and read back: registered unless deployed otherwise. */
+const stored = (event: string, target?: string, registered = true) => ({ ...sub(event, target), registered });
 
 /** A deploy input for `name`; one `issues` subscription on octo/hello unless overridden. */
 const deployment = (name: string, overrides: Partial<Parameters<FlowsRepository['deploy']>[0]> = {}) => ({
@@ -49,7 +51,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const found = await flows.findByName(name);
     expect(found?.flow.id).toBe(detail.flow.id);
     expect(found?.deployment).toMatchObject({ id: detail.deployment!.id, version: 1 });
-    expect(found?.subscriptions).toEqual(expect.arrayContaining([sub('issues'), sub('issue_comment')]));
+    expect(found?.subscriptions).toEqual(expect.arrayContaining([stored('issues'), stored('issue_comment')]));
     expect(found?.subscriptions).toHaveLength(2);
     expect((await flows.findDeployment(detail.deployment!.id))?.bundle).toBe(`exports.run = async () => {}; // ${name}`);
   });
@@ -70,7 +72,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     ]);
     expect(await flows.match('github', target, 'issues')).toEqual([]);
     expect(await flows.match('github', target, 'issue_comment')).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
-    expect((await flows.findByName(name))?.subscriptions).toEqual([sub('issue_comment', target)]);
+    expect((await flows.findByName(name))?.subscriptions).toEqual([stored('issue_comment', target)]);
   });
 
   it('leaves v1 live when a redeploy fails half-way (one transaction)', async () => {
@@ -177,8 +179,64 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const listed = await flows.list();
     const byName = new Map(listed.map((d) => [d.flow.name, d]));
     expect(byName.get(live)?.deployment?.status).toBe('active');
-    expect(byName.get(live)?.subscriptions).toEqual([sub('issues')]);
+    expect(byName.get(live)?.subscriptions).toEqual([stored('issues')]);
     expect(byName.get(stopped)?.deployment).toBeUndefined();
     expect(await flows.findByName('no-such-flow')).toBeUndefined();
+  });
+
+  describe('registration', () => {
+    it('stores registered as deployed, true by default, and matches either way', async () => {
+      const name = uniqueName();
+      const target = `octo/${name}`;
+      const detail = await flows.deploy(
+        deployment(name, { subscriptions: [{ ...sub('issues', target), registered: false }, sub('issues', `${target}-ok`)] }),
+      );
+      const expected = [stored('issues', target, false), stored('issues', `${target}-ok`)];
+      expect(detail.subscriptions).toEqual(expected);
+      expect((await flows.findByName(name))?.subscriptions).toEqual(expect.arrayContaining(expected));
+      expect(await flows.match('github', target, 'issues')).toHaveLength(1);
+    });
+
+    it('lists the distinct live targets of a provider with their registration', async () => {
+      const name = uniqueName();
+      const target = `octo/${name}`;
+      await flows.deploy(
+        deployment(name, {
+          subscriptions: [
+            { ...sub('issues', target), registered: false },
+            { ...sub('push', target), registered: false },
+          ],
+        }),
+      );
+      const gone = uniqueName();
+      await flows.deploy(deployment(gone, { subscriptions: [sub('issues', `octo/${gone}`)] }));
+      await flows.undeploy(gone);
+
+      const targets = await flows.liveTargets('github');
+      expect(targets.filter((t) => t.target === target)).toEqual([{ target, registered: false }]);
+      expect(targets.some((t) => t.target === `octo/${gone}`)).toBe(false);
+      expect(await flows.liveTargets('slack')).toEqual([]);
+    });
+
+    it('marks every subscription to a target registered, and back, counting the changed ones', async () => {
+      const target = `octo/${uniqueName()}`;
+      const a = uniqueName();
+      const b = uniqueName();
+      await flows.deploy(deployment(a, { subscriptions: [{ ...sub('issues', target), registered: false }] }));
+      await flows.deploy(
+        deployment(b, {
+          subscriptions: [
+            { ...sub('issues', target), registered: false },
+            { ...sub('push', target), registered: false },
+          ],
+        }),
+      );
+
+      expect(await flows.setRegistered('github', target, true)).toBe(3);
+      expect(await flows.setRegistered('github', target, true)).toBe(0);
+      expect((await flows.findByName(b))?.subscriptions.every((s) => s.registered)).toBe(true);
+      expect(await flows.setRegistered('github', target, false)).toBe(3);
+      expect((await flows.findByName(a))?.subscriptions).toEqual([stored('issues', target, false)]);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { deployments, flows, subscriptions } from './schema';
 import { DATABASE } from './tokens';
@@ -15,11 +15,16 @@ export interface SubscriptionSpec {
   event: string;
 }
 
+/** A stored subscription: `registered` is false while no connection delivers its events. */
+export interface RegisteredSubscription extends SubscriptionSpec {
+  registered: boolean;
+}
+
 /** A flow with its live deployment (if any) and that deployment's subscriptions. */
 export interface FlowDetail {
   flow: Flow;
   deployment?: Omit<Deployment, 'bundle'>;
-  subscriptions: SubscriptionSpec[];
+  subscriptions: RegisteredSubscription[];
 }
 
 /** A subscribed flow found for an event, with the deployment that will run it. */
@@ -41,7 +46,8 @@ export class FlowsRepository {
     name: string;
     bundle: string;
     env: Record<string, string>;
-    subscriptions: SubscriptionSpec[];
+    /** `registered` defaults to true. */
+    subscriptions: (SubscriptionSpec & { registered?: boolean })[];
   }): Promise<FlowDetail> {
     return this.db.transaction(async (tx) => {
       const [flow] = await tx
@@ -69,7 +75,8 @@ export class FlowsRepository {
         .where(eq(flows.id, flow.id))
         .returning();
       const { bundle: _bundle, ...summary } = deployment;
-      return { flow: updated, deployment: summary, subscriptions: input.subscriptions };
+      const stored = input.subscriptions.map((s) => ({ ...s, registered: s.registered ?? true }));
+      return { flow: updated, deployment: summary, subscriptions: stored };
     });
   }
 
@@ -124,6 +131,25 @@ export class FlowsRepository {
       .groupBy(subscriptions.flowId, subscriptions.deploymentId);
   }
 
+  /** The distinct targets of `provider` that live deployments subscribe to, with whether they are registered. */
+  async liveTargets(provider: string): Promise<{ target: string; registered: boolean }[]> {
+    return this.db
+      .selectDistinct({ target: subscriptions.target, registered: subscriptions.registered })
+      .from(subscriptions)
+      .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
+      .where(eq(subscriptions.provider, provider));
+  }
+
+  /** Marks every subscription of `provider` to `target` registered or not. @returns how many changed. */
+  async setRegistered(provider: string, target: string, registered: boolean): Promise<number> {
+    const rows = await this.db
+      .update(subscriptions)
+      .set({ registered })
+      .where(and(eq(subscriptions.provider, provider), eq(subscriptions.target, target), ne(subscriptions.registered, registered)))
+      .returning({ id: subscriptions.id });
+    return rows.length;
+  }
+
   private async detail(flow: Flow): Promise<FlowDetail> {
     if (!flow.activeDeploymentId) return { flow, subscriptions: [] };
     const [deployment] = await this.db
@@ -138,7 +164,12 @@ export class FlowsRepository {
       .from(deployments)
       .where(eq(deployments.id, flow.activeDeploymentId));
     const subs = await this.db
-      .select({ provider: subscriptions.provider, target: subscriptions.target, event: subscriptions.event })
+      .select({
+        provider: subscriptions.provider,
+        target: subscriptions.target,
+        event: subscriptions.event,
+        registered: subscriptions.registered,
+      })
       .from(subscriptions)
       .where(eq(subscriptions.deploymentId, flow.activeDeploymentId));
     return { flow, deployment, subscriptions: subs };

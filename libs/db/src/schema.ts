@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -31,7 +31,11 @@ export const deployments = pgTable(
   (t) => [uniqueIndex('deployments_flow_version').on(t.flowId, t.version)],
 );
 
-/** What a deployment's `run()` listened to: provider, target (`owner/repo`, lower-case) and event name. */
+/**
+ * What a deployment's `run()` listened to: provider, target (`owner/repo`, lower-case) and event name.
+ * `registered` is false while no active GitHub App installation covers a GitHub target (the flow shows
+ * as `unregistered`); it follows the installations. Routing does not read it.
+ */
 export const subscriptions = pgTable(
   'subscriptions',
   {
@@ -45,11 +49,17 @@ export const subscriptions = pgTable(
     provider: text('provider').notNull(),
     target: text('target').notNull(),
     event: text('event').notNull(),
+    registered: boolean('registered').notNull().default(true),
   },
   (t) => [index('subscriptions_match').on(t.provider, t.target, t.event)],
 );
 
-export type ConnectionStatus = 'active' | 'suspended' | 'deleted' | 'revoked';
+/**
+ * `active`; `revoked` when the account took the app away (Slack `app_uninstalled`/`tokens_revoked`,
+ * GitHub `installation.deleted`); `error` when it is there but unusable (GitHub `installation.suspend`).
+ * `statusReason` says which.
+ */
+export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id) or a Slack

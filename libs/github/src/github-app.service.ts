@@ -6,15 +6,27 @@ import { ConnectionsRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
 
+/** An installation of the App as GitHub describes it (`GET /app/installations/{id}`, `GET /installation/repositories`). */
+export interface InstallationDetails {
+  id: number;
+  account: { login: string; type?: string };
+  repositorySelection: 'all' | 'selected';
+  permissions: Record<string, string>;
+  /** Set when an owner suspended the installation. */
+  suspendedAt: string | null;
+  /** Every repository the installation can reach, `owner/repo` lower-case. */
+  repositories: string[];
+}
+
 /**
  * The platform's GitHub App: Octokit clients authenticated as an installation (tokens are cached by
- * `@octokit/auth-app` until shortly before they expire) and the App's own identity.
+ * `@octokit/auth-app` until shortly before they expire), the App's own identity and its installations.
  * Honours `GITHUB_API_URL`, so GitHub Enterprise and the tests' stand-in work alike.
  */
 @Injectable()
 export class GithubAppService {
   private readonly app?: App<{ Octokit: typeof Octokit }>;
-  private botLoginPromise?: Promise<string>;
+  private slugPromise?: Promise<string>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -47,16 +59,54 @@ export class GithubAppService {
     return Object.assign(Object.create(octokit.rest) as GithubClient, { request: octokit.request });
   }
 
-  /** The App's bot login, `<slug>[bot]`, read once from `GET /app`; undefined when not configured. */
+  /** The App's bot login, `<slug>[bot]`; undefined when not configured. */
   async botLogin(): Promise<string | undefined> {
+    const slug = await this.appSlug();
+    return slug === undefined ? undefined : `${slug}[bot]`;
+  }
+
+  /**
+   * The App's slug (its name in `github.com/apps/<slug>`), read once from `GET /app` with the App JWT
+   * (a failed read is tried again next time); undefined when not configured.
+   */
+  async appSlug(): Promise<string | undefined> {
     if (!this.app) return undefined;
     const app = this.app;
-    this.botLoginPromise ??= app.octokit.request('GET /app').then(({ data }) => `${data?.slug}[bot]`);
+    this.slugPromise ??= app.octokit.request('GET /app').then(({ data }) => String(data?.slug));
     try {
-      return await this.botLoginPromise;
+      return await this.slugPromise;
     } catch (error) {
-      this.botLoginPromise = undefined;
+      this.slugPromise = undefined;
       throw error;
     }
+  }
+
+  /**
+   * One installation of the App: `GET /app/installations/{id}` with the App JWT, then its repositories
+   * with an installation token (`GET /installation/repositories`, every page).
+   * @returns undefined when GitHub does not know the installation (404).
+   * @throws SdkError GITHUB_NOT_CONNECTED when the App is not configured; Octokit's RequestError otherwise.
+   */
+  async installation(installationId: number): Promise<InstallationDetails | undefined> {
+    if (!this.app) throw new SdkError('GITHUB_NOT_CONNECTED', 'the GitHub App is not configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)');
+    let data;
+    try {
+      ({ data } = await this.app.octokit.request('GET /app/installations/{installation_id}', { installation_id: installationId }));
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return undefined;
+      throw error;
+    }
+    const octokit = await this.app.getInstallationOctokit(installationId);
+    const repositories = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
+    const account = data.account && 'login' in data.account ? { login: data.account.login, type: data.account.type } : undefined;
+    return {
+      id: data.id,
+      // An enterprise installation has no login; its slug names it.
+      account: account ?? { login: data.account && 'slug' in data.account ? data.account.slug : 'unknown' },
+      repositorySelection: data.repository_selection,
+      permissions: data.permissions as Record<string, string>,
+      suspendedAt: data.suspended_at ?? null,
+      repositories: repositories.map((r) => r.full_name.toLowerCase()).sort(),
+    };
   }
 }

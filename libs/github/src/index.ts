@@ -1,4 +1,6 @@
 export * from './envelope';
 export * from './github-app.service';
+export * from './github-connect.service';
 export * from './github.module';
 export * from './installations.service';
+export * from './subscription-registration.service';

@@ -101,24 +101,24 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
     expect(row?.repositories).toEqual(['codertocat/hello-world']);
   });
 
-  it('marks installation.deleted as deleted, keeps the row and stops covering its repositories', async () => {
+  it('marks installation.deleted as revoked, keeps the row and stops covering its repositories', async () => {
     const id = await installed('Codertocat/To-Be-Deleted');
     expect((await connections.findActiveForRepo('codertocat/to-be-deleted'))?.externalId).toBe(id);
 
     await installations.apply('installation', payloadFor('installation', 'deleted', Number(id)));
 
-    expect((await connections.findInstallation(id))?.status).toBe('deleted');
+    expect(await connections.findInstallation(id)).toMatchObject({ status: 'revoked', statusReason: 'installation_deleted' });
     expect(await connections.findActiveForRepo('codertocat/to-be-deleted')).toBeUndefined();
   });
 
   it('suspends and unsuspends', async () => {
     const id = await installed('Codertocat/Suspended');
     await installations.apply('installation', payloadFor('installation', 'suspend', Number(id)));
-    expect((await connections.findInstallation(id))?.status).toBe('suspended');
+    expect(await connections.findInstallation(id)).toMatchObject({ status: 'error', statusReason: 'suspended' });
     expect(await connections.findActiveForRepo('codertocat/suspended')).toBeUndefined();
 
     await installations.apply('installation', payloadFor('installation', 'unsuspend', Number(id)));
-    expect((await connections.findInstallation(id))?.status).toBe('active');
+    expect(await connections.findInstallation(id)).toMatchObject({ status: 'active', statusReason: null });
     expect((await connections.findActiveForRepo('codertocat/suspended'))?.externalId).toBe(id);
   });
 

@@ -20,7 +20,8 @@ const names = (repos: { full_name: string }[] | undefined) => (repos ?? []).map(
 
 /**
  * Keeps the connections table in step with GitHub's `installation` and `installation_repositories`
- * events (payloads as GitHub sends them, see X-GitHub-Event).
+ * events (payloads as GitHub sends them, see X-GitHub-Event): `suspend` → `error` (reason `suspended`),
+ * `unsuspend` → `active`, `deleted` → `revoked` (reason `installation_deleted`).
  */
 @Injectable()
 export class InstallationsService {
@@ -57,13 +58,14 @@ export class InstallationsService {
         });
         break;
       case 'unsuspend':
-        await this.connections.setStatus(id, 'active');
+        await this.connections.setStatus(id, 'active', null);
         break;
+      // The connection states of the API (issue 3): suspended is there but unusable, deleted is gone.
       case 'suspend':
-        await this.connections.setStatus(id, 'suspended');
+        await this.connections.setStatus(id, 'error', 'suspended');
         break;
       case 'deleted':
-        await this.connections.setStatus(id, 'deleted');
+        await this.connections.setStatus(id, 'revoked', 'installation_deleted');
         break;
       default:
         this.logger.debug(`installation action ${payload.action} ignored`);

@@ -1,0 +1,125 @@
+import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '@openflows/common';
+import { ConnectionsRepository, FlowsRepository, type InstallationRecord, type SubscriptionSpec } from '@openflows/db';
+import { SubscriptionRegistrationService } from './subscription-registration.service';
+
+const PUBLIC_URL = 'https://flows.example.test/';
+
+let count = 0;
+/** A fresh owner name, so tests of this file do not see each other's installations. */
+const uniqueOwner = () => `owner-${++count}`;
+
+const github = (target: string, event = 'issues'): SubscriptionSpec => ({ provider: 'github', target, event });
+
+/** An active `selected` installation by `owner` covering `repositories`; a fresh installation id. */
+const installation = (owner: string, repositories: string[], overrides: Partial<InstallationRecord> = {}): InstallationRecord => ({
+  installationId: String(90_000 + ++count),
+  accountLogin: owner,
+  repositorySelection: 'selected',
+  repositories,
+  permissions: { issues: 'write' },
+  status: 'active',
+  ...overrides,
+});
+
+describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => {
+  let database: TestDatabase;
+  let connections: ConnectionsRepository;
+  let flows: FlowsRepository;
+  let registration: SubscriptionRegistrationService;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    database = await createTestDatabase(driver);
+    connections = new ConnectionsRepository(database.handle.db);
+    flows = new FlowsRepository(database.handle.db);
+    registration = new SubscriptionRegistrationService(loadConfig({ PUBLIC_URL }), connections, flows);
+  }, CREATE_TEST_DATABASE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  /** Deploys a flow on `subscriptions` as the api does: checked first. */
+  async function deploy(subscriptions: SubscriptionSpec[]) {
+    const name = `flow-${++count}`;
+    await flows.deploy({ name, bundle: 'exports.run = async () => {}', env: {}, subscriptions: await registration.check(subscriptions) });
+    return async () => (await flows.findByName(name))!.subscriptions;
+  }
+
+  it('registers GitHub repositories an active installation covers, selected or all, and every other provider', async () => {
+    const owner = uniqueOwner();
+    const everything = uniqueOwner();
+    await connections.upsertInstallation(installation(owner, [`${owner}/covered`]));
+    await connections.upsertInstallation(installation(everything, [], { repositorySelection: 'all' }));
+    const slack = { provider: 'slack', target: 'T0/general', event: 'message' };
+
+    const checked = await registration.check([
+      github(`${owner}/covered`),
+      github(`${owner}/covered`, 'issue_comment'),
+      github(`${owner}/other`),
+      github(`${everything}/anything`),
+      slack,
+    ]);
+
+    expect(checked.map((s) => [s.target, s.event, s.registered])).toEqual([
+      [`${owner}/covered`, 'issues', true],
+      [`${owner}/covered`, 'issue_comment', true],
+      [`${owner}/other`, 'issues', false],
+      [`${everything}/anything`, 'issues', true],
+      ['T0/general', 'message', true],
+    ]);
+  });
+
+  it('does not count a revoked or failed installation', async () => {
+    const owner = uniqueOwner();
+    await connections.upsertInstallation(installation(owner, [`${owner}/a`], { status: 'revoked', statusReason: 'installation_deleted' }));
+    await connections.upsertInstallation(installation(owner, [`${owner}/b`], { status: 'error', statusReason: 'suspended' }));
+    expect((await registration.check([github(`${owner}/a`), github(`${owner}/b`)])).map((s) => s.registered)).toEqual([false, false]);
+  });
+
+  it('gives one actionable sentence per unregistered repository, with the install link', () => {
+    expect(registration.installUrl).toBe('https://flows.example.test/connect/github');
+    expect(registration.reason([{ ...github('o/a'), registered: true }])).toBeUndefined();
+    expect(
+      registration.reason([
+        { ...github('o/a'), registered: false },
+        { ...github('o/a', 'issue_comment'), registered: false },
+        { ...github('o/b'), registered: false },
+      ]),
+    ).toBe(
+      'No GitHub App installation covers o/a: install the App at https://flows.example.test/connect/github; ' +
+        'No GitHub App installation covers o/b: install the App at https://flows.example.test/connect/github',
+    );
+  });
+
+  it('refresh registers a repository once an installation covers it, and unregisters it when that goes away', async () => {
+    const owner = uniqueOwner();
+    const subscriptionsOf = await deploy([github(`${owner}/later`), github(`${owner}/later`, 'issue_comment')]);
+    expect((await subscriptionsOf()).map((s) => s.registered)).toEqual([false, false]);
+
+    const { installationId } = await connections
+      .upsertInstallation(installation(owner, []))
+      .then((row) => ({ installationId: row.externalId }));
+    expect(await registration.refresh()).toEqual({ registered: [], unregistered: [] });
+
+    await connections.changeRepositories(installationId, [`${owner}/later`], []);
+    expect(await registration.refresh()).toEqual({ registered: [`${owner}/later`], unregistered: [] });
+    expect((await subscriptionsOf()).map((s) => s.registered)).toEqual([true, true]);
+    expect(await registration.refresh()).toEqual({ registered: [], unregistered: [] });
+
+    await connections.setStatus(installationId, 'revoked', 'installation_deleted');
+    expect(await registration.refresh()).toEqual({ registered: [], unregistered: [`${owner}/later`] });
+    expect((await subscriptionsOf()).map((s) => s.registered)).toEqual([false, false]);
+  });
+
+  it('refresh leaves undeployed flows alone', async () => {
+    const owner = uniqueOwner();
+    const name = `flow-${++count}`;
+    await flows.deploy({ name, bundle: 'x', env: {}, subscriptions: await registration.check([github(`${owner}/gone`)]) });
+    await flows.undeploy(name);
+    await connections.upsertInstallation(installation(owner, [`${owner}/gone`]));
+    expect((await registration.refresh()).registered).not.toContain(`${owner}/gone`);
+  });
+});
