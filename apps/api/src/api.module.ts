@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { GithubModule } from '@openflows/github';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
 import { ApiTokenGuard } from './api-token.guard';
+import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
@@ -16,8 +18,16 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP side: webhooks, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
 @Module({
-  imports: [WebhooksModule, SecretsModule, SlackModule],
-  controllers: [SlackConnectController, ConnectionsController, FlowsController, SecretsController, RunsController, HealthController],
+  imports: [WebhooksModule, SecretsModule, GithubModule, SlackModule],
+  controllers: [
+    GithubConnectController,
+    SlackConnectController,
+    ConnectionsController,
+    FlowsController,
+    SecretsController,
+    RunsController,
+    HealthController,
+  ],
   providers: [ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: ApiTokenGuard }],
 })
 export class ApiModule {}

@@ -7,7 +7,9 @@ import type { Subscription } from './subscriptions';
 export interface FlowJson {
   id: string;
   name: string;
-  status: 'running' | 'undeployed';
+  status: 'running' | 'unregistered' | 'undeployed';
+  /** Why a flow is `unregistered`: the repositories no installation covers and the install link. */
+  reason?: string;
   version?: number;
   deployedAt?: string;
   env: Record<string, string>;

@@ -2,13 +2,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { SlackOAuthError, SlackOAuthService, type SlackCallbackQuery } from '@openflows/slack';
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
-/** A minimal HTML page for the browser that went through the install. */
-const page = (title: string, message: string) =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
+import { connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a Slack workspace: `GET /connect/slack` redirects to Slack's install

@@ -24,13 +24,19 @@ export class SubscriptionView {
   @ApiProperty({ example: 'github' }) provider!: string;
   @ApiProperty({ example: 'octo/hello' }) target!: string;
   @ApiProperty({ example: 'issue_comment' }) event!: string;
+  @ApiProperty({ description: 'False while no active GitHub App installation covers the repository.' }) registered!: boolean;
 }
 
 /** A flow as the API shows it. */
 export class FlowView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['running', 'undeployed'] }) status!: 'running' | 'undeployed';
+  @ApiProperty({
+    enum: ['running', 'unregistered', 'undeployed'],
+    description: 'unregistered: deployed, but some subscription receives no events yet (see reason).',
+  })
+  status!: 'running' | 'unregistered' | 'undeployed';
+  @ApiPropertyOptional({ description: 'What to do about an unregistered flow: the repositories and the install link.' }) reason?: string;
   @ApiPropertyOptional({ description: 'Version of the live deployment.' }) version?: number;
   @ApiPropertyOptional() deployedAt?: Date;
   @ApiProperty({ description: 'Deploy-time variables of the live deployment.' }) env!: Record<string, string>;

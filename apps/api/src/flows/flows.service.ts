@@ -1,27 +1,21 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { FlowsRepository, type FlowDetail } from '@openflows/db';
+import { SubscriptionRegistrationService } from '@openflows/github';
 import { FlowDeployError, discoverSubscriptions } from '@openflows/runtime';
 import type { DeployFlowDto, FlowView } from './flows.dto';
-
-function view(detail: FlowDetail): FlowView {
-  return {
-    id: detail.flow.id,
-    name: detail.flow.name,
-    status: detail.deployment ? 'running' : 'undeployed',
-    version: detail.deployment?.version,
-    deployedAt: detail.deployment?.createdAt,
-    env: detail.deployment?.env ?? {},
-    subscriptions: detail.subscriptions,
-  };
-}
 
 /** Deploying, listing and undeploying flows. */
 @Injectable()
 export class FlowsService {
-  constructor(private readonly flows: FlowsRepository) {}
+  constructor(
+    private readonly flows: FlowsRepository,
+    private readonly registration: SubscriptionRegistrationService,
+  ) {}
 
   /**
    * Learns the bundle's subscriptions by calling its `run()`, then makes it the flow's live deployment.
+   * A GitHub repository no active App installation covers leaves the flow deployed but `unregistered`,
+   * with the install link as its `reason`, until an installation covers it.
    * @throws BadRequestException with the flow's own error when it does not load or declares nothing.
    */
   async deploy(dto: DeployFlowDto): Promise<FlowView> {
@@ -29,8 +23,8 @@ export class FlowsService {
     const badVariable = Object.entries(env).find(([, value]) => typeof value !== 'string');
     if (badVariable) throw new BadRequestException(`env.${badVariable[0]} must be a string`);
     try {
-      const subscriptions = await discoverSubscriptions(dto.code, env, dto.name);
-      return view(await this.flows.deploy({ name: dto.name, bundle: dto.code, env, subscriptions }));
+      const subscriptions = await this.registration.check(await discoverSubscriptions(dto.code, env, dto.name));
+      return this.view(await this.flows.deploy({ name: dto.name, bundle: dto.code, env, subscriptions }));
     } catch (error) {
       if (error instanceof FlowDeployError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
       throw error;
@@ -38,12 +32,12 @@ export class FlowsService {
   }
 
   async list(): Promise<FlowView[]> {
-    return (await this.flows.list()).map(view);
+    return (await this.flows.list()).map((detail) => this.view(detail));
   }
 
   /** @throws NotFoundException */
   async get(name: string): Promise<FlowView> {
-    return view(await this.detail(name));
+    return this.view(await this.detail(name));
   }
 
   /** @throws NotFoundException */
@@ -56,5 +50,19 @@ export class FlowsService {
     const detail = await this.flows.findByName(name);
     if (!detail) throw new NotFoundException(`no flow named ${name}`);
     return detail;
+  }
+
+  private view(detail: FlowDetail): FlowView {
+    const reason = this.registration.reason(detail.subscriptions);
+    return {
+      id: detail.flow.id,
+      name: detail.flow.name,
+      status: !detail.deployment ? 'undeployed' : reason ? 'unregistered' : 'running',
+      reason,
+      version: detail.deployment?.version,
+      deployedAt: detail.deployment?.createdAt,
+      env: detail.deployment?.env ?? {},
+      subscriptions: detail.subscriptions,
+    };
   }
 }

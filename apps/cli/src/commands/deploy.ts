@@ -14,7 +14,8 @@ interface DeployOptions {
 }
 
 /**
- * Deploys a flow folder: checks its required variables, bundles it and sends it to `POST /api/flows`.
+ * Deploys a flow folder: checks its required variables, bundles it and sends it to `POST /api/flows`;
+ * warns when the flow is `unregistered` (no GitHub App installation covers one of its repositories).
  * @throws CliError for a missing variable, a bad `--name`, or an API error; FlowDeployError when the
  *   flow does not build.
  */
@@ -29,6 +30,8 @@ async function deploy(folder: string, options: DeployOptions): Promise<void> {
   print(`deployed ${flow.name} v${flow.version}`);
   print('subscriptions:');
   for (const line of describeSubscriptions(flow.subscriptions)) print(`  ${line}`);
+  // Deployed all the same: it starts receiving events once the App is installed on the repository.
+  if (flow.status === 'unregistered') print(`warning: unregistered: ${flow.reason}`);
 }
 
 /** `openflows deploy <folder> [--env k=v ...] [--name n]`. */

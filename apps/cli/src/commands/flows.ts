@@ -25,6 +25,7 @@ async function show(name: string): Promise<void> {
     formatFields([
       ['name', flow.name],
       ['status', flow.status],
+      ['reason', flow.reason],
       ['version', flow.version === undefined ? undefined : `v${flow.version}`],
       ['deployed', formatTime(flow.deployedAt)],
     ]),

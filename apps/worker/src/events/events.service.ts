@@ -14,11 +14,12 @@ import {
   type ExecuteRunJob,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type MatchedFlow, type StoredEvent } from '@openflows/db';
-import { InstallationsService } from '@openflows/github';
+import { InstallationsService, SubscriptionRegistrationService } from '@openflows/github';
 import { SlackRoutingService, SlackWorkspacesService, type SlackEventCallback } from '@openflows/slack';
 
 /**
- * Routes a stored event: provider bookkeeping (installations, Slack uninstalls), then one queued run per subscribed
+ * Routes a stored event: provider bookkeeping (installations and the subscriptions they register,
+ * Slack uninstalls), then one queued run per subscribed
  * flow, each on the runs partition of its (flow, conversation) so a conversation keeps its order.
  */
 @Injectable()
@@ -31,6 +32,7 @@ export class EventsService {
     private readonly flows: FlowsRepository,
     private readonly runs: RunsRepository,
     private readonly installations: InstallationsService,
+    private readonly registration: SubscriptionRegistrationService,
     private readonly slackWorkspaces: SlackWorkspacesService,
     private readonly slackRouting: SlackRoutingService,
     private readonly moduleRef: ModuleRef,
@@ -45,6 +47,7 @@ export class EventsService {
     }
     if (event.provider === 'github' && this.installations.handles(event.name)) {
       await this.installations.apply(event.name, event.payload as never);
+      await this.registration.refresh();
     }
     if (event.provider === 'slack' && this.slackWorkspaces.handles(event.name)) {
       const body = event.payload as SlackEventCallback;
