@@ -228,6 +228,7 @@ describe('openflows against a running platform', () => {
     });
     platform.llm.reply(() => ANSWER);
     url = platform.url;
+    await platform.installApp();
   });
 
   afterAll(async () => {

@@ -50,6 +50,7 @@ async function finishedRun(flow: string, eventId: string, status = 'succeeded') 
 
 beforeAll(async () => {
   platform = await Platform.start({ mode: 'separate', repositories: [`${OWNER}/${REPO}`, `${OWNER}/boom`], env: { RUN_LOCK_MS: '2000' } });
+  await platform.installApp();
   await platform.putLlmKey('openai');
   await platform.deploy(join(ROOT, 'flows/github-chat'), { owner: OWNER, repo: REPO, openai_key_name: 'openai' });
   await platform.deploy(join(ROOT, 'test/fixtures/flows/failing-flow'), { owner: OWNER, repo: 'boom' });

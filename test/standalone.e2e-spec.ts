@@ -13,6 +13,7 @@ let platform: Platform;
 
 beforeAll(async () => {
   platform = await Platform.start({ mode: 'standalone', repositories: ['octo-org/hello'] });
+  await platform.installApp();
 });
 
 afterAll(async () => {

@@ -54,6 +54,25 @@ describe('GitHub stand-in', () => {
     expect(tokenRequest?.method).toBe('POST');
   });
 
+  it("lists an installation's repositories to its token, in pages Octokit's paginate follows", async () => {
+    const repositories = Array.from({ length: 5 }, (_, i) => `octo-labs/repo-${i}`);
+    standIn.installations.set(78, { account: 'octo-labs', repository_selection: 'all', repositories });
+    const octokit = await appFor(keys.privateKeyPem).getInstallationOctokit(78);
+
+    const first = await octokit.request('GET /installation/repositories', { per_page: 2 });
+    expect(first.data).toMatchObject({ total_count: 5, repository_selection: 'all' });
+    expect(first.data.repositories.map((r) => r.full_name)).toEqual(['octo-labs/repo-0', 'octo-labs/repo-1']);
+    expect(first.data.repositories[0]).toMatchObject({ owner: { login: 'octo-labs' }, url: `${standIn.url}/repos/octo-labs/repo-0` });
+    expect(first.headers.link).toBe(
+      `<${standIn.url}/installation/repositories?per_page=2&page=2>; rel="next", <${standIn.url}/installation/repositories?per_page=2&page=3>; rel="last"`,
+    );
+    const all = await octokit.paginate('GET /installation/repositories', { per_page: 2 });
+    expect(all.map((r) => r.full_name)).toEqual(repositories);
+
+    const unknownToken = await fetch(`${standIn.url}/installation/repositories`, { headers: { authorization: 'token ghs_not-issued' } });
+    expect(unknownToken.status).toBe(401);
+  });
+
   it('finds the installation covering a repository, 404 otherwise', async () => {
     const app = appFor(keys.privateKeyPem, quiet);
     const { data } = await app.octokit.request('GET /repos/{owner}/{repo}/installation', {

@@ -21,7 +21,7 @@ export interface RecordedComment {
   body: string;
   id: number;
 }
-/** An installation of the app: `repositories` are 'owner/repo' names (used when selection is 'selected'). */
+/** An installation of the app: `repositories` are 'owner/repo' names (its coverage when selection is 'selected'; what GET /installation/repositories lists either way). */
 export interface StandInInstallation {
   account: string;
   accountType?: 'User' | 'Organization';
@@ -82,8 +82,10 @@ const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.lengt
 /**
  * Starts the stand-in on a random loopback port. Endpoints: GET /app, GET /app/installations/:id,
  * GET /repos/:owner/:repo/installation, POST /app/installations/:id/access_tokens (all with the
- * app's RS256 JWT, verified against `publicKeyPem`, `iss` = appId), and
- * POST /repos/:owner/:repo/issues/:n/comments (with an installation token it issued). Anything else
+ * app's RS256 JWT, verified against `publicKeyPem`, `iss` = appId), and, with an installation token
+ * it issued, GET /installation/repositories (the installation's `repositories`, paged by `per_page`
+ * (default 30, at most 100) and `page` with a `Link` header as GitHub pages) and
+ * POST /repos/:owner/:repo/issues/:n/comments. Anything else
  * is 404 as GitHub answers it. Every request is recorded in `requests`, created comments in `comments`.
  */
 export async function startGithubStandIn(options: {
@@ -198,7 +200,26 @@ export async function startGithubStandIn(options: {
     return installations.get(issued.installationId)!;
   };
 
-  const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown]][] = [
+  /** A repository as listings carry it: GitHub's example `repository-paginated-2` with our names and urls. */
+  const listedRepoJson = (fullName: string) => {
+    const repo = example('repository-paginated-2').repositories[0];
+    for (const key of Object.keys(repo))
+      if (typeof repo[key] === 'string')
+        repo[key] = repo[key].replace('https://api.github.com/repos/octocat/Hello-World', `${url}/repos/${fullName}`);
+    return { ...repo, ...repoJson(fullName) };
+  };
+  /** GitHub's `Link` header for page `page` of `pages` (`next`/`last`, `prev`/`first` where they exist). */
+  const linkHeader = (path: string, perPage: number, page: number, pages: number) => {
+    const link = (n: number, rel: string) => `<${url}${path}?per_page=${perPage}&page=${n}>; rel="${rel}"`;
+    const links = [
+      ...(page > 1 ? [link(page - 1, 'prev')] : []),
+      ...(page < pages ? [link(page + 1, 'next'), link(pages, 'last')] : []),
+      ...(page > 1 ? [link(1, 'first')] : []),
+    ];
+    return links.length ? { link: links.join(', ') } : undefined;
+  };
+
+  const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown, Record<string, string>?]][] = [
     ['GET', /^\/app$/, (req) => (requireJwt(req), [200, appJson()])],
     ['GET', /^\/app\/installations\/(\d+)$/, (req, [, id]) => (requireJwt(req), [200, installationJson(Number(id))])],
     [
@@ -230,6 +251,23 @@ export async function startGithubStandIn(options: {
             repository_selection: inst.repository_selection,
             ...(repositories && { repositories }),
           },
+        ];
+      },
+    ],
+    [
+      'GET',
+      /^\/installation\/repositories$/,
+      (req) => {
+        const inst = requireInstallationToken(req);
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const perPage = Math.min(Math.max(Number(query.get('per_page') ?? 30) || 30, 1), 100);
+        const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+        const pages = Math.max(Math.ceil(inst.repositories.length / perPage), 1);
+        const repositories = inst.repositories.slice((page - 1) * perPage, page * perPage).map(listedRepoJson);
+        return [
+          200,
+          { total_count: inst.repositories.length, repository_selection: inst.repository_selection, repositories },
+          linkHeader('/installation/repositories', perPage, page, pages),
         ];
       },
     ],
@@ -299,9 +337,9 @@ export async function startGithubStandIn(options: {
       for (const [method, pattern, handle] of routes) {
         const m = method === req.method ? pattern.exec(pathname) : null;
         if (!m) continue;
-        const [status, json] = handle(req, m.map(decodeURIComponent), body);
+        const [status, json, headers] = handle(req, m.map(decodeURIComponent), body);
         const location = (json as any)?.url && status === 201 ? { location: (json as any).url } : undefined;
-        return send(res, status, json, location);
+        return send(res, status, json, { ...location, ...headers });
       }
       throw new HttpError(404, 'Not Found');
     } catch (error) {

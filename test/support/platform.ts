@@ -10,16 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { bundleFlow } from '@openflows/runtime';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
-import { signedDelivery } from './github-webhooks';
+import { examplePayload, signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
 import { signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { createPostgresDatabase } from './postgres';
-import { freePort, startProcess, type PlatformProcess } from './processes';
+import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const APP_ID = 424242;
 export const INSTALLATION_ID = 777;
+/** The stand-in App's slug: its installation page is `${GITHUB_URL}/apps/openflows-test/installations/new`. */
+export const APP_SLUG = 'openflows-test';
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
 export const SLACK_SIGNING_SECRET = 'e2e-slack-signing-secret';
 export const SLACK_CLIENT_ID = '1111.2222';
@@ -59,7 +61,7 @@ export class Platform {
 
   private async boot(): Promise<void> {
     const keys = generateAppKeys();
-    this.github = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, appSlug: 'openflows-test' });
+    this.github = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, appSlug: APP_SLUG });
     this.github.installations.set(INSTALLATION_ID, {
       account: 'octo-org',
       repository_selection: 'selected',
@@ -83,6 +85,7 @@ export class Platform {
       GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
       GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
       GITHUB_API_URL: this.github.url,
+      GITHUB_URL: this.github.url,
       SLACK_CLIENT_ID,
       SLACK_CLIENT_SECRET,
       SLACK_SIGNING_SECRET,
@@ -140,6 +143,31 @@ export class Platform {
     const res = await this.request('POST', '/api/flows', { name, code, env });
     if (res.status !== 201) throw new Error(`deploy failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
+  }
+
+  /**
+   * Installs the App as GitHub reports it: a signed `installation.created` delivery (GitHub's example
+   * payload) for the stand-in's installation {@link INSTALLATION_ID}, its account and repositories;
+   * resolves once the worker has recorded the connection. Flows deployed afterwards on those
+   * repositories are `running` rather than `unregistered`.
+   */
+  async installApp(): Promise<void> {
+    const installation = this.github.installations.get(INSTALLATION_ID)!;
+    const payload = examplePayload('installation', 'created');
+    Object.assign(payload.installation, { id: INSTALLATION_ID, repository_selection: installation.repository_selection });
+    payload.installation.account.login = installation.account;
+    payload.repositories = installation.repositories.map((fullName) => ({
+      ...payload.repositories[0],
+      name: fullName.split('/')[1],
+      full_name: fullName,
+    }));
+    const res = await this.deliver('installation', payload);
+    if (res.status !== 202) throw new Error(`installation delivery failed: ${res.status} ${JSON.stringify(res.body)}`);
+    await waitFor('the installation to be connected', async () =>
+      (await this.request<{ externalId: string; status: string }[]>('GET', '/api/connections')).body.some(
+        (c) => c.externalId === String(INSTALLATION_ID) && c.status === 'active',
+      ),
+    );
   }
 
   /** Stores the LLM key secret pointing at the OpenAI stand-in. */
