@@ -49,12 +49,7 @@ export class ConnectionsRepository {
       status: record.status,
       statusReason: record.statusReason ?? null,
     };
-    const [row] = await this.db
-      .insert(connections)
-      .values(values)
-      .onConflictDoUpdate({ target: [connections.provider, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
-      .returning();
-    return row;
+    return this.upsert(values);
   }
 
   async findInstallation(installationId: string): Promise<Connection | undefined> {
@@ -116,12 +111,7 @@ export class ConnectionsRepository {
       status: 'active' as const,
       statusReason: null,
     };
-    const [row] = await this.db
-      .insert(connections)
-      .values(values)
-      .onConflictDoUpdate({ target: [connections.provider, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
-      .returning();
-    return row;
+    return this.upsert(values);
   }
 
   async findWorkspace(teamId: string): Promise<Connection | undefined> {
@@ -156,5 +146,15 @@ export class ConnectionsRepository {
 
   async list(): Promise<Connection[]> {
     return this.db.select().from(connections);
+  }
+
+  /** One row per (provider, external id): a reconnect replaces what was known. */
+  private async upsert(values: typeof connections.$inferInsert): Promise<Connection> {
+    const [row] = await this.db
+      .insert(connections)
+      .values(values)
+      .onConflictDoUpdate({ target: [connections.provider, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
+      .returning();
+    return row;
   }
 }
