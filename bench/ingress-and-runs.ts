@@ -1,19 +1,27 @@
 /**
- * End-to-end throughput of the platform on this machine: signed GitHub `issue_comment.created`
- * deliveries at `POST /webhooks/github` → events queue → runs partitions → flows/github-chat →
- * OpenAI stand-in → GitHub stand-in comment. Starts the built processes exactly as the e2e tests do
- * (test/support/platform.ts), everything on 127.0.0.1. Results and how to read them: docs/benchmarks.md.
+ * End-to-end throughput of the platform on this machine, for one event source:
  *
- *   node dist/bench/ingress-and-runs.js [--mode separate|standalone] [--deliveries N]
- *        [--concurrency C] [--issues K] [--partitions P] [--log-level info] [--timeout-s 600] [--profile]
+ * - `--source github` (default): signed GitHub `issue_comment.created` deliveries at
+ *   `POST /webhooks/github` → events queue → runs partitions → flows/github-chat → OpenAI stand-in →
+ *   GitHub stand-in comment, spread over K issues;
+ * - `--source slack`: signed Slack `message` event_callback requests at `POST /webhooks/slack/events`
+ *   for a workspace connected through the OAuth install → events queue → runs partitions →
+ *   flows/slack-chat → OpenAI stand-in → Slack stand-in `chat.postMessage`, spread over K threads.
+ *
+ * Starts the built processes exactly as the e2e tests do (test/support/platform.ts), everything on
+ * 127.0.0.1. Results and how to read them: docs/benchmarks.md.
+ *
+ *   node dist/bench/ingress-and-runs.js [--source github|slack] [--mode separate|standalone] [--deliveries N]
+ *        [--concurrency C] [--issues K] [--threads K] [--partitions P] [--log-level info] [--timeout-s 600] [--profile]
  *
  * `--profile` samples the platform processes' CPU through the V8 inspector while the load runs and
  * prints where it went (it costs some throughput; leave it off for the numbers).
  *
- * Exits 1 when a delivery is not answered 202, a reply is missing or doubled, or the time limit passes;
- * 2 on bad arguments. Redis keys, the database and temp dirs are removed in every case.
+ * Exits 1 when a delivery is not accepted (GitHub 202, Slack 200), a reply is missing or doubled, or
+ * the time limit passes; 2 on bad arguments. Redis keys, the database and temp dirs are removed in every case.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,24 +29,31 @@ import { parseArgs } from 'node:util';
 import { Queue, type Job } from 'bullmq';
 import { Client } from 'pg';
 import { examplePayload, signedDelivery, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
-import { INSTALLATION_ID, Platform, REDIS_URL, WEBHOOK_SECRET } from '@openflows/test-support/platform';
+import type { RecordedComment } from '@openflows/test-support/github-stand-in';
+import { INSTALLATION_ID, Platform, REDIS_URL, SLACK_SIGNING_SECRET, WEBHOOK_SECRET } from '@openflows/test-support/platform';
 import { TEST_POSTGRES_URL } from '@openflows/test-support/postgres';
+import { channelMessage, eventCallback, signedSlackRequest } from '@openflows/test-support/slack-events';
+import type { PostedMessage } from '@openflows/test-support/slack-stand-in';
 import { EVENTS_QUEUE, runsQueueNames } from '../libs/common/src/queues';
 import { CpuProfiler, inspectorUrl, summarize } from './cpu-profile';
 
 const OWNER = 'octo-org';
 const REPO = 'bench';
-const FLOW = 'github-chat';
 const KEY_NAME = 'openai';
 /** Comment ids of the deliveries: far above the stand-in's own comment ids (1_000_001 upwards). */
 const FIRST_COMMENT_ID = 5_000_000_000;
 const FIRST_ISSUE = 1000;
+/** The Slack workspace and the channel flows/slack-chat serves (deployed by their names, as a user would). */
+const TEAM = { id: 'T0BENCH', name: 'Bench', botUserId: 'U0BOT' };
+const CHANNEL = { id: 'C0GENERAL', name: 'general' };
 
 interface Options {
+  source: 'github' | 'slack';
   mode: 'separate' | 'standalone';
   deliveries: number;
   concurrency: number;
   issues: number;
+  threads: number;
   partitions: number;
   logLevel: string;
   profile: boolean;
@@ -48,7 +63,8 @@ interface Options {
 /** One delivery as sent and as answered (times in ms, `performance.now()` clock). */
 interface Delivery {
   index: number;
-  issue: number;
+  /** The issue (`#1000`) or thread (its `thread_ts`) the delivery belongs to, where its reply must go. */
+  conversation: string;
   body: string;
   request: { headers: Record<string, string>; body: string };
   sentAt?: number;
@@ -60,8 +76,8 @@ interface Delivery {
 function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
-    'usage: node dist/bench/ingress-and-runs.js [--mode separate|standalone] [--deliveries N] [--concurrency C] [--issues K]\n' +
-      '       [--partitions P] [--log-level fatal|error|warn|info|debug] [--timeout-s S] [--profile]\n',
+    'usage: node dist/bench/ingress-and-runs.js [--source github|slack] [--mode separate|standalone] [--deliveries N] [--concurrency C]\n' +
+      '       [--issues K] [--threads K] [--partitions P] [--log-level fatal|error|warn|info|debug] [--timeout-s S] [--profile]\n',
   );
   process.exit(2);
 }
@@ -71,10 +87,12 @@ function parseOptions(): Options {
   try {
     ({ values } = parseArgs({
       options: {
+        source: { type: 'string', default: 'github' },
         mode: { type: 'string', default: 'separate' },
         deliveries: { type: 'string', default: '500' },
         concurrency: { type: 'string', default: '20' },
         issues: { type: 'string', default: '50' },
+        threads: { type: 'string', default: '50' },
         partitions: { type: 'string', default: '8' },
         'log-level': { type: 'string', default: 'info' },
         profile: { type: 'boolean', default: false },
@@ -92,14 +110,17 @@ function parseOptions(): Options {
     if (!Number.isInteger(n) || n < min || n > max) usage(`--${name} must be an integer from ${min} to ${max}, got ${raw}`);
     return n;
   };
+  if (values.source !== 'github' && values.source !== 'slack') usage(`--source must be github or slack, got ${values.source}`);
   if (values.mode !== 'separate' && values.mode !== 'standalone') usage(`--mode must be separate or standalone, got ${values.mode}`);
   if (!['fatal', 'error', 'warn', 'info', 'debug'].includes(values['log-level']!))
     usage(`--log-level: unknown level ${values['log-level']}`);
   return {
+    source: values.source,
     mode: values.mode,
     deliveries: int('deliveries', values.deliveries!, 1, 100_000),
     concurrency: int('concurrency', values.concurrency!, 1, 1000),
     issues: int('issues', values.issues!, 1, 100_000),
+    threads: int('threads', values.threads!, 1, 100_000),
     partitions: int('partitions', values.partitions!, 1, 256),
     logLevel: values['log-level']!,
     profile: values.profile!,
@@ -110,9 +131,9 @@ function parseOptions(): Options {
 /** The repository root: the folder above this file that holds flows/github-chat (source tree or dist/). */
 function repoRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'flows', FLOW, 'package.json'))) return dir;
+    if (existsSync(join(dir, 'flows', 'github-chat', 'package.json'))) return dir;
   }
-  throw new Error(`no flows/${FLOW} above ${__dirname}`);
+  throw new Error(`no flows/github-chat above ${__dirname}`);
 }
 
 /** The commit the platform was built from, and whether its code had uncommitted changes. */
@@ -252,24 +273,133 @@ async function serverVersions(platform: Platform, mode: Options['mode']): Promis
   }
 }
 
-/** The signed deliveries, built before the clock starts so signing is not measured. */
-async function buildDeliveries(options: Options, runTag: string): Promise<Delivery[]> {
-  const template = withInstallation(withRepo(examplePayload('issue_comment', 'created'), OWNER, REPO), INSTALLATION_ID);
-  const deliveries: Delivery[] = [];
-  for (let index = 0; index < options.deliveries; index++) {
-    const issue = FIRST_ISSUE + (index % options.issues);
-    const body = `bench ${runTag} delivery ${index}`;
-    const payload = structuredClone(template);
-    payload.issue.number = issue;
-    Object.assign(payload.comment, { id: FIRST_COMMENT_ID + index, body });
-    Object.assign(payload.comment.user, { login: 'octocat', type: 'User' });
-    const request = await signedDelivery({ event: 'issue_comment', payload, secret: WEBHOOK_SECRET });
-    deliveries.push({ index, issue, body, request });
-  }
-  return deliveries;
+/** A reply as the stand-in recorded it: its text and the conversation it went to. */
+interface Reply {
+  text: string;
+  conversation: string;
 }
 
-/** Posts every delivery with at most `concurrency` in flight; stops sending at `deadline`. */
+/** What differs between the event sources; everything else (firing, waiting, the numbers) is shared. */
+interface Source {
+  /** The webhook path and the status it answers an accepted event with. */
+  path: string;
+  acceptedStatus: number;
+  /** What a conversation is for this source, for the output: issue or thread. */
+  conversationKind: string;
+  /** Platform settings beyond the bench's run settings. */
+  platform: { repositories: string[]; env: Record<string, string> };
+  /** Connects the account, stores the LLM key and deploys the flow. */
+  prepare(platform: Platform, root: string): Promise<void>;
+  /** The signed deliveries, built before the clock starts so signing is not measured. */
+  build(options: Options, runTag: string): Promise<Delivery[]>;
+  /** The stand-in's list of replies, appended to as they are posted. */
+  replies(platform: Platform): object[];
+  /** A recorded reply's text and conversation, or undefined when it went anywhere but the bench's repository/channel. */
+  read(reply: object): Reply | undefined;
+  /** Every call the platform made to the service's stand-in so far, by name (method and path, or Web API method). */
+  apiCalls(platform: Platform): string[];
+}
+
+const github: Source = {
+  path: '/webhooks/github',
+  acceptedStatus: 202,
+  conversationKind: 'issue',
+  platform: { repositories: [`${OWNER}/${REPO}`], env: {} },
+  async prepare(platform, root) {
+    await platform.putLlmKey(KEY_NAME);
+    await platform.deploy(join(root, 'flows', 'github-chat'), { owner: OWNER, repo: REPO, openai_key_name: KEY_NAME });
+  },
+  async build(options, runTag) {
+    const template = withInstallation(withRepo(examplePayload('issue_comment', 'created'), OWNER, REPO), INSTALLATION_ID);
+    const deliveries: Delivery[] = [];
+    for (let index = 0; index < options.deliveries; index++) {
+      const issue = FIRST_ISSUE + (index % options.issues);
+      const body = `bench ${runTag} delivery ${index}`;
+      const payload = structuredClone(template);
+      payload.issue.number = issue;
+      Object.assign(payload.comment, { id: FIRST_COMMENT_ID + index, body });
+      Object.assign(payload.comment.user, { login: 'octocat', type: 'User' });
+      const request = await signedDelivery({ event: 'issue_comment', payload, secret: WEBHOOK_SECRET });
+      deliveries.push({ index, conversation: `#${issue}`, body, request });
+    }
+    return deliveries;
+  },
+  replies: (platform) => platform.github.comments,
+  read(reply) {
+    const c = reply as RecordedComment;
+    return c.owner === OWNER && c.repo === REPO ? { text: c.body, conversation: `#${c.issue_number}` } : undefined;
+  },
+  apiCalls: (platform) => platform.github.requests.map((r) => `${r.method} ${r.path.replace(/\/\d+/g, '/:n')}`),
+};
+
+/** Connects the stand-in's workspace through the OAuth v2 install, as test/slack.e2e-spec.ts does. */
+async function connectSlack(platform: Platform): Promise<void> {
+  const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+  const state = new URL(start.headers.get('location') ?? '').searchParams.get('state') ?? '';
+  const code = platform.slack.issueCode(TEAM.id);
+  const res = await fetch(`${platform.url}/connect/slack/callback?code=${code}&state=${encodeURIComponent(state)}`);
+  const page = await res.text();
+  if (res.status !== 200) throw new Error(`connecting Slack failed: ${res.status} ${page.slice(0, 300)}`);
+  const connections = await platform.request<{ externalId: string; status: string }[]>('GET', '/api/connections');
+  if (!connections.body.some((c) => c.externalId === TEAM.id && c.status === 'active'))
+    throw new Error(`the Slack workspace is not connected: ${JSON.stringify(connections.body)}`);
+}
+
+/** The `thread_ts` of thread k: parent messages older than any message the bench sends. */
+const threadTs = (k: number) => `1600000000.${String(k).padStart(6, '0')}`;
+
+const slack: Source = {
+  path: '/webhooks/slack/events',
+  acceptedStatus: 200,
+  conversationKind: 'thread',
+  platform: { repositories: [], env: { MASTER_KEY: randomBytes(32).toString('base64') } },
+  async prepare(platform, root) {
+    platform.slack.addTeam({ ...TEAM, channels: [CHANNEL] });
+    await connectSlack(platform);
+    await platform.putLlmKey(KEY_NAME);
+    await platform.deploy(join(root, 'flows', 'slack-chat'), {
+      workspace: TEAM.name,
+      channel: `#${CHANNEL.name}`,
+      openai_key_name: KEY_NAME,
+    });
+  },
+  async build(options, runTag) {
+    const deliveries: Delivery[] = [];
+    for (let index = 0; index < options.deliveries; index++) {
+      const thread = threadTs(index % options.threads);
+      const body = `bench ${runTag} delivery ${index}`;
+      // Signed now: Slack's signatures are valid for five minutes, far longer than a default run.
+      const request = signedSlackRequest(
+        eventCallback(TEAM.id, channelMessage(CHANNEL.id, body, { thread_ts: thread })),
+        SLACK_SIGNING_SECRET,
+      );
+      deliveries.push({ index, conversation: thread, body, request });
+    }
+    return Promise.resolve(deliveries);
+  },
+  replies: (platform) => platform.slack.messages,
+  read(reply) {
+    const m = reply as PostedMessage;
+    return m.teamId === TEAM.id && m.channel === CHANNEL.id ? { text: m.text, conversation: m.thread_ts ?? '' } : undefined;
+  },
+  apiCalls: (platform) => platform.slack.calls.map((c) => c.method),
+};
+
+/** `name count` for each distinct name, most frequent first. */
+function tally(names: string[]): string {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return (
+    [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ') || 'none'
+  );
+}
+
+const SOURCES: Record<Options['source'], Source> = { github, slack };
+
+/** Posts every delivery to `url` with at most `concurrency` in flight; stops sending at `deadline`. */
 async function fire(url: string, deliveries: Delivery[], concurrency: number, deadline: number): Promise<void> {
   let next = 0;
   const lane = async () => {
@@ -277,7 +407,7 @@ async function fire(url: string, deliveries: Delivery[], concurrency: number, de
       const d = deliveries[next++];
       d.sentAt = performance.now();
       try {
-        const res = await fetch(`${url}/webhooks/github`, {
+        const res = await fetch(url, {
           method: 'POST',
           headers: d.request.headers,
           body: d.request.body,
@@ -318,6 +448,7 @@ async function completedJobs(queue: Queue): Promise<{ serviceMs: number; attempt
 
 async function main(): Promise<number> {
   const options = parseOptions();
+  const source = SOURCES[options.source];
   const command = `node ${process.argv
     .slice(1)
     .map((a) => a.replace(`${process.cwd()}/`, ''))
@@ -329,7 +460,7 @@ async function main(): Promise<number> {
   out('OpenFlows benchmark: ingress and runs (bench/ingress-and-runs.ts)');
   out(`command:  ${command}`);
   out(
-    `options:  mode=${options.mode} deliveries=${options.deliveries} concurrency=${options.concurrency} issues=${options.issues} partitions=${options.partitions} log-level=${options.logLevel}${options.profile ? ' profile' : ''} timeout=${options.timeoutS}s`,
+    `options:  source=${options.source} mode=${options.mode} deliveries=${options.deliveries} concurrency=${options.concurrency} ${source.conversationKind}s=${options.source === 'github' ? options.issues : options.threads} partitions=${options.partitions} log-level=${options.logLevel}${options.profile ? ' profile' : ''} timeout=${options.timeoutS}s`,
   );
   out(
     `machine:  nproc ${availableParallelism()}, ${cpus().length} cpus (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, node ${process.version}`,
@@ -371,7 +502,7 @@ async function main(): Promise<number> {
   try {
     platform = await Platform.start({
       mode: options.mode,
-      repositories: [`${OWNER}/${REPO}`],
+      repositories: source.platform.repositories,
       // The platform's own defaults (libs/common/src/config.ts), not the e2e tests' short ones.
       env: {
         LOG_LEVEL: options.logLevel,
@@ -379,22 +510,22 @@ async function main(): Promise<number> {
         RUN_ATTEMPTS: '3',
         RUN_BACKOFF_MS: '1000',
         RUN_LOCK_MS: '30000',
+        ...source.platform.env,
         ...(options.profile ? { NODE_OPTIONS: '--inspect=127.0.0.1:0' } : {}),
       },
     });
     out(`versions: ${await serverVersions(platform, options.mode)}; Redis key prefix ${platform.prefix}`);
-    await platform.putLlmKey(KEY_NAME);
-    await platform.deploy(join(root, 'flows', FLOW), { owner: OWNER, repo: REPO, openai_key_name: KEY_NAME });
+    await source.prepare(platform, root);
     const connection = { url: REDIS_URL } as never;
     for (const name of [EVENTS_QUEUE, ...runsQueueNames(options.partitions)])
       queues.push(new Queue(name, { connection, prefix: platform.prefix }));
 
     const runTag = platform.prefix;
-    const deliveries = await buildDeliveries(options, runTag);
+    const deliveries = await source.build(options, runTag);
     const byBody = new Map(deliveries.map((d) => [`echo: ${d.body}`, d]));
 
-    // Time every reply as the GitHub stand-in records it.
-    const comments = platform.github.comments;
+    // Time every reply as the stand-in records it.
+    const comments = source.replies(platform);
     const commentTimes: number[] = [];
     const push = comments.push.bind(comments);
     comments.push = (...items) => {
@@ -415,8 +546,9 @@ async function main(): Promise<number> {
 
     const countersBefore = await storeCounters(platform);
     const cpuBefore = cpuSample(platform);
+    const callsBefore = source.apiCalls(platform).length;
     const t0 = performance.now();
-    await fire(platform.url, deliveries, options.concurrency, hardDeadline);
+    await fire(`${platform.url}${source.path}`, deliveries, options.concurrency, hardDeadline);
     const allAnswered = await until(() => comments.length >= deliveries.length, hardDeadline);
     const tDone = commentTimes.at(-1) ?? performance.now();
     // Let the runs finish their bookkeeping (run record, logs) after the comment, so the queue
@@ -430,6 +562,7 @@ async function main(): Promise<number> {
       else await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const cpuAfter = cpuSample(platform);
+    const calls = source.apiCalls(platform).slice(callsBefore);
     const profiles = await Promise.all(profilers.map(async ({ name, profiler }) => ({ name, profile: await profiler.stop() })));
     for (const { profiler } of profilers) profiler.close();
     const windowMs = performance.now() - t0;
@@ -445,8 +578,8 @@ async function main(): Promise<number> {
     // ---- ingress
     const problems: string[] = [];
     const sent = deliveries.filter((d) => d.sentAt !== undefined);
-    const accepted = deliveries.filter((d) => d.status === 202);
-    const refused = sent.filter((d) => d.status !== 202);
+    const accepted = deliveries.filter((d) => d.status === source.acceptedStatus);
+    const refused = sent.filter((d) => d.status !== source.acceptedStatus);
     if (sent.length < deliveries.length) problems.push(`${deliveries.length - sent.length} deliveries not sent before the time limit`);
     if (refused.length > 0) {
       const byOutcome = new Map<string, number>();
@@ -457,48 +590,53 @@ async function main(): Promise<number> {
       const kinds = [...byOutcome].sort((a, b) => b[1] - a[1]);
       const shown = kinds.slice(0, 5).map(([outcome, n]) => `${n}× ${outcome.slice(0, 200)}`);
       if (kinds.length > 5) shown.push(`${kinds.length - 5} other outcomes`);
-      problems.push(`${refused.length} deliveries not answered 202: ${shown.join(', ')}`);
+      problems.push(`${refused.length} deliveries not answered ${source.acceptedStatus}: ${shown.join(', ')}`);
     }
     const lastAck = accepted.reduce((max, d) => Math.max(max, d.answeredAt!), t0);
     const ingressS = (lastAck - t0) / 1000;
     out();
     out(
-      `ingress:     ${accepted.length}/${deliveries.length} answered 202 in ${ingressS.toFixed(2)} s → ${(accepted.length / ingressS).toFixed(1)} deliveries/s`,
+      `ingress:     ${accepted.length}/${deliveries.length} answered ${source.acceptedStatus} in ${ingressS.toFixed(2)} s → ${(accepted.length / ingressS).toFixed(1)} deliveries/s`,
     );
-    out(`             latency (post → 202): ${stats(accepted.map((d) => d.answeredAt! - d.sentAt!))}`);
+    out(`             latency (post → ${source.acceptedStatus}): ${stats(accepted.map((d) => d.answeredAt! - d.sentAt!))}`);
 
     // ---- replies
     const replyAt = new Map<Delivery, number>();
     const replyPos = new Map<Delivery, number>();
     let unexpected = 0;
     let doubled = 0;
-    comments.forEach((c, position) => {
-      const d = byBody.get(c.body) ?? byBody.get(c.body.slice(c.body.lastIndexOf('\n\n') + 2));
-      if (!d || d.issue !== c.issue_number || c.owner !== OWNER || c.repo !== REPO) return void unexpected++;
+    comments.forEach((item, position) => {
+      const c = source.read(item);
+      const d = c && (byBody.get(c.text) ?? byBody.get(c.text.slice(c.text.lastIndexOf('\n\n') + 2)));
+      if (!d || d.conversation !== c.conversation) return void unexpected++;
       if (replyAt.has(d)) return void doubled++;
       replyAt.set(d, commentTimes[position]);
       replyPos.set(d, position);
     });
     const missing = accepted.filter((d) => !replyAt.has(d));
     if (missing.length > 0)
-      problems.push(`${missing.length} accepted deliveries got no reply (first: delivery ${missing[0].index}, issue #${missing[0].issue})`);
+      problems.push(
+        `${missing.length} accepted deliveries got no reply (first: delivery ${missing[0].index}, ${source.conversationKind} ${missing[0].conversation})`,
+      );
     if (doubled > 0) problems.push(`${doubled} deliveries were answered more than once`);
-    if (unexpected > 0) problems.push(`${unexpected} comments match no delivery`);
+    if (unexpected > 0) problems.push(`${unexpected} replies match no delivery`);
     if (!settled) problems.push('the time limit passed before every run was completed');
     const e2eS = (tDone - t0) / 1000;
     out(
       `end to end:  ${replyAt.size}/${deliveries.length} replies in ${e2eS.toFixed(2)} s → ${(replyAt.size / e2eS).toFixed(1)} completed runs/s`,
     );
-    out(`             latency (post → reply comment): ${stats([...replyAt].map(([d, at]) => at - d.sentAt!))}`);
+    out(`             latency (post → reply): ${stats([...replyAt].map(([d, at]) => at - d.sentAt!))}`);
 
-    // Replies to one issue must follow the order of deliveries that did not overlap in time.
+    // Replies in one conversation must follow the order of deliveries that did not overlap in time.
     let orderViolations = 0;
-    const perIssue = new Map<number, Delivery[]>();
-    for (const d of replyPos.keys()) perIssue.set(d.issue, [...(perIssue.get(d.issue) ?? []), d]);
-    for (const list of perIssue.values()) {
+    const perConversation = new Map<string, Delivery[]>();
+    for (const d of replyPos.keys()) perConversation.set(d.conversation, [...(perConversation.get(d.conversation) ?? []), d]);
+    for (const list of perConversation.values()) {
       for (const a of list) for (const b of list) if (a.answeredAt! < b.sentAt! && replyPos.get(a)! > replyPos.get(b)!) orderViolations++;
     }
-    out(`             order per issue: ${orderViolations === 0 ? 'kept' : `${orderViolations} pairs answered out of order`}`);
+    out(
+      `             order per ${source.conversationKind}: ${orderViolations === 0 ? 'kept' : `${orderViolations} pairs answered out of order`}`,
+    );
 
     // ---- queues
     const events = await completedJobs(queues[0]);
@@ -544,6 +682,7 @@ async function main(): Promise<number> {
           : ''
       }redis ${per(countersAfter.redisCommands - countersBefore.redisCommands)} commands (whole server, other users included)`,
     );
+    out(`stand-in API calls in the window: ${tally(calls)}`);
     out(`peak RSS (VmHWM): ${peaks.map(([name, mib]) => `${name} ${mib === undefined ? '?' : `${mib.toFixed(0)} MiB`}`).join(', ')}`);
     const logs = platform.output();
     const level = (n: number) => (logs.match(new RegExp(`"level":${n}\\b`, 'g')) ?? []).length;
@@ -567,7 +706,7 @@ async function main(): Promise<number> {
       out(`FAILED: ${problems.join('; ')}`);
       return 1;
     }
-    out('OK: every delivery answered 202 and replied to exactly once');
+    out(`OK: every delivery answered ${source.acceptedStatus} and replied to exactly once`);
     return 0;
   } finally {
     await Promise.all(queues.map((q) => q.close()));
