@@ -1,7 +1,10 @@
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { ConnectionsRepository, type InstallationRecord } from './connections.repository';
+import { UsersRepository } from './users.repository';
 
 let installations = 0;
+/** The user owning the connections of these tests unless they say otherwise (made in beforeAll). */
+let ownerId: string;
 
 /** A `selected` installation by `octo-org` covering octo-org/hello; a fresh installation id each time. */
 function installationFactory(overrides: Partial<InstallationRecord> = {}): InstallationRecord {
@@ -13,6 +16,7 @@ function installationFactory(overrides: Partial<InstallationRecord> = {}): Insta
     repositories: ['octo-org/hello'],
     permissions: { issues: 'write', metadata: 'read' },
     status: 'active',
+    ownerId,
     ...overrides,
   };
 }
@@ -24,6 +28,7 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
   beforeAll(async () => {
     database = await createTestDatabase(driver);
     connections = new ConnectionsRepository(database.handle.db);
+    ownerId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -54,7 +59,7 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
     expect(second.id).toBe(first.id);
     expect(second.repositories).toEqual(['octo-org/other']);
     expect(second.permissions).toEqual({});
-    expect((await connections.list()).filter((c) => c.externalId === record.installationId)).toHaveLength(1);
+    expect((await connections.list(ownerId)).filter((c) => c.externalId === record.installationId)).toHaveLength(1);
   });
 
   describe('findActiveForRepo', () => {
@@ -63,8 +68,8 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       await connections.upsertInstallation(
         installationFactory({ installationId, accountLogin: 'sel-owner', repositories: ['sel-owner/one', 'sel-owner/two'] }),
       );
-      expect((await connections.findActiveForRepo('sel-owner/two'))?.externalId).toBe(installationId);
-      expect(await connections.findActiveForRepo('sel-owner/three')).toBeUndefined();
+      expect((await connections.findActiveForRepo('sel-owner/two', ownerId))?.externalId).toBe(installationId);
+      expect(await connections.findActiveForRepo('sel-owner/three', ownerId)).toBeUndefined();
     });
 
     it("finds an 'all' installation for any repository of its account, case-insensitively", async () => {
@@ -72,15 +77,15 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       await connections.upsertInstallation(
         installationFactory({ installationId, accountLogin: 'All-Owner', repositorySelection: 'all', repositories: [] }),
       );
-      expect((await connections.findActiveForRepo('all-owner/anything'))?.externalId).toBe(installationId);
-      expect(await connections.findActiveForRepo('someone-else/anything')).toBeUndefined();
+      expect((await connections.findActiveForRepo('all-owner/anything', ownerId))?.externalId).toBe(installationId);
+      expect(await connections.findActiveForRepo('someone-else/anything', ownerId)).toBeUndefined();
     });
 
     it('does not take an owner that is only a prefix of the account', async () => {
       await connections.upsertInstallation(
         installationFactory({ accountLogin: 'prefixed-owner', repositorySelection: 'all', repositories: [] }),
       );
-      expect(await connections.findActiveForRepo('prefixed/repo')).toBeUndefined();
+      expect(await connections.findActiveForRepo('prefixed/repo', ownerId)).toBeUndefined();
     });
 
     it.each([
@@ -92,13 +97,13 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       const all = await connections.upsertInstallation(
         installationFactory({ accountLogin: owner, repositorySelection: 'all', repositories: [] }),
       );
-      expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeDefined();
+      expect(await connections.findActiveForRepo(`${owner}/repo`, ownerId)).toBeDefined();
 
       await connections.setStatus(selected.externalId, status, reason);
-      expect((await connections.findActiveForRepo(`${owner}/repo`))?.externalId).toBe(all.externalId);
+      expect((await connections.findActiveForRepo(`${owner}/repo`, ownerId))?.externalId).toBe(all.externalId);
       await connections.setStatus(all.externalId, status, reason);
 
-      expect(await connections.findActiveForRepo(`${owner}/repo`)).toBeUndefined();
+      expect(await connections.findActiveForRepo(`${owner}/repo`, ownerId)).toBeUndefined();
       expect(await connections.findInstallation(selected.externalId)).toMatchObject({ status, statusReason: reason });
     });
 
@@ -109,7 +114,10 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       );
       await connections.setStatus(installationId, 'error', 'suspended');
       await connections.setStatus(installationId, 'active', null);
-      expect(await connections.findActiveForRepo('unsuspended/repo')).toMatchObject({ externalId: installationId, statusReason: null });
+      expect(await connections.findActiveForRepo('unsuspended/repo', ownerId)).toMatchObject({
+        externalId: installationId,
+        statusReason: null,
+      });
     });
   });
 
@@ -125,37 +133,37 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       );
 
       expect((await connections.findInstallation(record.installationId))?.repositories).toEqual(['changer/a', 'changer/b', 'changer/c']);
-      expect((await connections.findActiveForRepo('changer/a'))?.externalId).toBe(record.installationId);
-      expect(await connections.findActiveForRepo('changer/old')).toBeUndefined();
+      expect((await connections.findActiveForRepo('changer/a', ownerId))?.externalId).toBe(record.installationId);
+      expect(await connections.findActiveForRepo('changer/old', ownerId)).toBeUndefined();
     });
 
     it('records a new repository selection when given, and keeps it otherwise', async () => {
       const record = installationFactory({ accountLogin: 'switcher', repositories: ['switcher/one'] });
       await connections.upsertInstallation(record);
-      expect(await connections.findActiveForRepo('switcher/later')).toBeUndefined();
+      expect(await connections.findActiveForRepo('switcher/later', ownerId)).toBeUndefined();
 
       await connections.changeRepositories(record.installationId, ['switcher/two'], [], 'all');
       expect((await connections.findInstallation(record.installationId))?.repositorySelection).toBe('all');
-      expect((await connections.findActiveForRepo('switcher/later'))?.externalId).toBe(record.installationId);
+      expect((await connections.findActiveForRepo('switcher/later', ownerId))?.externalId).toBe(record.installationId);
 
       await connections.changeRepositories(record.installationId, [], ['switcher/two']);
       expect((await connections.findInstallation(record.installationId))?.repositorySelection).toBe('all');
 
       await connections.changeRepositories(record.installationId, [], [], 'selected');
-      expect(await connections.findActiveForRepo('switcher/later')).toBeUndefined();
-      expect((await connections.findActiveForRepo('switcher/one'))?.externalId).toBe(record.installationId);
+      expect(await connections.findActiveForRepo('switcher/later', ownerId)).toBeUndefined();
+      expect((await connections.findActiveForRepo('switcher/one', ownerId))?.externalId).toBe(record.installationId);
     });
 
     it('does nothing for an unknown installation', async () => {
-      const before = await connections.list();
+      const before = await connections.list(ownerId);
       await connections.changeRepositories('404404', ['x/y'], []);
-      expect(await connections.list()).toEqual(before);
-      expect(await connections.findActiveForRepo('x/y')).toBeUndefined();
+      expect(await connections.list(ownerId)).toEqual(before);
+      expect(await connections.findActiveForRepo('x/y', ownerId)).toBeUndefined();
     });
   });
 
   it('stores a Slack workspace, records revocation with its reason, and reactivates it on re-install', async () => {
-    const record = { teamId: 'T0SPEC', teamName: 'Acme', botUserId: 'U0BOT', credentials: 'v1.sealed' };
+    const record = { teamId: 'T0SPEC', teamName: 'Acme', botUserId: 'U0BOT', credentials: 'v1.sealed', ownerId };
     await connections.upsertWorkspace(record);
     expect(await connections.findWorkspace('T0SPEC')).toMatchObject({ provider: 'slack', accountLogin: 'Acme', status: 'active' });
     await connections.setWorkspaceStatus('T0SPEC', 'revoked', 'app_uninstalled');
@@ -166,8 +174,36 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
     expect(await connections.findWorkspace('T0SPEC')).toMatchObject({ status: 'active', statusReason: null, credentials: 'v1.sealed' });
     expect(await connections.findInstallation('T0SPEC')).toBeUndefined();
     const { id } = (await connections.findWorkspace('T0SPEC'))!;
-    expect(await connections.delete(id)).toBe(true);
-    expect(await connections.delete(id)).toBe(false);
+    expect(await connections.delete(ownerId, id)).toBe(true);
+    expect(await connections.delete(ownerId, id)).toBe(false);
     expect(await connections.findWorkspace('T0SPEC')).toBeUndefined();
+  });
+
+  describe('owners', () => {
+    let other: string;
+    beforeAll(async () => {
+      other = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '1', login: 'octocat' })).id;
+    });
+
+    it("finds, lists and deletes only the owner's connections", async () => {
+      const record = installationFactory({ repositories: ['owned/repo'] });
+      const row = await connections.upsertInstallation(record);
+
+      expect((await connections.findActiveForRepo('owned/repo', ownerId))?.id).toBe(row.id);
+      expect(await connections.findActiveForRepo('owned/repo', other)).toBeUndefined();
+      expect((await connections.list(other)).map((c) => c.id)).not.toContain(row.id);
+      expect(await connections.delete(other, row.id)).toBe(false);
+      expect((await connections.list(ownerId)).map((c) => c.id)).toContain(row.id);
+    });
+
+    it('records an installation seen in an event without an owner; a later upsert with one claims it, one without keeps it', async () => {
+      const record = installationFactory({ ownerId: undefined, repositories: ['claimed/repo'] });
+      expect((await connections.upsertInstallation(record)).ownerId).toBeNull();
+      expect(await connections.findActiveForRepo('claimed/repo', other)).toBeUndefined();
+
+      expect((await connections.upsertInstallation({ ...record, ownerId: other })).ownerId).toBe(other);
+      expect((await connections.upsertInstallation(record)).ownerId).toBe(other);
+      expect((await connections.findActiveForRepo('claimed/repo', other))?.externalId).toBe(record.installationId);
+    });
   });
 });

@@ -18,6 +18,8 @@ export interface InstallationRecord {
   status: ConnectionStatus;
   /** Why the status is not `active` (e.g. `suspended`); none when active. */
   statusReason?: string | null;
+  /** The user who connected it; left out (undefined), an upsert keeps the owner on record. */
+  ownerId?: string;
 }
 
 /** A Slack workspace installation as the platform keeps it; `credentials` is already sealed. */
@@ -26,6 +28,8 @@ export interface WorkspaceRecord {
   teamName: string;
   botUserId: string;
   credentials: string;
+  /** The user who installed the app into the workspace. */
+  ownerId: string;
 }
 
 /**
@@ -48,6 +52,7 @@ export class ConnectionsRepository {
       permissions: record.permissions,
       status: record.status,
       statusReason: record.statusReason ?? null,
+      ownerId: record.ownerId,
     };
     return this.upsert(values);
   }
@@ -81,8 +86,8 @@ export class ConnectionsRepository {
       .where(and(eq(connections.provider, 'github'), eq(connections.externalId, installationId)));
   }
 
-  /** The active installation that covers `owner/repo` (lower-case), if any. */
-  async findActiveForRepo(target: string): Promise<Connection | undefined> {
+  /** An owner's active installation that covers `owner/repo` (lower-case), if any. */
+  async findActiveForRepo(target: string, ownerId: string): Promise<Connection | undefined> {
     const owner = target.split('/')[0];
     const [row] = await this.db
       .select()
@@ -90,6 +95,7 @@ export class ConnectionsRepository {
       .where(
         and(
           eq(connections.provider, 'github'),
+          eq(connections.ownerId, ownerId),
           eq(connections.status, 'active'),
           sql`(${connections.repositories} @> ${JSON.stringify([target])}::jsonb or (${connections.repositorySelection} = 'all' and lower(${connections.accountLogin}) = ${owner}))`,
         ),
@@ -108,6 +114,7 @@ export class ConnectionsRepository {
       repositorySelection: 'all' as const,
       botUserId: record.botUserId,
       credentials: record.credentials,
+      ownerId: record.ownerId,
       status: 'active' as const,
       statusReason: null,
     };
@@ -138,14 +145,18 @@ export class ConnectionsRepository {
       .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
   }
 
-  /** Removes a connection with its credentials. @returns whether it existed. */
-  async delete(id: string): Promise<boolean> {
-    const rows = await this.db.delete(connections).where(eq(connections.id, id)).returning({ id: connections.id });
+  /** Removes an owner's connection with its credentials. @returns whether the owner had it. */
+  async delete(ownerId: string, id: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(connections)
+      .where(and(eq(connections.id, id), eq(connections.ownerId, ownerId)))
+      .returning({ id: connections.id });
     return rows.length > 0;
   }
 
-  async list(): Promise<Connection[]> {
-    return this.db.select().from(connections);
+  /** An owner's connections. */
+  async list(ownerId: string): Promise<Connection[]> {
+    return this.db.select().from(connections).where(eq(connections.ownerId, ownerId));
   }
 
   /** One row per (provider, external id): a reconnect replaces what was known. */

@@ -5,6 +5,7 @@ import { ConnectionsRepository } from './connections.repository';
 import { EventsRepository } from './events.repository';
 import { FlowsRepository } from './flows.repository';
 import { RunsRepository } from './runs.repository';
+import { UsersRepository } from './users.repository';
 import { DATABASE, DATABASE_HANDLE } from './tokens';
 
 class DatabaseCloser implements OnApplicationShutdown {
@@ -14,7 +15,7 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository];
+const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository, UsersRepository];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */
 @Global()

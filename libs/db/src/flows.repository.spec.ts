@@ -2,13 +2,18 @@ import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type
 import { eq } from 'drizzle-orm';
 import { FlowsRepository, type SubscriptionSpec } from './flows.repository';
 import { deployments, subscriptions } from './schema';
+import { UsersRepository } from './users.repository';
 
 const sub = (event: string, target = 'octo/hello'): SubscriptionSpec => ({ provider: 'github', target, event });
 /** `sub(…)` as stored and read back: registered unless deployed otherwise. */
 const stored = (event: string, target?: string, registered = true) => ({ ...sub(event, target), registered });
 
-/** A deploy input for `name`; one `issues` subscription on octo/hello unless overridden. */
+/** The owner of the flows these tests deploy unless they say otherwise (a user made in beforeAll). */
+let ownerId: string;
+
+/** A deploy input for `name` of {@link ownerId}; one `issues` subscription on octo/hello unless overridden. */
 const deployment = (name: string, overrides: Partial<Parameters<FlowsRepository['deploy']>[0]> = {}) => ({
+  ownerId,
   name,
   bundle: `exports.run = async () => {}; // ${name}`,
   env: { owner: 'octo' },
@@ -27,6 +32,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
   beforeAll(async () => {
     database = await createTestDatabase(driver);
     flows = new FlowsRepository(database.handle.db);
+    ownerId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -48,7 +54,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     expect(detail.deployment).toMatchObject({ version: 1, status: 'active', env: { owner: 'octo' } });
     expect(detail.deployment).not.toHaveProperty('bundle');
 
-    const found = await flows.findByName(name);
+    const found = await flows.findByName(ownerId, name);
     expect(found?.flow.id).toBe(detail.flow.id);
     expect(found?.deployment).toMatchObject({ id: detail.deployment!.id, version: 1 });
     expect(found?.subscriptions).toEqual(expect.arrayContaining([stored('issues'), stored('issue_comment')]));
@@ -60,7 +66,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const name = uniqueName();
     const target = `octo/${name}`;
     const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
-    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
+    expect(await flows.match('github', target, 'issues', ownerId)).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
 
     const v2 = await flows.deploy(deployment(name, { bundle: 'v2', subscriptions: [sub('issue_comment', target)] }));
 
@@ -70,9 +76,11 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       [1, 'superseded'],
       [2, 'active'],
     ]);
-    expect(await flows.match('github', target, 'issues')).toEqual([]);
-    expect(await flows.match('github', target, 'issue_comment')).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
-    expect((await flows.findByName(name))?.subscriptions).toEqual([stored('issue_comment', target)]);
+    expect(await flows.match('github', target, 'issues', ownerId)).toEqual([]);
+    expect(await flows.match('github', target, 'issue_comment', ownerId)).toEqual([
+      { flowId: v1.flow.id, deploymentId: v2.deployment!.id },
+    ]);
+    expect((await flows.findByName(ownerId, name))?.subscriptions).toEqual([stored('issue_comment', target)]);
   });
 
   it('leaves v1 live when a redeploy fails half-way (one transaction)', async () => {
@@ -86,8 +94,8 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
 
     expect(await statuses(v1.flow.id)).toEqual([[1, 'active']]);
     expect((await flows.findById(v1.flow.id))?.activeDeploymentId).toBe(v1.deployment!.id);
-    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
-    expect(await flows.match('github', target, 'issue_comment')).toEqual([]);
+    expect(await flows.match('github', target, 'issues', ownerId)).toEqual([{ flowId: v1.flow.id, deploymentId: v1.deployment!.id }]);
+    expect(await flows.match('github', target, 'issue_comment', ownerId)).toEqual([]);
     expect(await database.handle.db.select().from(subscriptions).where(eq(subscriptions.flowId, v1.flow.id))).toHaveLength(1);
   });
 
@@ -99,27 +107,27 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const rows = await statuses(flowId);
     expect(rows.map(([version]) => version)).toEqual([1, 2, 3, 4, 5]);
     expect(rows.filter(([, status]) => status === 'active')).toEqual([[5, 'active']]);
-    const live = await flows.findByName(name);
+    const live = await flows.findByName(ownerId, name);
     expect(live?.deployment?.version).toBe(5);
-    expect(await flows.match('github', 'octo/hello', 'issues')).toContainEqual({ flowId, deploymentId: live!.deployment!.id });
+    expect(await flows.match('github', 'octo/hello', 'issues', ownerId)).toContainEqual({ flowId, deploymentId: live!.deployment!.id });
   });
 
   it('matches only on provider, target and event together', async () => {
     const name = uniqueName();
     const target = `octo/${name}`;
     const { flow } = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
-    expect(await flows.match('github', target, 'issues')).toHaveLength(1);
-    expect(await flows.match('github', target, 'push')).toEqual([]);
-    expect(await flows.match('github', `octo/${name}-other`, 'issues')).toEqual([]);
-    expect(await flows.match('slack', target, 'issues')).toEqual([]);
-    expect((await flows.match('github', target, 'issues'))[0].flowId).toBe(flow.id);
+    expect(await flows.match('github', target, 'issues', ownerId)).toHaveLength(1);
+    expect(await flows.match('github', target, 'push', ownerId)).toEqual([]);
+    expect(await flows.match('github', `octo/${name}-other`, 'issues', ownerId)).toEqual([]);
+    expect(await flows.match('slack', target, 'issues', ownerId)).toEqual([]);
+    expect((await flows.match('github', target, 'issues', ownerId))[0].flowId).toBe(flow.id);
   });
 
   it('matches every live flow subscribed to the event, once each', async () => {
     const target = `octo/shared-${uniqueName()}`;
     const a = await flows.deploy(deployment(uniqueName(), { subscriptions: [sub('issues', target)] }));
     const b = await flows.deploy(deployment(uniqueName(), { subscriptions: [sub('issues', target), sub('issues', target)] }));
-    const matched = await flows.match('github', target, 'issues');
+    const matched = await flows.match('github', target, 'issues', ownerId);
     expect(matched).toHaveLength(2);
     expect(matched).toEqual(
       expect.arrayContaining([
@@ -134,10 +142,10 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const target = `octo/${name}`;
     const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
 
-    expect(await flows.undeploy(name)).toBe(true);
+    expect(await flows.undeploy(ownerId, name)).toBe(true);
 
-    expect(await flows.match('github', target, 'issues')).toEqual([]);
-    const kept = await flows.findByName(name);
+    expect(await flows.match('github', target, 'issues', ownerId)).toEqual([]);
+    const kept = await flows.findByName(ownerId, name);
     expect(kept?.flow.id).toBe(v1.flow.id);
     expect(kept?.flow.activeDeploymentId).toBeNull();
     expect(kept?.deployment).toBeUndefined();
@@ -149,16 +157,16 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
   it('is idempotent on undeploy and false for an unknown flow', async () => {
     const name = uniqueName();
     await flows.deploy(deployment(name));
-    expect(await flows.undeploy(name)).toBe(true);
-    expect(await flows.undeploy(name)).toBe(true);
-    expect(await flows.undeploy('no-such-flow')).toBe(false);
+    expect(await flows.undeploy(ownerId, name)).toBe(true);
+    expect(await flows.undeploy(ownerId, name)).toBe(true);
+    expect(await flows.undeploy(ownerId, 'no-such-flow')).toBe(false);
   });
 
   it('deploys again after an undeploy as the next version', async () => {
     const name = uniqueName();
     const target = `octo/${name}`;
     const v1 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
-    await flows.undeploy(name);
+    await flows.undeploy(ownerId, name);
     const v2 = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
 
     expect(v2.deployment?.version).toBe(2);
@@ -166,7 +174,7 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       [1, 'undeployed'],
       [2, 'active'],
     ]);
-    expect(await flows.match('github', target, 'issues')).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
+    expect(await flows.match('github', target, 'issues', ownerId)).toEqual([{ flowId: v1.flow.id, deploymentId: v2.deployment!.id }]);
   });
 
   it('lists flows with their live deployment', async () => {
@@ -174,14 +182,14 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
     const stopped = uniqueName();
     await flows.deploy(deployment(live));
     await flows.deploy(deployment(stopped));
-    await flows.undeploy(stopped);
+    await flows.undeploy(ownerId, stopped);
 
-    const listed = await flows.list();
+    const listed = await flows.list(ownerId);
     const byName = new Map(listed.map((d) => [d.flow.name, d]));
     expect(byName.get(live)?.deployment?.status).toBe('active');
     expect(byName.get(live)?.subscriptions).toEqual([stored('issues')]);
     expect(byName.get(stopped)?.deployment).toBeUndefined();
-    expect(await flows.findByName('no-such-flow')).toBeUndefined();
+    expect(await flows.findByName(ownerId, 'no-such-flow')).toBeUndefined();
   });
 
   describe('registration', () => {
@@ -193,8 +201,8 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       );
       const expected = [stored('issues', target, false), stored('issues', `${target}-ok`)];
       expect(detail.subscriptions).toEqual(expected);
-      expect((await flows.findByName(name))?.subscriptions).toEqual(expect.arrayContaining(expected));
-      expect(await flows.match('github', target, 'issues')).toHaveLength(1);
+      expect((await flows.findByName(ownerId, name))?.subscriptions).toEqual(expect.arrayContaining(expected));
+      expect(await flows.match('github', target, 'issues', ownerId)).toHaveLength(1);
     });
 
     it('lists the distinct live targets of a provider with their registration', async () => {
@@ -210,10 +218,10 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       );
       const gone = uniqueName();
       await flows.deploy(deployment(gone, { subscriptions: [sub('issues', `octo/${gone}`)] }));
-      await flows.undeploy(gone);
+      await flows.undeploy(ownerId, gone);
 
       const targets = await flows.liveTargets('github');
-      expect(targets.filter((t) => t.target === target)).toEqual([{ target, registered: false }]);
+      expect(targets.filter((t) => t.target === target)).toEqual([{ ownerId, target, registered: false }]);
       expect(targets.some((t) => t.target === `octo/${gone}`)).toBe(false);
       expect(await flows.liveTargets('slack')).toEqual([]);
     });
@@ -232,11 +240,52 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
         }),
       );
 
-      expect(await flows.setRegistered('github', target, true)).toBe(3);
-      expect(await flows.setRegistered('github', target, true)).toBe(0);
-      expect((await flows.findByName(b))?.subscriptions.every((s) => s.registered)).toBe(true);
-      expect(await flows.setRegistered('github', target, false)).toBe(3);
-      expect((await flows.findByName(a))?.subscriptions).toEqual([stored('issues', target, false)]);
+      expect(await flows.setRegistered(ownerId, 'github', target, true)).toBe(3);
+      expect(await flows.setRegistered(ownerId, 'github', target, true)).toBe(0);
+      expect((await flows.findByName(ownerId, b))?.subscriptions.every((s) => s.registered)).toBe(true);
+      expect(await flows.setRegistered(ownerId, 'github', target, false)).toBe(3);
+      expect((await flows.findByName(ownerId, a))?.subscriptions).toEqual([stored('issues', target, false)]);
+    });
+  });
+  describe('owners', () => {
+    let other: string;
+    beforeAll(async () => {
+      other = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '583231', login: 'octocat' })).id;
+    });
+
+    it("keeps owners' flows apart: the same name twice, each owner finding, listing and undeploying only its own", async () => {
+      const name = uniqueName();
+      const mine = await flows.deploy(deployment(name));
+      const theirs = await flows.deploy(deployment(name, { ownerId: other, bundle: 'theirs' }));
+
+      expect(theirs.flow.id).not.toBe(mine.flow.id);
+      expect((await flows.findByName(ownerId, name))?.flow.id).toBe(mine.flow.id);
+      expect((await flows.findByName(other, name))?.flow.id).toBe(theirs.flow.id);
+      expect((await flows.list(other)).map((d) => d.flow.id)).toEqual([theirs.flow.id]);
+      expect((await flows.list(ownerId)).map((d) => d.flow.id)).not.toContain(theirs.flow.id);
+
+      expect(await flows.undeploy(other, name)).toBe(true);
+      expect((await flows.findByName(ownerId, name))?.deployment?.status).toBe('active');
+      expect(await flows.undeploy(other, uniqueName())).toBe(false);
+    });
+
+    it("registers only the given owner's subscriptions, and matches one owner's flows when asked", async () => {
+      const target = `octo/${uniqueName()}`;
+      const mine = await flows.deploy(deployment(uniqueName(), { subscriptions: [{ ...sub('issues', target), registered: false }] }));
+      const theirs = await flows.deploy(
+        deployment(uniqueName(), { ownerId: other, subscriptions: [{ ...sub('issues', target), registered: false }] }),
+      );
+
+      expect(await flows.setRegistered(other, 'github', target, true)).toBe(1);
+      expect((await flows.findByName(ownerId, mine.flow.name))?.subscriptions).toEqual([stored('issues', target, false)]);
+      expect((await flows.liveTargets('github')).filter((t) => t.target === target)).toEqual(
+        expect.arrayContaining([
+          { ownerId, target, registered: false },
+          { ownerId: other, target, registered: true },
+        ]),
+      );
+      expect((await flows.match('github', target, 'issues', other)).map((m) => m.flowId)).toEqual([theirs.flow.id]);
+      expect((await flows.match('github', target, 'issues', ownerId)).map((m) => m.flowId)).toEqual([mine.flow.id]);
     });
   });
 });

@@ -43,6 +43,7 @@ export class FlowsRepository {
    * one transaction: the previous deployment and its subscriptions stop matching at the same instant.
    */
   async deploy(input: {
+    ownerId: string;
     name: string;
     bundle: string;
     env: Record<string, string>;
@@ -52,8 +53,8 @@ export class FlowsRepository {
     return this.db.transaction(async (tx) => {
       const [flow] = await tx
         .insert(flows)
-        .values({ name: input.name })
-        .onConflictDoUpdate({ target: flows.name, set: { updatedAt: sql`now()` } })
+        .values({ ownerId: input.ownerId, name: input.name })
+        .onConflictDoUpdate({ target: [flows.ownerId, flows.name], set: { updatedAt: sql`now()` } })
         .returning();
       const [{ next }] = await tx
         .select({ next: sql<number>`coalesce(max(${deployments.version}), 0) + 1` })
@@ -80,10 +81,13 @@ export class FlowsRepository {
     });
   }
 
-  /** Stops a flow from receiving events; its history stays. Returns false when no such flow exists. */
-  async undeploy(name: string): Promise<boolean> {
+  /** Stops an owner's flow from receiving events; its history stays. Returns false when the owner has no such flow. */
+  async undeploy(ownerId: string, name: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const [flow] = await tx.select().from(flows).where(eq(flows.name, name));
+      const [flow] = await tx
+        .select()
+        .from(flows)
+        .where(and(eq(flows.ownerId, ownerId), eq(flows.name, name)));
       if (!flow) return false;
       if (flow.activeDeploymentId) {
         await tx.update(deployments).set({ status: 'undeployed' }).where(eq(deployments.id, flow.activeDeploymentId));
@@ -96,15 +100,18 @@ export class FlowsRepository {
     });
   }
 
-  /** All flows, newest first, with their live deployment. */
-  async list(): Promise<FlowDetail[]> {
-    const rows = await this.db.select().from(flows).orderBy(desc(flows.createdAt));
+  /** An owner's flows, newest first, with their live deployment. */
+  async list(ownerId: string): Promise<FlowDetail[]> {
+    const rows = await this.db.select().from(flows).where(eq(flows.ownerId, ownerId)).orderBy(desc(flows.createdAt));
     return Promise.all(rows.map((flow) => this.detail(flow)));
   }
 
-  /** One flow by name, or undefined. */
-  async findByName(name: string): Promise<FlowDetail | undefined> {
-    const [flow] = await this.db.select().from(flows).where(eq(flows.name, name));
+  /** One of an owner's flows by name, or undefined (also when another owner has a flow of that name). */
+  async findByName(ownerId: string, name: string): Promise<FlowDetail | undefined> {
+    const [flow] = await this.db
+      .select()
+      .from(flows)
+      .where(and(eq(flows.ownerId, ownerId), eq(flows.name, name)));
     return flow ? this.detail(flow) : undefined;
   }
 
@@ -119,33 +126,54 @@ export class FlowsRepository {
     return row;
   }
 
-  /** The live flows subscribed to an event name on a target (or on any of several names of it). */
-  async match(provider: string, target: string | readonly string[], event: string): Promise<MatchedFlow[]> {
+  /**
+   * An owner's live flows subscribed to an event name on a target (or on any of several names of it):
+   * events reach the flows of whoever connected the account they came through, no one else's.
+   */
+  async match(provider: string, target: string | readonly string[], event: string, ownerId: string): Promise<MatchedFlow[]> {
     // Slack events match under several names of one channel (team id or name, channel id or name).
     const targets = typeof target === 'string' ? [target] : [...target];
     return this.db
       .select({ flowId: subscriptions.flowId, deploymentId: subscriptions.deploymentId })
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
-      .where(and(eq(subscriptions.provider, provider), inArray(subscriptions.target, targets), eq(subscriptions.event, event)))
+      .where(
+        and(
+          eq(subscriptions.provider, provider),
+          inArray(subscriptions.target, targets),
+          eq(subscriptions.event, event),
+          eq(flows.ownerId, ownerId),
+        ),
+      )
       .groupBy(subscriptions.flowId, subscriptions.deploymentId);
   }
 
-  /** The distinct targets of `provider` that live deployments subscribe to, with whether they are registered. */
-  async liveTargets(provider: string): Promise<{ target: string; registered: boolean }[]> {
+  /**
+   * The distinct (owner, target) pairs of `provider` that live deployments subscribe to, with whether
+   * they are registered.
+   */
+  async liveTargets(provider: string): Promise<{ ownerId: string; target: string; registered: boolean }[]> {
     return this.db
-      .selectDistinct({ target: subscriptions.target, registered: subscriptions.registered })
+      .selectDistinct({ ownerId: flows.ownerId, target: subscriptions.target, registered: subscriptions.registered })
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
       .where(eq(subscriptions.provider, provider));
   }
 
-  /** Marks every subscription of `provider` to `target` registered or not. @returns how many changed. */
-  async setRegistered(provider: string, target: string, registered: boolean): Promise<number> {
+  /** Marks every subscription of an owner's flows to `provider`/`target` registered or not. @returns how many changed. */
+  async setRegistered(ownerId: string, provider: string, target: string, registered: boolean): Promise<number> {
+    const owned = this.db.select({ id: flows.id }).from(flows).where(eq(flows.ownerId, ownerId));
     const rows = await this.db
       .update(subscriptions)
       .set({ registered })
-      .where(and(eq(subscriptions.provider, provider), eq(subscriptions.target, target), ne(subscriptions.registered, registered)))
+      .where(
+        and(
+          inArray(subscriptions.flowId, owned),
+          eq(subscriptions.provider, provider),
+          eq(subscriptions.target, target),
+          ne(subscriptions.registered, registered),
+        ),
+      )
       .returning({ id: subscriptions.id });
     return rows.length;
   }

@@ -6,3 +6,4 @@ export * from './flows.repository';
 export * from './runs.repository';
 export * from './schema';
 export * from './tokens';
+export * from './users.repository';

@@ -6,6 +6,7 @@ import { EventsRepository } from './events.repository';
 import { FlowsRepository } from './flows.repository';
 import { RunsRepository, type AttemptOutcome, type RunLogLine } from './runs.repository';
 import { runs as runsTable } from './schema';
+import { UsersRepository } from './users.repository';
 
 const at = (iso: string) => new Date(iso);
 
@@ -32,12 +33,15 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
   let runs: RunsRepository;
   let flows: FlowsRepository;
   let events: EventsRepository;
+  /** The owner of the flows deployed here. */
+  let ownerId: string;
 
   beforeAll(async () => {
     database = await createTestDatabase(driver);
     runs = new RunsRepository(database.handle.db);
     flows = new FlowsRepository(database.handle.db);
     events = new EventsRepository(database.handle.db);
+    ownerId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -47,6 +51,7 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
   /** A deployed flow, as a match for `createQueued`. */
   async function deployedFlow() {
     const { flow, deployment } = await flows.deploy({
+      ownerId,
       name: `flow-${randomUUID().slice(0, 8)}`,
       bundle: 'exports.run = async () => {};',
       env: {},
@@ -205,5 +210,13 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
     expect((await runs.listForFlow(flow.flowId, 10)).map((r) => r.id)).toEqual([...created].reverse());
     expect((await runs.listForFlow(flow.flowId, 2)).map((r) => r.id)).toEqual([created[2], created[1]]);
     expect(await runs.listForFlow(randomUUID(), 10)).toEqual([]);
+  });
+
+  it("finds a run for its flow's owner only", async () => {
+    const run = await queuedRun();
+    const other = await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '2', login: 'hubot' });
+
+    expect((await runs.findOwned(ownerId, run.id))?.id).toBe(run.id);
+    expect(await runs.findOwned(other.id, run.id)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { runLogs, runs, type LogLevel, type RunStatus } from './schema';
+import { flows, runLogs, runs, type LogLevel, type RunStatus } from './schema';
 import { DATABASE } from './tokens';
 
 export type Run = typeof runs.$inferSelect;
@@ -57,6 +57,16 @@ export class RunsRepository {
   async findById(id: string): Promise<Run | undefined> {
     const [row] = await this.db.select().from(runs).where(eq(runs.id, id));
     return row;
+  }
+
+  /** A run of one of an owner's flows; undefined for an unknown run or another owner's. */
+  async findOwned(ownerId: string, id: string): Promise<Run | undefined> {
+    const [row] = await this.db
+      .select({ run: runs })
+      .from(runs)
+      .innerJoin(flows, eq(flows.id, runs.flowId))
+      .where(and(eq(runs.id, id), eq(flows.ownerId, ownerId)));
+    return row?.run;
   }
 
   /** Marks the start of an attempt (1-based). */

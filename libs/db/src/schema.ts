@@ -3,14 +3,50 @@ import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, un
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
-/** A named flow; its live code is the deployment `activeDeploymentId` points at (none: undeployed). */
-export const flows = pgTable('flows', {
+export type UserProvider = 'github' | 'local';
+
+/**
+ * Who owns flows, secrets and connections: a GitHub account signed in through OAuth (`externalId` =
+ * GitHub user id), or the built-in local user of single-user mode (`externalId` = `local`).
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    provider: text('provider').$type<UserProvider>().notNull(),
+    externalId: text('external_id').notNull(),
+    login: text('login').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_provider_external').on(t.provider, t.externalId)],
+);
+
+/** Personal API tokens: only the SHA-256 hash of the token is kept; the token is shown once. */
+export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull().unique(),
-  activeDeploymentId: uuid('active_deployment_id'),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
   createdAt: createdAt(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/** A named flow of one owner; its live code is the deployment `activeDeploymentId` points at (none: undeployed). */
+export const flows = pgTable(
+  'flows',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    activeDeploymentId: uuid('active_deployment_id'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('flows_owner_name').on(t.ownerId, t.name)],
+);
 
 export type DeploymentStatus = 'active' | 'superseded' | 'undeployed';
 
@@ -69,6 +105,8 @@ export const connections = pgTable(
   'connections',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** The user who connected the account; null for an installation seen in an event before anyone connected it. */
+    ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'cascade' }),
     provider: text('provider').notNull(),
     externalId: text('external_id').notNull(),
     accountLogin: text('account_login').notNull(),
