@@ -52,6 +52,14 @@ const schema = z.object({
 
 type Env = z.infer<typeof schema>;
 
+/**
+ * Whether users sign in with GitHub OAuth (`GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` both set).
+ * Without it the platform runs in single-user mode: everything belongs to one built-in local user.
+ */
+export function signInEnabled(config: Pick<AppConfig, 'github'>): boolean {
+  return Boolean(config.github.clientId && config.github.clientSecret);
+}
+
 /** The typed configuration, parsed once at boot and passed to whatever needs it. */
 export interface AppConfig {
   env: Env['NODE_ENV'];

@@ -30,8 +30,16 @@ describe('signed OAuth state', () => {
   });
 
   it('rejects a state whose expiry was pushed back (the MAC covers it)', () => {
-    const [purpose, , nonce, mac] = signState(key, 'slack', now).split('.');
-    expect(codeOf(() => verifyState(key, 'slack', [purpose, now + 10 * STATE_TTL_MS, nonce, mac].join('.'), now))).toBe('STATE_INVALID');
+    const [purpose, , nonce, subject, mac] = signState(key, 'slack', now).split('.');
+    const pushed = [purpose, now + 10 * STATE_TTL_MS, nonce, subject, mac].join('.');
+    expect(codeOf(() => verifyState(key, 'slack', pushed, now))).toBe('STATE_INVALID');
+  });
+
+  it('hands back the subject it was signed for, and refuses one swapped for another user', () => {
+    const state = signState(key, 'github', now, STATE_TTL_MS, 'user-a');
+    expect(verifyState(key, 'github', state, now)).toBe('user-a');
+    const [purpose, expiry, nonce, , mac] = state.split('.');
+    expect(codeOf(() => verifyState(key, 'github', [purpose, expiry, nonce, 'user-b', mac].join('.'), now))).toBe('STATE_INVALID');
   });
 
   it.each([

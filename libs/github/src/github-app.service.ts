@@ -44,14 +44,19 @@ export class GithubAppService {
   }
 
   /**
-   * An Octokit authenticated as the installation covering `target` (`owner/repo`): the connection on
-   * record, else the installation id the event carried.
-   * @throws SdkError GITHUB_NOT_CONNECTED when the App is not configured or nothing covers the repo.
+   * An Octokit authenticated as an installation of `ownerId` (the flow's owner): the one covering
+   * `target` (`owner/repo`), else — for events without a repository — the installation the event
+   * carried when that owner connected it. Another user's installation is never used.
+   * @throws SdkError GITHUB_NOT_CONNECTED when the App is not configured or none of the owner's installations fits.
    */
-  async clientFor(target: string | undefined, eventInstallationId?: number): Promise<GithubClient> {
+  async clientFor(ownerId: string, target: string | undefined, eventInstallationId?: number): Promise<GithubClient> {
     if (!this.app) throw new SdkError('GITHUB_NOT_CONNECTED', 'the GitHub App is not configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)');
-    const connection = target ? await this.connections.findActiveForRepo(target) : undefined;
-    const installationId = connection ? Number(connection.externalId) : eventInstallationId;
+    const connection = target
+      ? await this.connections.findActiveForRepo(target, ownerId)
+      : eventInstallationId
+        ? await this.connections.findInstallation(String(eventInstallationId))
+        : undefined;
+    const installationId = connection?.ownerId === ownerId && connection.status === 'active' ? Number(connection.externalId) : undefined;
     if (!installationId) {
       throw new SdkError('GITHUB_NOT_CONNECTED', `no GitHub App installation covers ${target ?? 'this event'}; install the App on it`);
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, StateError, loadMasterKey, signState, stateKey, verifyState, type AppConfig } from '@openflows/common';
+import { APP_CONFIG, STATE_TTL_MS, StateError, loadMasterKey, signState, stateKey, verifyState, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository } from '@openflows/db';
 import { GithubAppService } from './github-app.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
@@ -10,8 +10,9 @@ const STATE_PURPOSE = 'github';
 /** Why a GitHub connection could not be completed; `status` is the HTTP answer to the browser. */
 export class GithubConnectError extends Error {
   constructor(
-    readonly code: 'NOT_CONFIGURED' | 'STATE_INVALID' | 'STATE_EXPIRED' | 'INSTALLATION_MISSING' | 'INSTALLATION_NOT_FOUND',
-    readonly status: 400 | 503,
+    readonly code:
+      'NOT_CONFIGURED' | 'STATE_INVALID' | 'STATE_EXPIRED' | 'INSTALLATION_MISSING' | 'INSTALLATION_NOT_FOUND' | 'INSTALLATION_TAKEN',
+    readonly status: 400 | 409 | 503,
     message: string,
   ) {
     super(message);
@@ -55,28 +56,31 @@ export class GithubConnectService {
 
   /**
    * The App's installation page, `${GITHUB_URL}/apps/<slug>/installations/new?state=…` (state valid
-   * 10 minutes); the slug comes from `GET /app`.
+   * 10 minutes, naming `userId`, who will own the connection); the slug comes from `GET /app`.
    * @throws GithubConnectError NOT_CONFIGURED without GITHUB_APP_ID/GITHUB_APP_PRIVATE_KEY.
    */
-  async installUrl(now = Date.now()): Promise<string> {
+  async installUrl(userId: string, now = Date.now()): Promise<string> {
     const slug = await this.app.appSlug();
     if (slug === undefined) throw notConfigured();
     const url = new URL(`${this.config.github.url}/apps/${encodeURIComponent(slug)}/installations/new`);
-    url.searchParams.set('state', signState(this.stateKey, STATE_PURPOSE, now));
+    url.searchParams.set('state', signState(this.stateKey, STATE_PURPOSE, now, STATE_TTL_MS, userId));
     return url.toString();
   }
 
   /**
    * Completes a connection: checks `state`, reads the installation and its repositories from GitHub
-   * and stores it (`active`, or `error` with reason `suspended`); flows waiting for one of its
-   * repositories become registered.
-   * @throws GithubConnectError for a missing configuration, a forged or expired state, or an
-   *   installation id GitHub does not know.
+   * and stores it (`active`, or `error` with reason `suspended`) as a connection of the user the state
+   * names — claiming an installation first recorded from an event; the user's flows waiting for one
+   * of its repositories become registered.
+   * @throws GithubConnectError for a missing configuration, a forged or expired state, an
+   *   installation id GitHub does not know, or an installation another user connected already.
    */
   async complete(query: GithubSetupQuery): Promise<GithubSetupResult> {
     if (!this.app.configured) throw notConfigured();
+    let userId: string;
     try {
-      verifyState(this.stateKey, STATE_PURPOSE, query.state);
+      userId = verifyState(this.stateKey, STATE_PURPOSE, query.state);
+      if (!userId) throw new StateError('STATE_INVALID', 'state names no user');
     } catch (error) {
       if (error instanceof StateError) throw new GithubConnectError(error.code, 400, error.message);
       throw error;
@@ -90,7 +94,12 @@ export class GithubConnectService {
     if (!installation) {
       throw new GithubConnectError('INSTALLATION_NOT_FOUND', 400, `GitHub knows no installation ${installationId} of this App`);
     }
+    const known = await this.connections.findInstallation(String(installation.id));
+    if (known?.ownerId && known.ownerId !== userId) {
+      throw new GithubConnectError('INSTALLATION_TAKEN', 409, `installation ${installation.id} is connected by another user`);
+    }
     await this.connections.upsertInstallation({
+      ownerId: userId,
       installationId: String(installation.id),
       accountLogin: installation.account.login,
       accountType: installation.account.type,

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { GithubAppService } from './github-app.service';
 import { GithubConnectService } from './github-connect.service';
+import { GithubSignInService } from './github-sign-in.service';
 import { InstallationsService } from './installations.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
-const providers = [GithubAppService, GithubConnectService, InstallationsService, SubscriptionRegistrationService];
+const providers = [GithubAppService, GithubConnectService, GithubSignInService, InstallationsService, SubscriptionRegistrationService];
 
 /**
- * GitHub integration: App clients, connecting an installation, installation bookkeeping and subscription
- * registration. Needs the global config and db modules.
+ * GitHub integration: App clients, user sign-in, connecting an installation, installation bookkeeping
+ * and subscription registration. Needs the global config and db modules.
  */
 @Module({ providers, exports: providers })
 export class GithubModule {}

@@ -1,7 +1,8 @@
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { examplePayload } from '@openflows/test-support/github-webhooks';
 import { Logger } from '@nestjs/common';
-import { ConnectionsRepository } from '@openflows/db';
+import { loadConfig } from '@openflows/common';
+import { ConnectionsRepository, UsersRepository } from '@openflows/db';
 import { InstallationsService } from './installations.service';
 
 /** GitHub's example payload for `event`/`action`, delivered to installation `id` when given. */
@@ -15,13 +16,18 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
   let database: TestDatabase;
   let connections: ConnectionsRepository;
   let installations: InstallationsService;
+  let users: UsersRepository;
+  /** Single-user mode: installations seen in events belong to the local user. */
+  let ownerId: string;
   let nextId = 5_000_000;
 
   beforeAll(async () => {
     Logger.overrideLogger(false); // "action … ignored" debug lines
     database = await createTestDatabase(driver);
     connections = new ConnectionsRepository(database.handle.db);
-    installations = new InstallationsService(connections);
+    users = new UsersRepository(database.handle.db);
+    installations = new InstallationsService(loadConfig({}), connections, users);
+    ownerId = (await users.local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -62,8 +68,8 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
       permissions: payload.installation.permissions,
       status: 'active',
     });
-    expect((await connections.findActiveForRepo('codertocat/hello-world'))?.externalId).toBe('957387');
-    expect(await connections.findActiveForRepo('codertocat/space')).toBeUndefined();
+    expect((await connections.findActiveForRepo('codertocat/hello-world', ownerId))?.externalId).toBe('957387');
+    expect(await connections.findActiveForRepo('codertocat/space', ownerId)).toBeUndefined();
   });
 
   it('adds the repositories of installation_repositories.added', async () => {
@@ -103,30 +109,32 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
 
   it('marks installation.deleted as revoked, keeps the row and stops covering its repositories', async () => {
     const id = await installed('Codertocat/To-Be-Deleted');
-    expect((await connections.findActiveForRepo('codertocat/to-be-deleted'))?.externalId).toBe(id);
+    expect((await connections.findActiveForRepo('codertocat/to-be-deleted', ownerId))?.externalId).toBe(id);
 
     await installations.apply('installation', payloadFor('installation', 'deleted', Number(id)));
 
     expect(await connections.findInstallation(id)).toMatchObject({ status: 'revoked', statusReason: 'installation_deleted' });
-    expect(await connections.findActiveForRepo('codertocat/to-be-deleted')).toBeUndefined();
+    expect(await connections.findActiveForRepo('codertocat/to-be-deleted', ownerId)).toBeUndefined();
   });
 
   it('suspends and unsuspends', async () => {
     const id = await installed('Codertocat/Suspended');
     await installations.apply('installation', payloadFor('installation', 'suspend', Number(id)));
     expect(await connections.findInstallation(id)).toMatchObject({ status: 'error', statusReason: 'suspended' });
-    expect(await connections.findActiveForRepo('codertocat/suspended')).toBeUndefined();
+    expect(await connections.findActiveForRepo('codertocat/suspended', ownerId)).toBeUndefined();
 
     await installations.apply('installation', payloadFor('installation', 'unsuspend', Number(id)));
     expect(await connections.findInstallation(id)).toMatchObject({ status: 'active', statusReason: null });
-    expect((await connections.findActiveForRepo('codertocat/suspended'))?.externalId).toBe(id);
+    expect((await connections.findActiveForRepo('codertocat/suspended', ownerId))?.externalId).toBe(id);
   });
 
   it('creates nothing for a deletion or repository change of an unknown installation', async () => {
-    const before = await connections.list();
+    const before = await connections.list(ownerId);
     await installations.apply('installation', payloadFor('installation', 'deleted', 404));
     await installations.apply('installation_repositories', payloadFor('installation_repositories', 'added', 405));
-    expect(await connections.list()).toEqual(before);
+    expect(await connections.list(ownerId)).toEqual(before);
+    expect(await connections.findInstallation('404')).toBeUndefined();
+    expect(await connections.findInstallation('405')).toBeUndefined();
   });
 
   it('ignores actions it does not know and payloads without installation', async () => {
@@ -135,5 +143,25 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
     await installations.apply('installation', { ...payloadFor('installation', 'created', Number(id)), action: 'something_new' });
     await installations.apply('installation', { action: 'deleted' });
     expect(await connections.findInstallation(id)).toEqual(before);
+  });
+
+  it('leaves an installation seen in an event unowned when users sign in, and keeps the owner who claimed it', async () => {
+    const signIn = new InstallationsService(loadConfig({ GITHUB_CLIENT_ID: 'Iv1.x', GITHUB_CLIENT_SECRET: 's' }), connections, users);
+    const id = ++nextId;
+    await signIn.apply('installation', payloadFor('installation', 'created', id));
+    expect((await connections.findInstallation(String(id)))?.ownerId).toBeNull();
+
+    const claimer = await users.upsert({ provider: 'github', externalId: '21031067', login: 'Codertocat' });
+    await connections.upsertInstallation({
+      installationId: String(id),
+      accountLogin: 'Codertocat',
+      repositorySelection: 'selected',
+      repositories: [],
+      permissions: {},
+      status: 'active',
+      ownerId: claimer.id,
+    });
+    await signIn.apply('installation', payloadFor('installation', 'created', id));
+    expect((await connections.findInstallation(String(id)))?.ownerId).toBe(claimer.id);
   });
 });

@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ConnectionsRepository } from '@openflows/db';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
+import { ConnectionsRepository, UsersRepository } from '@openflows/db';
 
 interface InstallationPayload {
   action?: string;
@@ -27,7 +28,11 @@ const names = (repos: { full_name: string }[] | undefined) => (repos ?? []).map(
 export class InstallationsService {
   private readonly logger = new Logger(InstallationsService.name);
 
-  constructor(private readonly connections: ConnectionsRepository) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly connections: ConnectionsRepository,
+    private readonly users: UsersRepository,
+  ) {}
 
   /** Whether this service handles events of that name. */
   handles(eventName: string): boolean {
@@ -55,6 +60,7 @@ export class InstallationsService {
           repositories: names(payload.repositories),
           permissions: installation.permissions ?? {},
           status: 'active',
+          ownerId: await this.ownerOfUnclaimed(),
         });
         break;
       case 'unsuspend':
@@ -70,5 +76,13 @@ export class InstallationsService {
       default:
         this.logger.debug(`installation action ${payload.action} ignored`);
     }
+  }
+
+  /**
+   * Who owns an installation first seen in an event: in single-user mode the local user; with sign-in,
+   * nobody until a user claims it through `/connect/github` (undefined keeps an existing owner).
+   */
+  private async ownerOfUnclaimed(): Promise<string | undefined> {
+    return signInEnabled(this.config) ? undefined : (await this.users.local()).id;
   }
 }

@@ -1,12 +1,14 @@
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@openflows/common';
-import { ConnectionsRepository, FlowsRepository, type InstallationRecord, type SubscriptionSpec } from '@openflows/db';
+import { ConnectionsRepository, FlowsRepository, UsersRepository, type InstallationRecord, type SubscriptionSpec } from '@openflows/db';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
 const PUBLIC_URL = 'https://flows.example.test/';
 
 let count = 0;
+/** The platform user deploying the flows and owning the installations of these tests (made in beforeAll). */
+let userId: string;
 /** A fresh owner name, so tests of this file do not see each other's installations. */
 const uniqueOwner = () => `owner-${++count}`;
 
@@ -20,6 +22,7 @@ const installation = (owner: string, repositories: string[], overrides: Partial<
   repositories,
   permissions: { issues: 'write' },
   status: 'active',
+  ownerId: userId,
   ...overrides,
 });
 
@@ -35,6 +38,7 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     connections = new ConnectionsRepository(database.handle.db);
     flows = new FlowsRepository(database.handle.db);
     registration = new SubscriptionRegistrationService(loadConfig({ PUBLIC_URL }), connections, flows);
+    userId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -42,10 +46,11 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
   });
 
   /** Deploys a flow on `subscriptions` as the api does: checked first. */
-  async function deploy(subscriptions: SubscriptionSpec[]) {
+  async function deploy(subscriptions: SubscriptionSpec[], ownerId = userId) {
     const name = `flow-${++count}`;
-    await flows.deploy({ name, bundle: 'exports.run = async () => {}', env: {}, subscriptions: await registration.check(subscriptions) });
-    return async () => (await flows.findByName(name))!.subscriptions;
+    const checked = await registration.check(ownerId, subscriptions);
+    await flows.deploy({ ownerId, name, bundle: 'exports.run = async () => {}', env: {}, subscriptions: checked });
+    return async () => (await flows.findByName(ownerId, name))!.subscriptions;
   }
 
   it('registers GitHub repositories an active installation covers, selected or all, and every other provider', async () => {
@@ -55,7 +60,7 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     await connections.upsertInstallation(installation(everything, [], { repositorySelection: 'all' }));
     const slack = { provider: 'slack', target: 'T0/general', event: 'message' };
 
-    const checked = await registration.check([
+    const checked = await registration.check(userId, [
       github(`${owner}/covered`),
       github(`${owner}/covered`, 'issue_comment'),
       github(`${owner}/other`),
@@ -76,7 +81,10 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     const owner = uniqueOwner();
     await connections.upsertInstallation(installation(owner, [`${owner}/a`], { status: 'revoked', statusReason: 'installation_deleted' }));
     await connections.upsertInstallation(installation(owner, [`${owner}/b`], { status: 'error', statusReason: 'suspended' }));
-    expect((await registration.check([github(`${owner}/a`), github(`${owner}/b`)])).map((s) => s.registered)).toEqual([false, false]);
+    expect((await registration.check(userId, [github(`${owner}/a`), github(`${owner}/b`)])).map((s) => s.registered)).toEqual([
+      false,
+      false,
+    ]);
   });
 
   it('gives one actionable sentence per unregistered repository, with the install link', () => {
@@ -117,9 +125,28 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
   it('refresh leaves undeployed flows alone', async () => {
     const owner = uniqueOwner();
     const name = `flow-${++count}`;
-    await flows.deploy({ name, bundle: 'x', env: {}, subscriptions: await registration.check([github(`${owner}/gone`)]) });
-    await flows.undeploy(name);
+    const subscriptions = await registration.check(userId, [github(`${owner}/gone`)]);
+    await flows.deploy({ ownerId: userId, name, bundle: 'x', env: {}, subscriptions });
+    await flows.undeploy(userId, name);
     await connections.upsertInstallation(installation(owner, [`${owner}/gone`]));
     expect((await registration.refresh()).registered).not.toContain(`${owner}/gone`);
+  });
+
+  it("does not count another user's installation, at deploy or on refresh, until the flow's owner connects one", async () => {
+    const owner = uniqueOwner();
+    const other = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '9', login: 'someone' })).id;
+    await connections.upsertInstallation(installation(owner, [`${owner}/shared`], { ownerId: other }));
+    const theirs = await deploy([github(`${owner}/shared`)], other);
+    const mine = await deploy([github(`${owner}/shared`)]);
+
+    expect((await theirs()).map((s) => s.registered)).toEqual([true]);
+    expect((await mine()).map((s) => s.registered)).toEqual([false]);
+    await registration.refresh();
+    expect((await mine()).map((s) => s.registered)).toEqual([false]);
+
+    await connections.upsertInstallation(installation(owner, [`${owner}/shared`]));
+    expect(await registration.refresh()).toEqual({ registered: [`${owner}/shared`], unregistered: [] });
+    expect((await mine()).map((s) => s.registered)).toEqual([true]);
+    expect((await theirs()).map((s) => s.registered)).toEqual([true]);
   });
 });

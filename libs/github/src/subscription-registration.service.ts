@@ -4,7 +4,7 @@ import { ConnectionsRepository, FlowsRepository, type SubscriptionSpec } from '@
 
 /**
  * Whether the platform receives the events a flow subscribes to, as flows.network checks it: a GitHub
- * subscription is registered while an active App installation covers its repository. Used by the api
+ * subscription is registered while an active App installation of the flow's owner covers its repository. Used by the api
  * at deploy and by the worker after `installation`/`installation_repositories` events, so a flow
  * deployed before the App was installed on its repository becomes `running` by itself.
  * Subscriptions of other providers are always registered (Slack channels resolve when events arrive).
@@ -24,11 +24,14 @@ export class SubscriptionRegistrationService {
     return `${this.config.publicUrl.replace(/\/$/, '')}/connect/github`;
   }
 
-  /** The subscriptions with `registered` set: false for a GitHub repository no active installation covers. */
-  async check<T extends SubscriptionSpec>(subscriptions: T[]): Promise<(T & { registered: boolean })[]> {
+  /**
+   * The subscriptions of a flow of `ownerId` with `registered` set: false for a GitHub repository no
+   * active installation of that owner covers (another user's installation does not count).
+   */
+  async check<T extends SubscriptionSpec>(ownerId: string, subscriptions: T[]): Promise<(T & { registered: boolean })[]> {
     const covered = new Map<string, boolean>();
     for (const { target } of subscriptions.filter((s) => s.provider === 'github')) {
-      if (!covered.has(target)) covered.set(target, (await this.connections.findActiveForRepo(target)) !== undefined);
+      if (!covered.has(target)) covered.set(target, (await this.connections.findActiveForRepo(target, ownerId)) !== undefined);
     }
     return subscriptions.map((s) => ({ ...s, registered: s.provider !== 'github' || covered.get(s.target) === true }));
   }
@@ -52,10 +55,10 @@ export class SubscriptionRegistrationService {
    */
   async refresh(): Promise<{ registered: string[]; unregistered: string[] }> {
     const changed = { registered: [] as string[], unregistered: [] as string[] };
-    for (const { target, registered } of await this.flows.liveTargets('github')) {
-      const covered = (await this.connections.findActiveForRepo(target)) !== undefined;
+    for (const { ownerId, target, registered } of await this.flows.liveTargets('github')) {
+      const covered = (await this.connections.findActiveForRepo(target, ownerId)) !== undefined;
       if (covered === registered) continue;
-      await this.flows.setRegistered('github', target, covered);
+      await this.flows.setRegistered(ownerId, 'github', target, covered);
       (covered ? changed.registered : changed.unregistered).push(target);
     }
     if (changed.registered.length + changed.unregistered.length > 0) {

@@ -7,6 +7,9 @@ import { CryptoError, loadConfig } from '@openflows/common';
 import { InvalidSecretNameError, SecretsService } from './secrets.service';
 
 const OPENAI_KEY = 'sk-proj-abcdefghijklmnop1234';
+/** Two owners (user ids). */
+const A = randomUUID();
+const B = randomUUID();
 
 describe('SecretsService (real Redis)', () => {
   const prefix = `test-secrets-${randomUUID()}`;
@@ -67,7 +70,7 @@ describe('SecretsService (real Redis)', () => {
   });
 
   it('stores a secret and reveals it with its options', async () => {
-    const summary = await secrets.put('openai', { value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+    const summary = await secrets.put(A, 'openai', { value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
 
     expect(summary).toEqual({
       name: 'openai',
@@ -77,94 +80,114 @@ describe('SecretsService (real Redis)', () => {
       createdAt: expect.any(String),
       updatedAt: summary.createdAt,
     });
-    expect(await secrets.reveal('openai')).toEqual({ value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+    expect(await secrets.reveal(A, 'openai')).toEqual({ value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
   });
 
   it('keeps the value sealed in Redis: no key, field or value contains it', async () => {
     const value = `sk-${randomUUID()}`;
-    await secrets.put('sealed-check', { value });
+    await secrets.put(A, 'sealed-check', { value });
     const raw = await everythingInRedis();
     expect(raw).toContain('sealed-check');
     expect(raw).not.toContain(value);
     expect(raw).not.toContain(value.slice(0, 20));
-    expect(await redis.hget(`${prefix}:secret:sealed-check`, 'sealed')).toMatch(/^v1\./);
+    expect(await redis.hget(`${prefix}:secret:${A}:sealed-check`, 'sealed')).toMatch(/^v1\./);
   });
 
   it('shows the last 4 characters only for values of 12 characters or more', async () => {
-    expect((await secrets.put('len-12', { value: 'abcdefgh1234' })).last4).toBe('1234');
-    expect((await secrets.put('len-11', { value: 'abcdefg1234' })).last4).toBe('');
-    expect((await secrets.put('len-3', { value: 'abc' })).last4).toBe('');
+    expect((await secrets.put(A, 'len-12', { value: 'abcdefgh1234' })).last4).toBe('1234');
+    expect((await secrets.put(A, 'len-11', { value: 'abcdefg1234' })).last4).toBe('');
+    expect((await secrets.put(A, 'len-3', { value: 'abc' })).last4).toBe('');
   });
 
   it('lists summaries sorted by name, never values', async () => {
-    await secrets.put('list-b', { value: 'value-of-list-b-xyz9' });
-    await secrets.put('list-a', { value: 'value-of-list-a-wxy8', model: 'gpt-4o-mini' });
+    await secrets.put(A, 'list-b', { value: 'value-of-list-b-xyz9' });
+    await secrets.put(A, 'list-a', { value: 'value-of-list-a-wxy8', model: 'gpt-4o-mini' });
 
-    const listed = (await secrets.list()).filter((s) => s.name.startsWith('list-'));
+    const listed = (await secrets.list(A)).filter((s) => s.name.startsWith('list-'));
 
     expect(listed.map((s) => s.name)).toEqual(['list-a', 'list-b']);
     expect(listed[0]).toMatchObject({ name: 'list-a', last4: 'wxy8', model: 'gpt-4o-mini' });
     expect(JSON.stringify(listed)).not.toContain('value-of-list');
-    const all = await secrets.list();
+    const all = await secrets.list(A);
     expect(all.map((s) => s.name)).toEqual([...all.map((s) => s.name)].sort());
   });
 
   it('replaces a secret: new value, options not carried over, createdAt kept', async () => {
-    const first = await secrets.put('replace-me', { value: 'first-value-0001', baseURL: 'http://old.example/v1', model: 'old' });
+    const first = await secrets.put(A, 'replace-me', { value: 'first-value-0001', baseURL: 'http://old.example/v1', model: 'old' });
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const second = await secrets.put('replace-me', { value: 'second-value-0002' });
+    const second = await secrets.put(A, 'replace-me', { value: 'second-value-0002' });
 
     expect(second.createdAt).toBe(first.createdAt);
     expect(second.updatedAt > first.updatedAt).toBe(true);
-    expect(await secrets.reveal('replace-me')).toEqual({ value: 'second-value-0002', baseURL: undefined, model: undefined });
-    expect((await secrets.list()).filter((s) => s.name === 'replace-me')).toHaveLength(1);
+    expect(await secrets.reveal(A, 'replace-me')).toEqual({ value: 'second-value-0002', baseURL: undefined, model: undefined });
+    expect((await secrets.list(A)).filter((s) => s.name === 'replace-me')).toHaveLength(1);
   });
 
   it('deletes a secret once', async () => {
-    await secrets.put('delete-me', { value: 'to-be-deleted-1' });
-    expect(await secrets.delete('delete-me')).toBe(true);
-    expect(await secrets.delete('delete-me')).toBe(false);
-    expect(await secrets.reveal('delete-me')).toBeUndefined();
-    expect((await secrets.list()).map((s) => s.name)).not.toContain('delete-me');
-    expect(await redis.exists(`${prefix}:secret:delete-me`)).toBe(0);
+    await secrets.put(A, 'delete-me', { value: 'to-be-deleted-1' });
+    expect(await secrets.delete(A, 'delete-me')).toBe(true);
+    expect(await secrets.delete(A, 'delete-me')).toBe(false);
+    expect(await secrets.reveal(A, 'delete-me')).toBeUndefined();
+    expect((await secrets.list(A)).map((s) => s.name)).not.toContain('delete-me');
+    expect(await redis.exists(`${prefix}:secret:${A}:delete-me`)).toBe(0);
   });
 
   it('reveals nothing for an unknown name', async () => {
-    expect(await secrets.reveal('never-stored')).toBeUndefined();
+    expect(await secrets.reveal(A, 'never-stored')).toBeUndefined();
   });
 
   it.each(['bad name', 'with:colon', 'slash/name', '', 'x'.repeat(65), 'ünïcode'])('refuses the name %j', async (name) => {
-    expect((await invalidNameErrorOf(() => secrets.put(name, { value: 'v' }))).code).toBe('SECRET_NAME_INVALID');
-    expect((await invalidNameErrorOf(() => secrets.delete(name))).code).toBe('SECRET_NAME_INVALID');
-    expect(await secrets.reveal(name)).toBeUndefined();
+    expect((await invalidNameErrorOf(() => secrets.put(A, name, { value: 'v' }))).code).toBe('SECRET_NAME_INVALID');
+    expect((await invalidNameErrorOf(() => secrets.delete(A, name))).code).toBe('SECRET_NAME_INVALID');
+    expect(await secrets.reveal(A, name)).toBeUndefined();
   });
 
   it('accepts letters, digits, _, . and - up to 64 characters', async () => {
     const name = `A-z_0.9-${'n'.repeat(56)}`;
-    await secrets.put(name, { value: 'fine-value-here' });
-    expect((await secrets.reveal(name))?.value).toBe('fine-value-here');
+    await secrets.put(A, name, { value: 'fine-value-here' });
+    expect((await secrets.reveal(A, name))?.value).toBe('fine-value-here');
   });
 
   it('refuses a value copied in Redis under another name', async () => {
-    await secrets.put('original', { value: OPENAI_KEY });
-    const sealed = (await redis.hget(`${prefix}:secret:original`, 'sealed'))!;
-    await secrets.put('impostor', { value: 'placeholder-value' });
-    await redis.hset(`${prefix}:secret:impostor`, 'sealed', sealed);
+    await secrets.put(A, 'original', { value: OPENAI_KEY });
+    const sealed = (await redis.hget(`${prefix}:secret:${A}:original`, 'sealed'))!;
+    await secrets.put(A, 'impostor', { value: 'placeholder-value' });
+    await redis.hset(`${prefix}:secret:${A}:impostor`, 'sealed', sealed);
 
-    const error = await secrets.reveal('impostor').then(
+    const error = await secrets.reveal(A, 'impostor').then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(CryptoError);
     expect((error as CryptoError).code).toBe('CIPHERTEXT_INVALID');
-    expect((await secrets.reveal('original'))?.value).toBe(OPENAI_KEY);
+    expect((await secrets.reveal(A, 'original'))?.value).toBe(OPENAI_KEY);
   });
 
   it('reveals with the same master key after a restart, and refuses another key', async () => {
     const dataDir = newDataDir();
-    await serviceWith(dataDir).put('restart', { value: 'survives-restarts-42' });
+    await serviceWith(dataDir).put(A, 'restart', { value: 'survives-restarts-42' });
 
-    expect((await serviceWith(dataDir).reveal('restart'))?.value).toBe('survives-restarts-42');
-    await expect(serviceWith().reveal('restart')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+    expect((await serviceWith(dataDir).reveal(A, 'restart'))?.value).toBe('survives-restarts-42');
+    await expect(serviceWith().reveal(A, 'restart')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+  });
+
+  it("keeps owners' secrets apart: the same name for two owners, listed, replaced and deleted separately", async () => {
+    await secrets.put(A, 'shared-name', { value: 'value-of-owner-a-aaaa' });
+    await secrets.put(B, 'shared-name', { value: 'value-of-owner-b-bbbb' });
+
+    expect((await secrets.reveal(A, 'shared-name'))?.value).toBe('value-of-owner-a-aaaa');
+    expect((await secrets.reveal(B, 'shared-name'))?.value).toBe('value-of-owner-b-bbbb');
+    expect((await secrets.list(B)).map((s) => s.name)).toEqual(['shared-name']);
+    expect(await secrets.delete(B, 'original')).toBe(false);
+    expect(await secrets.delete(B, 'shared-name')).toBe(true);
+    expect((await secrets.reveal(A, 'shared-name'))?.value).toBe('value-of-owner-a-aaaa');
+  });
+
+  it("refuses one owner's sealed value copied under another owner's key of the same name", async () => {
+    await secrets.put(A, 'moved', { value: OPENAI_KEY });
+    await secrets.put(B, 'moved', { value: 'placeholder-value' });
+    await redis.hset(`${prefix}:secret:${B}:moved`, 'sealed', (await redis.hget(`${prefix}:secret:${A}:moved`, 'sealed'))!);
+
+    await expect(secrets.reveal(B, 'moved')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
   });
 });

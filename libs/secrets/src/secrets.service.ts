@@ -40,8 +40,10 @@ export class InvalidSecretNameError extends Error {
 }
 
 /**
- * Named secrets in Redis, one hash per name at `<prefix>:secret:<name>`; the value is sealed with
- * AES-256-GCM under the master key, bound to its name (DESIGN.md, "Storage").
+ * Named secrets in Redis, per owner: one hash per name at `<prefix>:secret:<ownerId>:<name>` and a set
+ * of the owner's names at `<prefix>:secrets:<ownerId>`. The value is sealed with AES-256-GCM under the
+ * master key, bound to its owner and name (DESIGN.md, "Storage"): two users may both have `openai`,
+ * and a sealed value moved to another owner's key does not open.
  */
 @Injectable()
 export class SecretsService {
@@ -54,13 +56,13 @@ export class SecretsService {
     this.key = loadMasterKey(config);
   }
 
-  /** Creates or replaces a secret. @throws InvalidSecretNameError */
-  async put(name: string, input: SecretInput): Promise<SecretSummary> {
-    const key = this.keyOf(name);
+  /** Creates or replaces an owner's secret. @throws InvalidSecretNameError */
+  async put(ownerId: string, name: string, input: SecretInput): Promise<SecretSummary> {
+    const key = this.keyOf(ownerId, name);
     const now = new Date().toISOString();
     const createdAt = (await this.redis.hget(key, 'createdAt')) ?? now;
     const fields: Record<string, string> = {
-      sealed: encrypt(this.key, input.value, name),
+      sealed: encrypt(this.key, input.value, boundTo(ownerId, name)),
       // Short values would be given away by their last characters.
       last4: input.value.length >= 12 ? input.value.slice(-4) : '',
       createdAt,
@@ -68,29 +70,30 @@ export class SecretsService {
     };
     if (input.baseURL) fields.baseURL = input.baseURL;
     if (input.model) fields.model = input.model;
-    await this.redis.multi().del(key).hset(key, fields).sadd(this.indexKey(), name).exec();
+    await this.redis.multi().del(key).hset(key, fields).sadd(this.indexKey(ownerId), name).exec();
     return this.summary(name, fields);
   }
 
-  /** All secrets' summaries, sorted by name. */
-  async list(): Promise<SecretSummary[]> {
-    const names = (await this.redis.smembers(this.indexKey())).sort();
-    const rows = await Promise.all(names.map(async (name) => [name, await this.redis.hgetall(this.keyOf(name))] as const));
+  /** An owner's secrets' summaries, sorted by name. */
+  async list(ownerId: string): Promise<SecretSummary[]> {
+    const names = (await this.redis.smembers(this.indexKey(ownerId))).sort();
+    const rows = await Promise.all(names.map(async (name) => [name, await this.redis.hgetall(this.keyOf(ownerId, name))] as const));
     return rows.filter(([, fields]) => fields.sealed).map(([name, fields]) => this.summary(name, fields));
   }
 
-  /** Removes a secret; false when there was none. @throws InvalidSecretNameError */
-  async delete(name: string): Promise<boolean> {
-    const [[, removed]] = (await this.redis.multi().del(this.keyOf(name)).srem(this.indexKey(), name).exec()) as [[null, number]];
+  /** Removes an owner's secret; false when the owner had none of that name. @throws InvalidSecretNameError */
+  async delete(ownerId: string, name: string): Promise<boolean> {
+    const key = this.keyOf(ownerId, name);
+    const [[, removed]] = (await this.redis.multi().del(key).srem(this.indexKey(ownerId), name).exec()) as [[null, number]];
     return removed === 1;
   }
 
-  /** The decrypted secret, or undefined when none has that name. @throws CryptoError on a wrong key. */
-  async reveal(name: string): Promise<SecretValue | undefined> {
+  /** An owner's decrypted secret, or undefined when the owner has none of that name. @throws CryptoError on a wrong key. */
+  async reveal(ownerId: string, name: string): Promise<SecretValue | undefined> {
     if (!SECRET_NAME.test(name)) return undefined;
-    const fields = await this.redis.hgetall(this.keyOf(name));
+    const fields = await this.redis.hgetall(this.keyOf(ownerId, name));
     if (!fields.sealed) return undefined;
-    return { value: decrypt(this.key, fields.sealed, name), baseURL: fields.baseURL, model: fields.model };
+    return { value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
@@ -104,12 +107,15 @@ export class SecretsService {
     };
   }
 
-  private keyOf(name: string): string {
+  private keyOf(ownerId: string, name: string): string {
     if (!SECRET_NAME.test(name)) throw new InvalidSecretNameError(name);
-    return redisKey(this.config, 'secret', name);
+    return redisKey(this.config, 'secret', ownerId, name);
   }
 
-  private indexKey(): string {
-    return redisKey(this.config, 'secrets');
+  private indexKey(ownerId: string): string {
+    return redisKey(this.config, 'secrets', ownerId);
   }
 }
+
+/** The AES-GCM associated data of a sealed secret: its owner and name. */
+const boundTo = (ownerId: string, name: string) => `${ownerId}:${name}`;

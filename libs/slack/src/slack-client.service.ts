@@ -13,6 +13,8 @@ export interface SlackSession {
   teamId: string;
   teamName: string;
   botUserId: string | null;
+  /** The user who connected the workspace (see SlackWorkspace). */
+  ownerId: string | null;
 }
 
 /**
@@ -35,7 +37,8 @@ export class SlackClientService {
    */
   async sessionFor(teamId: string): Promise<SlackSession> {
     const workspace = await this.workspaces.workspace(teamId);
-    return { client: this.clientOf(workspace), teamId, teamName: workspace.teamName, botUserId: workspace.botUserId };
+    const { teamName, botUserId, ownerId } = workspace;
+    return { client: this.clientOf(workspace), teamId, teamName, botUserId, ownerId };
   }
 
   /**

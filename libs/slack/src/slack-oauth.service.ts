@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, type WebAPIPlatformError } from '@slack/web-api';
-import { APP_CONFIG, StateError, loadMasterKey, signState, stateKey, verifyState, type AppConfig } from '@openflows/common';
+import { APP_CONFIG, STATE_TTL_MS, StateError, loadMasterKey, signState, stateKey, verifyState, type AppConfig } from '@openflows/common';
 import { SlackWorkspacesService, credentialsOf } from './slack-workspaces.service';
 import { createWebClient } from './web-client';
 
@@ -21,8 +21,8 @@ const STATE_PURPOSE = 'slack';
 /** Why a Slack installation could not be completed; `status` is the HTTP answer to the browser. */
 export class SlackOAuthError extends Error {
   constructor(
-    readonly code: 'NOT_CONFIGURED' | 'STATE_INVALID' | 'STATE_EXPIRED' | 'ACCESS_DENIED' | 'OAUTH_REFUSED',
-    readonly status: 400 | 503,
+    readonly code: 'NOT_CONFIGURED' | 'STATE_INVALID' | 'STATE_EXPIRED' | 'ACCESS_DENIED' | 'OAUTH_REFUSED' | 'WORKSPACE_TAKEN',
+    readonly status: 400 | 409 | 503,
     message: string,
   ) {
     super(message);
@@ -59,29 +59,33 @@ export class SlackOAuthService {
   }
 
   /**
-   * The URL that sends a user to Slack's install page.
+   * The URL that sends a user to Slack's install page; its state names `userId`, who will own the workspace.
    * @throws SlackOAuthError NOT_CONFIGURED without SLACK_CLIENT_ID/SECRET.
    */
-  authorizeUrl(now = Date.now()): string {
+  authorizeUrl(userId: string, now = Date.now()): string {
     const clientId = this.clientCredentials().clientId;
     const url = new URL('../oauth/v2/authorize', this.config.slack.apiUrl);
     url.searchParams.set('client_id', clientId);
     url.searchParams.set('scope', SLACK_BOT_SCOPES.join(','));
     url.searchParams.set('redirect_uri', this.redirectUri);
-    url.searchParams.set('state', signState(this.stateKey, STATE_PURPOSE, now));
+    url.searchParams.set('state', signState(this.stateKey, STATE_PURPOSE, now, STATE_TTL_MS, userId));
     return url.toString();
   }
 
   /**
    * Completes an install: checks `state`, exchanges `code` with `oauth.v2.access` and stores the
-   * workspace (team id and name, bot user id, sealed bot token and, with token rotation, refresh token).
+   * workspace (team id and name, bot user id, sealed bot token and, with token rotation, refresh token)
+   * as a connection of the user the state names.
    * @returns the team name, for the success page.
-   * @throws SlackOAuthError for a forged or expired state, a cancelled install, or a code Slack refuses.
+   * @throws SlackOAuthError for a forged or expired state, a cancelled install, a code Slack refuses,
+   *   or a workspace another user connected already.
    */
   async complete(query: SlackCallbackQuery): Promise<{ teamName: string }> {
     const { clientId, clientSecret } = this.clientCredentials();
+    let userId: string;
     try {
-      verifyState(this.stateKey, STATE_PURPOSE, query.state);
+      userId = verifyState(this.stateKey, STATE_PURPOSE, query.state);
+      if (!userId) throw new StateError('STATE_INVALID', 'state names no user');
     } catch (error) {
       if (error instanceof StateError) throw new SlackOAuthError(error.code, 400, error.message);
       throw error;
@@ -107,7 +111,11 @@ export class SlackOAuthService {
       throw new SlackOAuthError('OAUTH_REFUSED', 400, 'oauth.v2.access granted no bot token for a team');
     }
     const teamName = team.name ?? team.id;
-    await this.workspaces.save(team.id, teamName, granted.bot_user_id, credentialsOf(granted));
+    const known = await this.workspaces.find(team.id);
+    if (known?.ownerId && known.ownerId !== userId) {
+      throw new SlackOAuthError('WORKSPACE_TAKEN', 409, `Slack workspace ${teamName} is connected by another user`);
+    }
+    await this.workspaces.save(userId, team.id, teamName, granted.bot_user_id, credentialsOf(granted));
     this.logger.log(`Slack workspace ${team.id} (${teamName}) connected`);
     return { teamName };
   }

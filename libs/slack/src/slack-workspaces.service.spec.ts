@@ -3,16 +3,16 @@ import { Logger } from '@nestjs/common';
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { startSlackStandIn, type SlackStandIn } from '@openflows/test-support/slack-stand-in';
 import { loadConfig } from '@openflows/common';
-import { ConnectionsRepository } from '@openflows/db';
+import { ConnectionsRepository, UsersRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import { SlackOAuthService } from './slack-oauth.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
 const CLIENT = { clientId: '1111.2222', clientSecret: 'spec-client-secret' };
 
-/** Installs the stand-in's team through the OAuth service, as a browser would. */
-async function install(oauth: SlackOAuthService, slack: SlackStandIn, teamId: string) {
-  const state = new URL(oauth.authorizeUrl()).searchParams.get('state')!;
+/** Installs the stand-in's team through the OAuth service for `userId`, as a browser would. */
+async function install(oauth: SlackOAuthService, slack: SlackStandIn, teamId: string, userId: string) {
+  const state = new URL(oauth.authorizeUrl(userId)).searchParams.get('state')!;
   return oauth.complete({ code: slack.issueCode(teamId), state });
 }
 
@@ -22,6 +22,9 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
   let connections: ConnectionsRepository;
   let workspaces: SlackWorkspacesService;
   let oauth: SlackOAuthService;
+  let users: UsersRepository;
+  /** The platform user installing the workspaces. */
+  let userId: string;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -37,6 +40,8 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
     connections = new ConnectionsRepository(database.handle.db);
     workspaces = new SlackWorkspacesService(config, connections);
     oauth = new SlackOAuthService(config, workspaces);
+    users = new UsersRepository(database.handle.db);
+    userId = (await users.local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -46,7 +51,7 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
 
   it('stores the grant sealed, and refreshes a rotating token that is about to expire', async () => {
     slack.addTeam({ id: 'T0ROT', name: 'Rotating', botUserId: 'U0BOT', channels: [] });
-    expect(await install(oauth, slack, 'T0ROT')).toEqual({ teamName: 'Rotating' });
+    expect(await install(oauth, slack, 'T0ROT', userId)).toEqual({ teamName: 'Rotating' });
     const granted = slack.botToken('T0ROT')!;
     const stored = (await connections.findWorkspace('T0ROT'))!;
     expect(stored.credentials).not.toContain(granted);
@@ -64,7 +69,7 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
 
   it('refuses a revoked workspace with SLACK_NOT_CONNECTED, and one never connected', async () => {
     slack.addTeam({ id: 'T0GONE', name: 'Gone', botUserId: 'U0BOT', channels: [] });
-    await install(oauth, slack, 'T0GONE');
+    await install(oauth, slack, 'T0GONE', userId);
     await workspaces.apply('T0GONE', { type: 'app_uninstalled' });
     for (const team of ['T0GONE', 'T0NEVER']) {
       await expect(workspaces.workspace(team)).rejects.toMatchObject({ code: 'SLACK_NOT_CONNECTED' });
@@ -75,7 +80,7 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
 
   it('revokes on tokens_revoked only when bot tokens were revoked', async () => {
     slack.addTeam({ id: 'T0TOK', name: 'Tokens', botUserId: 'U0BOT', channels: [] });
-    await install(oauth, slack, 'T0TOK');
+    await install(oauth, slack, 'T0TOK', userId);
     await workspaces.apply('T0TOK', { type: 'tokens_revoked', tokens: { oauth: ['U0USER'] } as never });
     expect(await workspaces.find('T0TOK')).toMatchObject({ status: 'active' });
     await workspaces.apply('T0TOK', { type: 'tokens_revoked', tokens: { bot: ['U0BOT'] } });
@@ -83,8 +88,19 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
   });
 
   it('refuses a code Slack does not know, and a cancelled install', async () => {
-    const state = new URL(oauth.authorizeUrl()).searchParams.get('state')!;
+    const state = new URL(oauth.authorizeUrl(userId)).searchParams.get('state')!;
     await expect(oauth.complete({ code: 'code-unknown', state })).rejects.toMatchObject({ code: 'OAUTH_REFUSED', status: 400 });
     await expect(oauth.complete({ error: 'access_denied', state })).rejects.toMatchObject({ code: 'ACCESS_DENIED', status: 400 });
+  });
+
+  it("binds the workspace to the user the state names, and refuses another user's re-install", async () => {
+    slack.addTeam({ id: 'T0OWN', name: 'Owned', botUserId: 'U0BOT', channels: [] });
+    await install(oauth, slack, 'T0OWN', userId);
+    expect(await workspaces.workspace('T0OWN')).toMatchObject({ ownerId: userId });
+
+    const other = await users.upsert({ provider: 'github', externalId: '7', login: 'other' });
+    await expect(install(oauth, slack, 'T0OWN', other.id)).rejects.toMatchObject({ code: 'WORKSPACE_TAKEN', status: 409 });
+    expect((await workspaces.find('T0OWN'))?.ownerId).toBe(userId);
+    expect(await install(oauth, slack, 'T0OWN', userId)).toEqual({ teamName: 'Owned' });
   });
 });

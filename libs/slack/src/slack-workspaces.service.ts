@@ -19,6 +19,8 @@ export interface SlackWorkspace {
   teamName: string;
   botUserId: string | null;
   botToken: string;
+  /** The user who connected the workspace: only that user's flows receive its events. */
+  ownerId: string | null;
 }
 
 /** Refresh a rotating token this long before it expires (ms), so no call races its expiry. */
@@ -41,9 +43,9 @@ export class SlackWorkspacesService {
     this.key = loadMasterKey(config);
   }
 
-  /** Stores (or re-activates) a workspace with its credentials sealed. */
-  async save(teamId: string, teamName: string, botUserId: string, credentials: SlackCredentials): Promise<Connection> {
-    return this.connections.upsertWorkspace({ teamId, teamName, botUserId, credentials: this.seal(teamId, credentials) });
+  /** Stores (or re-activates) a workspace of `ownerId` with its credentials sealed. */
+  async save(ownerId: string, teamId: string, teamName: string, botUserId: string, credentials: SlackCredentials): Promise<Connection> {
+    return this.connections.upsertWorkspace({ ownerId, teamId, teamName, botUserId, credentials: this.seal(teamId, credentials) });
   }
 
   /** The connection row of a team, whatever its status. */
@@ -65,7 +67,13 @@ export class SlackWorkspacesService {
     if (credentials.refreshToken && credentials.expiresAt !== undefined && credentials.expiresAt - REFRESH_MARGIN_MS < Date.now()) {
       credentials = await this.refresh(teamId, credentials.refreshToken);
     }
-    return { teamId, teamName: connection.accountLogin, botUserId: connection.botUserId, botToken: credentials.botToken };
+    return {
+      teamId,
+      teamName: connection.accountLogin,
+      botUserId: connection.botUserId,
+      botToken: credentials.botToken,
+      ownerId: connection.ownerId,
+    };
   }
 
   /** Whether {@link apply} handles events of that name. */
