@@ -3,7 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { GithubModule } from '@openflows/github';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
-import { ApiTokenGuard } from './api-token.guard';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
 import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
@@ -16,10 +18,11 @@ import { RunsService } from './runs/runs.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-/** The HTTP side: webhooks, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
+/** The HTTP side: webhooks, sign-in, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
 @Module({
   imports: [WebhooksModule, SecretsModule, GithubModule, SlackModule],
   controllers: [
+    AuthController,
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
@@ -28,6 +31,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RunsController,
     HealthController,
   ],
-  providers: [ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  providers: [AuthService, ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: AuthGuard }],
 })
 export class ApiModule {}

@@ -1,12 +1,16 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { User } from '@openflows/db';
 import { GithubConnectError, GithubConnectService, type GithubSetupQuery } from '@openflows/github';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a GitHub account: `GET /connect/github` redirects to the App's
- * installation page, `GET /connect/github/callback` is the App's Setup URL. Answers are plain HTML pages.
+ * installation page for the signed-in user (bearer token or `?token=`; see AuthGuard), `GET
+ * /connect/github/callback` is the App's Setup URL and connects the installation for the user its
+ * state names. Answers are plain HTML pages.
  */
 @ApiExcludeController()
 @Controller('connect/github')
@@ -14,9 +18,9 @@ export class GithubConnectController {
   constructor(private readonly connect: GithubConnectService) {}
 
   @Get()
-  async start(@Res() res: Response): Promise<void> {
+  async start(@CurrentUser() user: User, @Res() res: Response): Promise<void> {
     try {
-      res.redirect(302, await this.connect.installUrl());
+      res.redirect(302, await this.connect.installUrl(user.id));
     } catch (error) {
       this.fail(res, error);
     }

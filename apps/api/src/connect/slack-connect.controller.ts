@@ -1,12 +1,16 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { User } from '@openflows/db';
 import { SlackOAuthError, SlackOAuthService, type SlackCallbackQuery } from '@openflows/slack';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a Slack workspace: `GET /connect/slack` redirects to Slack's install
- * page, `GET /connect/slack/callback` is the app's redirect URL. Answers are plain HTML pages.
+ * page for the signed-in user (bearer token or `?token=`; see AuthGuard), `GET /connect/slack/callback`
+ * is the app's redirect URL and connects the workspace for the user its state names. Answers are plain
+ * HTML pages.
  */
 @ApiExcludeController()
 @Controller('connect/slack')
@@ -14,9 +18,9 @@ export class SlackConnectController {
   constructor(private readonly oauth: SlackOAuthService) {}
 
   @Get()
-  start(@Res() res: Response): void {
+  start(@CurrentUser() user: User, @Res() res: Response): void {
     try {
-      res.redirect(302, this.oauth.authorizeUrl());
+      res.redirect(302, this.oauth.authorizeUrl(user.id));
     } catch (error) {
       this.fail(res, error);
     }

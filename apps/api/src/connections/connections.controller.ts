@@ -1,9 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { User } from '@openflows/db';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { ConnectionView } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 
-/** Connected accounts: `GET /api/connections`, `DELETE /api/connections/:id`. */
+/** The signed-in user's connected accounts: `GET /api/connections`, `DELETE /api/connections/:id`. */
 @ApiTags('connections')
 @ApiBearerAuth()
 @Controller('api/connections')
@@ -12,15 +14,15 @@ export class ConnectionsController {
 
   @Get()
   @ApiOkResponse({ type: [ConnectionView] })
-  list(): Promise<ConnectionView[]> {
-    return this.connections.list();
+  list(@CurrentUser() user: User): Promise<ConnectionView[]> {
+    return this.connections.list(user.id);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Disconnected: the connection and its credentials are gone.' })
   @ApiNotFoundResponse()
-  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    return this.connections.remove(id);
+  remove(@CurrentUser() user: User, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.connections.remove(user.id, id);
   }
 }

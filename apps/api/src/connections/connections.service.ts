@@ -7,19 +7,19 @@ import type { ConnectionView } from './connections.dto';
 export class ConnectionsService {
   constructor(private readonly connections: ConnectionsRepository) {}
 
-  /** Every connection, oldest first. */
-  async list(): Promise<ConnectionView[]> {
-    const rows = await this.connections.list();
+  /** An owner's connections, oldest first. */
+  async list(ownerId: string): Promise<ConnectionView[]> {
+    const rows = await this.connections.list(ownerId);
     return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(view);
   }
 
   /**
    * Disconnects: forgets the connection and its credentials. Events of that account then reach no
    * flow; the app stays installed on the vendor's side until removed there.
-   * @throws NotFoundException for an unknown id.
+   * @throws NotFoundException for an unknown id or another owner's connection.
    */
-  async remove(id: string): Promise<void> {
-    if (!(await this.connections.delete(id))) throw new NotFoundException(`no connection ${id}`);
+  async remove(ownerId: string, id: string): Promise<void> {
+    if (!(await this.connections.delete(ownerId, id))) throw new NotFoundException(`no connection ${id}`);
   }
 }
 

@@ -11,16 +11,16 @@ export class RunsService {
     private readonly events: EventsRepository,
   ) {}
 
-  /** A flow's runs, newest first. @throws NotFoundException for an unknown flow. */
-  async listForFlow(flowName: string, limit: number): Promise<RunView[]> {
-    const detail = await this.flows.findByName(flowName);
+  /** An owner's flow's runs, newest first. @throws NotFoundException for an unknown flow (or another owner's). */
+  async listForFlow(ownerId: string, flowName: string, limit: number): Promise<RunView[]> {
+    const detail = await this.flows.findByName(ownerId, flowName);
     if (!detail) throw new NotFoundException(`no flow named ${flowName}`);
     return this.runs.listForFlow(detail.flow.id, limit);
   }
 
-  /** @throws NotFoundException */
-  async get(id: string): Promise<RunDetailView> {
-    const run = /^[0-9a-f-]{36}$/i.test(id) ? await this.runs.findById(id) : undefined;
+  /** @throws NotFoundException for an unknown run or a run of another owner's flow. */
+  async get(ownerId: string, id: string): Promise<RunDetailView> {
+    const run = /^[0-9a-f-]{36}$/i.test(id) ? await this.runs.findOwned(ownerId, id) : undefined;
     if (!run) throw new NotFoundException(`no run ${id}`);
     const event = await this.events.findById(run.eventId);
     if (!event) throw new NotFoundException(`run ${id} has no event`);

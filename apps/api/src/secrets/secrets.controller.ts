@@ -1,9 +1,11 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { User } from '@openflows/db';
 import { InvalidSecretNameError, SecretsService } from '@openflows/secrets';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { PutSecretDto, SecretView } from './secrets.dto';
 
-/** `/api/secrets`: named secrets, write-only values. */
+/** `/api/secrets`: the signed-in user's named secrets, write-only values. */
 @ApiTags('secrets')
 @ApiBearerAuth()
 @Controller('api/secrets')
@@ -12,20 +14,20 @@ export class SecretsController {
 
   @Put(':name')
   @ApiOkResponse({ type: SecretView })
-  async put(@Param('name') name: string, @Body() dto: PutSecretDto): Promise<SecretView> {
-    return this.guard(() => this.secrets.put(name, dto));
+  async put(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: PutSecretDto): Promise<SecretView> {
+    return this.guard(() => this.secrets.put(user.id, name, dto));
   }
 
   @Get()
   @ApiOkResponse({ type: [SecretView] })
-  list(): Promise<SecretView[]> {
-    return this.secrets.list();
+  list(@CurrentUser() user: User): Promise<SecretView[]> {
+    return this.secrets.list(user.id);
   }
 
   @Delete(':name')
   @HttpCode(204)
-  async delete(@Param('name') name: string): Promise<void> {
-    if (!(await this.guard(() => this.secrets.delete(name)))) throw new NotFoundException(`no secret named ${name}`);
+  async delete(@CurrentUser() user: User, @Param('name') name: string): Promise<void> {
+    if (!(await this.guard(() => this.secrets.delete(user.id, name)))) throw new NotFoundException(`no secret named ${name}`);
   }
 
   private async guard<T>(action: () => Promise<T>): Promise<T> {

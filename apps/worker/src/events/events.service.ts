@@ -13,14 +13,21 @@ import {
   type AppConfig,
   type ExecuteRunJob,
 } from '@openflows/common';
-import { EventsRepository, FlowsRepository, RunsRepository, type MatchedFlow, type StoredEvent } from '@openflows/db';
+import {
+  ConnectionsRepository,
+  EventsRepository,
+  FlowsRepository,
+  RunsRepository,
+  type MatchedFlow,
+  type StoredEvent,
+} from '@openflows/db';
 import { InstallationsService, SubscriptionRegistrationService } from '@openflows/github';
 import { SlackRoutingService, SlackWorkspacesService, type SlackEventCallback } from '@openflows/slack';
 
 /**
  * Routes a stored event: provider bookkeeping (installations and the subscriptions they register,
- * Slack uninstalls), then one queued run per subscribed
- * flow, each on the runs partition of its (flow, conversation) so a conversation keeps its order.
+ * Slack uninstalls), then one queued run per subscribed flow of the connected account's owner, each on
+ * the runs partition of its (flow, conversation) so a conversation keeps its order.
  */
 @Injectable()
 export class EventsService {
@@ -31,6 +38,7 @@ export class EventsService {
     private readonly events: EventsRepository,
     private readonly flows: FlowsRepository,
     private readonly runs: RunsRepository,
+    private readonly connections: ConnectionsRepository,
     private readonly installations: InstallationsService,
     private readonly registration: SubscriptionRegistrationService,
     private readonly slackWorkspaces: SlackWorkspacesService,
@@ -67,16 +75,25 @@ export class EventsService {
     return { runs: runs.length };
   }
 
-  /** Subscribed flows; Slack events match under each name of their channel, unless they are dropped. */
+  /**
+   * Subscribed flows of the owner of the account the event came through: a GitHub event reaches the
+   * flows of whoever connected its installation (none while nobody has), a Slack event those of the
+   * workspace's owner, under each name of its channel unless it is dropped.
+   */
   private async matches(event: StoredEvent): Promise<MatchedFlow[]> {
     if (!event.target) return [];
-    if (event.provider !== 'slack') return this.flows.match(event.provider, event.target, event.name);
+    if (event.provider !== 'slack') {
+      const installationId = (event.payload as { installation?: { id?: number } }).installation?.id;
+      const connection = installationId === undefined ? undefined : await this.connections.findInstallation(String(installationId));
+      return connection?.ownerId ? this.flows.match(event.provider, event.target, event.name, connection.ownerId) : [];
+    }
     const routing = await this.slackRouting.targets(event);
     if ('dropped' in routing) {
       this.logger.debug(`Slack event ${event.deliveryId} not routed: ${routing.dropped}`);
       return [];
     }
-    return this.flows.match(event.provider, routing.targets, event.name);
+    const owner = routing.session.ownerId;
+    return owner ? this.flows.match(event.provider, routing.targets, event.name, owner) : [];
   }
 
   private partition(index: number): Queue<ExecuteRunJob> {

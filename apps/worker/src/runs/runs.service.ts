@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob, type Provider } from '@openflows/common';
-import { EventsRepository, FlowsRepository, RunsRepository, type Run, type StoredEvent } from '@openflows/db';
+import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
 import { FlowDeployError, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
@@ -109,7 +109,7 @@ export class RunsService {
       bundle: deployment.bundle,
       env: deployment.env,
       event: { ...this.flowEvent(event), targets: slack.targets },
-      services: await this.services(run, event, slack, log, usage),
+      services: await this.services(run, flow, event, slack, log, usage),
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
   }
@@ -126,8 +126,10 @@ export class RunsService {
     };
   }
 
+  /** The host services of one attempt, bound to the flow's owner: their secrets, their GitHub installations. */
   private async services(
     run: Run,
+    flow: Flow,
     event: StoredEvent,
     slack: Bound<SlackClient, SlackContext>,
     log: RunLog,
@@ -135,13 +137,13 @@ export class RunsService {
   ): Promise<RunServices> {
     const github: Bound<GithubClient, GithubContext> =
       event.provider === 'github'
-        ? await this.githubFor(event, log)
+        ? await this.githubFor(flow.ownerId, event, log)
         : {
             error: new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events'),
             context: { repo: { owner: '', repo: '' } },
           };
     return {
-      chatCompletion: this.chatCompletion(run, log, usage),
+      chatCompletion: this.chatCompletion(run, flow.ownerId, log, usage),
       github: () => {
         if (github.client) return github.client;
         throw github.error;
@@ -173,7 +175,7 @@ export class RunsService {
   }
 
   /** Resolved before the flow starts because the SDK's `github` is used synchronously. */
-  private async githubFor(event: StoredEvent, log: RunLog): Promise<Bound<GithubClient, GithubContext>> {
+  private async githubFor(ownerId: string, event: StoredEvent, log: RunLog): Promise<Bound<GithubClient, GithubContext>> {
     const payload = event.payload as { repository?: { name?: string; owner?: { login?: string } }; installation?: { id?: number } };
     const context: GithubContext = { repo: { owner: payload.repository?.owner?.login ?? '', repo: payload.repository?.name ?? '' } };
     try {
@@ -182,15 +184,16 @@ export class RunsService {
       log.warn(`could not read the GitHub App's identity: ${errorMessage(error)}`);
     }
     try {
-      return { client: await this.github.clientFor(event.target ?? undefined, payload.installation?.id), context };
+      return { client: await this.github.clientFor(ownerId, event.target ?? undefined, payload.installation?.id), context };
     } catch (error) {
       return { error, context };
     }
   }
 
-  private chatCompletion(run: Run, log: RunLog, usage: Usage): ChatCompletion {
+  /** `chatCompletion` with the LLM key `keyName` of the flow's owner. */
+  private chatCompletion(run: Run, ownerId: string, log: RunLog, usage: Usage): ChatCompletion {
     return async (keyName, conversationId, text, options) => {
-      const secret = await this.secrets.reveal(keyName);
+      const secret = await this.secrets.reveal(ownerId, keyName);
       if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
       const response = await this.chat.complete({
         flowId: run.flowId,
