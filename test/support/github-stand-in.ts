@@ -34,6 +34,11 @@ export interface GithubStandIn {
   requests: RecordedRequest[];
   comments: RecordedComment[];
   installations: Map<number, StandInInstallation>;
+  /**
+   * What GitHub does when `login` approves the OAuth app on its authorize page: a one-time code it
+   * appends to the redirect URL. Exchanged at POST /login/oauth/access_token for a `gho_…` token.
+   */
+  issueOAuthCode(login: string): string;
   close(): Promise<void>;
 }
 
@@ -85,19 +90,26 @@ const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.lengt
  * app's RS256 JWT, verified against `publicKeyPem`, `iss` = appId), and, with an installation token
  * it issued, GET /installation/repositories (the installation's `repositories`, paged by `per_page`
  * (default 30, at most 100) and `page` with a `Link` header as GitHub pages) and
- * POST /repos/:owner/:repo/issues/:n/comments. Anything else
+ * POST /repos/:owner/:repo/issues/:n/comments; the OAuth web flow's token exchange
+ * POST /login/oauth/access_token (client id and secret from `oauth`, codes from `issueOAuthCode`) and
+ * GET /user with the `gho_…` token it issued. Anything else
  * is 404 as GitHub answers it. Every request is recorded in `requests`, created comments in `comments`.
  */
 export async function startGithubStandIn(options: {
   appId: number | string;
   publicKeyPem: string;
   appSlug?: string;
+  /** The OAuth credentials POST /login/oauth/access_token accepts (the App's client id and secret). */
+  oauth?: { clientId: string; clientSecret: string };
 }): Promise<GithubStandIn> {
   const slug = options.appSlug ?? 'openflows-test';
   const requests: RecordedRequest[] = [];
   const comments: RecordedComment[] = [];
   const installations = new Map<number, StandInInstallation>();
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
+  /** OAuth codes not yet exchanged and user access tokens issued, each to a login. */
+  const oauthCodes = new Map<string, string>();
+  const userTokens = new Map<string, string>();
   let url = '';
   let nextCommentId = 1_000_001;
 
@@ -219,7 +231,44 @@ export async function startGithubStandIn(options: {
     return links.length ? { link: links.join(', ') } : undefined;
   };
 
+  /** An OAuth token error as GitHub answers it: 200 with `error`, `error_description`, `error_uri`. */
+  const oauthError = (error: string, description: string): [number, unknown] => [
+    200,
+    {
+      error,
+      error_description: description,
+      error_uri: `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${error.replace(/_/g, '-')}`,
+    },
+  ];
+
   const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown, Record<string, string>?]][] = [
+    [
+      'POST',
+      /^\/login\/oauth\/access_token$/,
+      (_req, _m, body) => {
+        // GitHub takes the parameters as JSON or form fields; the answer here is the JSON one (Accept: application/json).
+        const params = typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body ?? {});
+        if (!options.oauth || params.client_id !== options.oauth.clientId || params.client_secret !== options.oauth.clientSecret) {
+          return oauthError('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
+        }
+        const login = oauthCodes.get(String(params.code));
+        if (!login) return oauthError('bad_verification_code', 'The code passed is incorrect or expired.');
+        oauthCodes.delete(String(params.code));
+        const token = `gho_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'B').slice(0, 36)}`;
+        userTokens.set(token, login);
+        return [200, { access_token: token, token_type: 'bearer', scope: '' }];
+      },
+    ],
+    [
+      'GET',
+      /^\/user$/,
+      (req) => {
+        const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
+        const login = /^(token|bearer)$/i.test(scheme) ? userTokens.get(token) : undefined;
+        if (!login) throw new HttpError(401, 'Bad credentials', docs(''));
+        return [200, { ...example('private-user'), ...user(login) }];
+      },
+    ],
     ['GET', /^\/app$/, (req) => (requireJwt(req), [200, appJson()])],
     ['GET', /^\/app\/installations\/(\d+)$/, (req, [, id]) => (requireJwt(req), [200, installationJson(Number(id))])],
     [
@@ -359,6 +408,11 @@ export async function startGithubStandIn(options: {
     requests,
     comments,
     installations,
+    issueOAuthCode: (login) => {
+      const code = randomBytes(10).toString('hex');
+      oauthCodes.set(code, login);
+      return code;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

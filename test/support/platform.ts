@@ -34,6 +34,11 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** Repositories the stand-in's installation covers, `owner/repo`. */
   repositories: string[];
+  /**
+   * GitHub sign-in: the OAuth client id and secret, given to the processes (GITHUB_CLIENT_ID/SECRET)
+   * and to the GitHub stand-in's token endpoint. Unset: single-user mode.
+   */
+  oauth?: { clientId: string; clientSecret: string };
 }
 
 /** A running platform with its stand-ins. */
@@ -61,7 +66,12 @@ export class Platform {
 
   private async boot(): Promise<void> {
     const keys = generateAppKeys();
-    this.github = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, appSlug: APP_SLUG });
+    this.github = await startGithubStandIn({
+      appId: APP_ID,
+      publicKeyPem: keys.publicKeyPem,
+      appSlug: APP_SLUG,
+      oauth: this.options.oauth,
+    });
     this.github.installations.set(INSTALLATION_ID, {
       account: 'octo-org',
       repository_selection: 'selected',
@@ -95,6 +105,9 @@ export class Platform {
       RUN_BACKOFF_MS: '200',
       RUN_PARTITIONS: '4',
       ...(this.database ? { DATABASE_URL: this.database.url } : {}),
+      ...(this.options.oauth
+        ? { GITHUB_CLIENT_ID: this.options.oauth.clientId, GITHUB_CLIENT_SECRET: this.options.oauth.clientSecret }
+        : {}),
       ...this.options.env,
     };
     if (this.options.mode === 'standalone') {
@@ -135,6 +148,31 @@ export class Platform {
     });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Calls the REST API with `Authorization: Bearer <token>` (none when undefined); returns status and parsed JSON. */
+  async requestAs<T = any>(token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /**
+   * Signs `login` in as a browser does: `GET /auth/github` → GitHub's authorize page (where the
+   * stand-in's user approves, giving a code) → the callback with code and state. Resolves with the
+   * personal API token the success page shows.
+   */
+  async signIn(login: string): Promise<string> {
+    const start = await fetch(`${this.url}/auth/github`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const code = this.github.issueOAuthCode(login);
+    const res = await fetch(`${this.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state)}`);
+    const page = await res.text();
+    const token = /oft_[A-Za-z0-9_-]{43}/.exec(page)?.[0];
+    if (res.status !== 200 || !token) throw new Error(`sign-in of ${login} failed: ${res.status} ${page}`);
+    return token;
   }
 
   /** Bundles a flow folder and deploys it through `POST /api/flows`. */

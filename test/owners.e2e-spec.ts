@@ -1,0 +1,191 @@
+/**
+ * Sign-in and owner scoping end to end through the real api and worker processes on PostgreSQL and
+ * Redis, with GitHub sign-in configured: two users sign in through the GitHub stand-in's OAuth web
+ * flow and get personal API tokens; user A connects the App's installation and deploys the issue bot
+ * with A's `openai` key; user B sees none of A's flows, runs or connections, cannot replace A's key
+ * by storing one of the same name, cannot claim or delete A's installation, and B's flow on a
+ * repository only A's installation covers stays `unregistered` and receives none of its events.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { bundleFlow } from '@openflows/runtime';
+import { parseMasterKey, signState, stateKey, verifyState } from '@openflows/common';
+import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
+import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { waitFor } from '@openflows/test-support/processes';
+
+const ROOT = join(__dirname, '..');
+const MASTER_KEY = randomBytes(32).toString('base64');
+const PUBLIC_URL = 'https://flows.example.test';
+const OAUTH = { clientId: 'Iv23liE2eSignIn01', clientSecret: 'e2e-oauth-client-secret' };
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+const OWNER = 'octo-org';
+const REPO = 'hello';
+const KEY_A = 'sk-alice-0123456789abcdef';
+const KEY_B = 'sk-bob-fedcba9876543210';
+
+jest.setTimeout(60_000);
+
+let platform: Platform;
+let alice: string;
+let bob: string;
+
+const signingKey = () => stateKey(parseMasterKey(MASTER_KEY));
+
+/** Starts the GitHub connect flow as `token`'s user and answers it as GitHub calls the Setup URL. */
+async function connectInstallation(token: string): Promise<Response> {
+  const start = await fetch(`${platform.url}/connect/github?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  expect(start.status).toBe(302);
+  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+  return fetch(
+    `${platform.url}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
+  );
+}
+
+/** Deploys flows/github-chat on octo-org/hello as `token`'s user. */
+async function deployIssueBot(token: string) {
+  const { name, code } = await bundleFlow(join(ROOT, 'flows/github-chat'));
+  return platform.requestAs(token, 'POST', '/api/flows', { name, code, env: { owner: OWNER, repo: REPO, openai_key_name: 'openai' } });
+}
+
+beforeAll(async () => {
+  platform = await Platform.start({
+    mode: 'separate',
+    repositories: [`${OWNER}/${REPO}`],
+    oauth: OAUTH,
+    env: { MASTER_KEY, PUBLIC_URL, API_TOKEN: ADMIN_TOKEN },
+  });
+});
+
+afterAll(async () => {
+  if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
+  await platform?.stop();
+});
+
+describe('authentication', () => {
+  test.each([
+    ['no token', undefined],
+    ['an unknown token', `oft_${randomBytes(32).toString('base64url')}`],
+  ])('%s → 401 on the API and on the connect routes', async (_what, token) => {
+    expect((await platform.requestAs(token, 'GET', '/api/flows')).status).toBe(401);
+    expect((await platform.requestAs(token, 'GET', '/api/secrets')).status).toBe(401);
+    const query = token ? `?token=${token}` : '';
+    for (const provider of ['github', 'slack']) {
+      expect((await fetch(`${platform.url}/connect/${provider}${query}`, { redirect: 'manual' })).status).toBe(401);
+    }
+  });
+
+  test('API_TOKEN acts as the local user, who owns nothing of the signed-in users', async () => {
+    expect(await platform.requestAs(ADMIN_TOKEN, 'GET', '/api/flows')).toEqual({ status: 200, body: [] });
+  });
+});
+
+describe('signing in with GitHub', () => {
+  test("/auth/github redirects to GitHub's authorize page with client id, callback URL and a signed state", async () => {
+    const res = await fetch(`${platform.url}/auth/github`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(`${platform.github.url}/login/oauth/authorize`);
+    expect(location.searchParams.get('client_id')).toBe(OAUTH.clientId);
+    expect(location.searchParams.get('redirect_uri')).toBe(`${PUBLIC_URL}/auth/github/callback`);
+    expect(() => verifyState(signingKey(), 'signin', location.searchParams.get('state'))).not.toThrow();
+  });
+
+  test.each([
+    ['a forged state', () => signState(stateKey(randomBytes(32)), 'signin')],
+    ['an expired state', () => signState(signingKey(), 'signin', Date.now() - 11 * 60 * 1000)],
+    ['a state issued for connecting GitHub', () => signState(signingKey(), 'github')],
+  ])('%s is refused with 400 and no token', async (_what, state) => {
+    const code = platform.github.issueOAuthCode('mallory');
+    const res = await fetch(`${platform.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state())}`);
+    expect(res.status).toBe(400);
+    expect(await res.text()).not.toMatch(/oft_/);
+    expect(platform.github.requests.some((r) => r.path === '/login/oauth/access_token' && (r.body as any)?.code === code)).toBe(false);
+  });
+
+  test("a code GitHub does not know is refused with 400 and GitHub's description", async () => {
+    const start = await fetch(`${platform.url}/auth/github`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const res = await fetch(`${platform.url}/auth/github/callback?code=not-a-code&state=${encodeURIComponent(state)}`);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('The code passed is incorrect or expired.');
+  });
+
+  test('two users sign in and each gets their own token; the code was exchanged with the client credentials', async () => {
+    alice = await platform.signIn('alice');
+    bob = await platform.signIn('bob');
+    expect(alice).not.toBe(bob);
+    const exchange = platform.github.requests.filter((r) => r.path === '/login/oauth/access_token').at(-1)!;
+    expect(exchange.headers.accept).toBe('application/json');
+    expect(exchange.body).toMatchObject({
+      client_id: OAUTH.clientId,
+      client_secret: OAUTH.clientSecret,
+      redirect_uri: `${PUBLIC_URL}/auth/github/callback`,
+    });
+    expect(platform.github.requests.filter((r) => r.path === '/user').at(-1)!.headers.authorization).toMatch(/^Bearer gho_/);
+    for (const token of [alice, bob]) expect(await platform.requestAs(token, 'GET', '/api/flows')).toEqual({ status: 200, body: [] });
+  });
+});
+
+describe("owner scoping: user B cannot use user A's connection, secret name or flow", () => {
+  let connectionId: string;
+
+  test('A connects the installation; B neither sees it, nor deletes it, nor claims it', async () => {
+    expect((await connectInstallation(alice)).status).toBe(200);
+    const listed = (await platform.requestAs(alice, 'GET', '/api/connections')).body as { id: string; externalId: string }[];
+    expect(listed.map((c) => c.externalId)).toEqual([String(INSTALLATION_ID)]);
+    connectionId = listed[0].id;
+
+    expect(await platform.requestAs(bob, 'GET', '/api/connections')).toEqual({ status: 200, body: [] });
+    expect((await platform.requestAs(bob, 'DELETE', `/api/connections/${connectionId}`)).status).toBe(404);
+    const claim = await connectInstallation(bob);
+    expect(claim.status).toBe(409);
+    expect(await claim.text()).toContain('connected by another user');
+    expect((await platform.requestAs(alice, 'GET', '/api/connections')).body).toHaveLength(1);
+  });
+
+  test("A's flow and secret; B gets 404 for the flow, an empty list, and a secret of the same name of its own", async () => {
+    const secret = { baseURL: platform.llm.url, model: 'gpt-4o-mini' };
+    expect((await platform.requestAs(alice, 'PUT', '/api/secrets/openai', { value: KEY_A, ...secret })).status).toBe(200);
+    const deployed = await deployIssueBot(alice);
+    expect(deployed).toMatchObject({ status: 201, body: { name: 'github-chat', status: 'running' } });
+
+    expect((await platform.requestAs(bob, 'GET', '/api/flows/github-chat')).status).toBe(404);
+    expect((await platform.requestAs(bob, 'GET', '/api/flows/github-chat/runs')).status).toBe(404);
+    expect((await platform.requestAs(bob, 'DELETE', '/api/flows/github-chat')).status).toBe(404);
+    expect(await platform.requestAs(bob, 'GET', '/api/flows')).toEqual({ status: 200, body: [] });
+    expect(await platform.requestAs(bob, 'GET', '/api/secrets')).toEqual({ status: 200, body: [] });
+
+    expect((await platform.requestAs(bob, 'PUT', '/api/secrets/openai', { value: KEY_B, ...secret })).status).toBe(200);
+    expect((await platform.requestAs(bob, 'GET', '/api/secrets')).body.map((s: any) => s.last4)).toEqual([KEY_B.slice(-4)]);
+    expect((await platform.requestAs(alice, 'GET', '/api/secrets')).body.map((s: any) => s.last4)).toEqual([KEY_A.slice(-4)]);
+  });
+
+  test("B's flow on a repository only A's installation covers stays unregistered", async () => {
+    const deployed = await deployIssueBot(bob);
+    expect(deployed.status).toBe(201);
+    expect(deployed.body).toMatchObject({ name: 'github-chat', status: 'unregistered' });
+    expect(deployed.body.reason).toContain(`No GitHub App installation covers ${OWNER}/${REPO}`);
+    expect((await platform.requestAs(alice, 'GET', '/api/flows/github-chat')).body.status).toBe('running');
+  });
+
+  test("an issue on A's repository runs A's flow alone, with A's key; B sees neither run nor event", async () => {
+    const payload = withInstallation(withRepo(examplePayload('issues', 'opened'), OWNER, REPO), INSTALLATION_ID);
+    Object.assign(payload.issue, { number: 4242, title: 'Whose key?', body: 'Answer with the owner key.' });
+    const delivered = await platform.deliver('issues', payload);
+    expect(delivered.status).toBe(202);
+
+    const run = await waitFor('A’s run to succeed', async () => {
+      const runs = (await platform.requestAs(alice, 'GET', '/api/flows/github-chat/runs')).body as any[];
+      return runs.find((r) => r.eventId === delivered.body.eventId && r.status === 'succeeded');
+    });
+    expect(platform.github.comments.filter((c) => c.issue_number === 4242)).toHaveLength(1);
+    const chats = platform.llm.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(chats.length).toBeGreaterThan(0);
+    expect(chats.map((r) => r.headers.authorization)).toEqual(chats.map(() => `Bearer ${KEY_A}`));
+
+    expect(await platform.requestAs(bob, 'GET', '/api/flows/github-chat/runs')).toEqual({ status: 200, body: [] });
+    expect((await platform.requestAs(bob, 'GET', `/api/runs/${run.id}`)).status).toBe(404);
+    expect((await platform.requestAs(alice, 'GET', `/api/runs/${run.id}`)).status).toBe(200);
+  });
+});
