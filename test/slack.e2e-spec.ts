@@ -45,10 +45,11 @@ async function runOf(flow: string, eventIdOfUs: string) {
 /** Sends a user message and waits for the flow's reply in its thread. */
 async function converse(channel: string, text: string, fields: Record<string, unknown> = {}) {
   const message = channelMessage(channel, text, fields);
+  const threadTs = (fields.thread_ts as string | undefined) ?? message.ts;
+  // Counted before delivering: a fast reply must not be taken for the state before it.
+  const before = repliesIn(channel, threadTs).length;
   const res = await platform.deliverSlack(eventCallback(TEAM, message));
   expect(res.status).toBe(200);
-  const threadTs = (fields.thread_ts as string | undefined) ?? message.ts;
-  const before = repliesIn(channel, threadTs).length;
   const [reply] = await waitFor(
     `a reply to "${text}"`,
     () => repliesIn(channel, threadTs).length > before && repliesIn(channel, threadTs).slice(before),
