@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SdkError } from '@openflows/sdk/types';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { useTestRedis } from '@openflows/test-support/redis';
 import { startOpenAiStandIn, type ChatCompletionBody, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { ChatService, type ChatRequest } from './chat.service';
 import { RedisConversationMemory } from './conversation.store';
@@ -8,7 +9,8 @@ import { RedisConversationMemory } from './conversation.store';
 const API_KEY = 'sk-test-0123456789abcdef';
 
 describe('ChatService', () => {
-  const prefix = `test-llm-chat-${randomUUID()}`;
+  const testRedis = useTestRedis('llm-chat');
+  const prefix = testRedis.prefix;
   let redis: Redis;
   let llm: OpenAiStandIn;
   let memory: RedisConversationMemory;
@@ -25,7 +27,7 @@ describe('ChatService', () => {
   const sent = (index = -1): ChatCompletionBody => llm.requests.at(index)!.body;
 
   beforeAll(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = testRedis.redis;
     memory = new RedisConversationMemory(redis, prefix, 600);
   });
 
@@ -35,12 +37,6 @@ describe('ChatService', () => {
 
   afterEach(async () => {
     await llm.close();
-  });
-
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
   });
 
   it('starts a conversation, then continues it with the first exchange', async () => {

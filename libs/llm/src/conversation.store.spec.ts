@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { useTestRedis } from '@openflows/test-support/redis';
 import { InMemoryConversationMemory, RedisConversationMemory, type Conversation } from './conversation.store';
 
 const conversation: Conversation = {
@@ -11,17 +11,12 @@ const conversation: Conversation = {
 };
 
 describe('RedisConversationMemory', () => {
-  const prefix = `test-llm-store-${randomUUID()}`;
+  const testRedis = useTestRedis('llm-store');
+  const prefix = testRedis.prefix;
   let redis: Redis;
 
   beforeAll(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  });
-
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    redis = testRedis.redis;
   });
 
   it('stores JSON under <prefix>:conversation:<flow>:<conversation> with the TTL', async () => {

@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { useTestRedis } from '@openflows/test-support/redis';
 import { SdkError } from '@openflows/sdk';
 import { createFlowStore } from './flow-store';
 
 describe('createFlowStore (real Redis)', () => {
-  const prefix = `test-flow-store-${randomUUID()}`;
+  const testRedis = useTestRedis('flow-store');
+  const prefix = testRedis.prefix;
   let redis: Redis;
 
   beforeAll(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  });
-
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    redis = testRedis.redis;
   });
 
   const storeFor = (flowId = randomUUID()) => ({ flowId, store: createFlowStore(redis, prefix, flowId) });

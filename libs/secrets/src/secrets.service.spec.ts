@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { useTestRedis } from '@openflows/test-support/redis';
 import { CryptoError, loadConfig } from '@openflows/common';
 import { InvalidSecretNameError, SecretsService } from './secrets.service';
 
@@ -12,7 +13,8 @@ const A = randomUUID();
 const B = randomUUID();
 
 describe('SecretsService (real Redis)', () => {
-  const prefix = `test-secrets-${randomUUID()}`;
+  const testRedis = useTestRedis('secrets');
+  const prefix = testRedis.prefix;
   const dataDirs: string[] = [];
   let redis: Redis;
   let secrets: SecretsService;
@@ -52,14 +54,11 @@ describe('SecretsService (real Redis)', () => {
   }
 
   beforeAll(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = testRedis.redis;
     secrets = serviceWith();
   });
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
