@@ -20,6 +20,10 @@ const productionEnv = (overrides: Record<string, string | undefined> = {}) => ({
 });
 
 describe('loadConfig', () => {
+  it('keeps PUBLIC_URL without a trailing slash, so paths can be appended', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://flows.example.com/' }).publicUrl).toBe('https://flows.example.com');
+  });
+
   it('gives every setting its default for an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({

@@ -59,7 +59,7 @@ export class GithubSignInService {
 
   /** Where GitHub sends the browser back: `${PUBLIC_URL}/auth/github/callback` (the App's callback URL). */
   get redirectUri(): string {
-    return `${this.config.publicUrl.replace(/\/$/, '')}/auth/github/callback`;
+    return `${this.config.publicUrl}/auth/github/callback`;
   }
 
   /**

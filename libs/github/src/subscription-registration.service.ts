@@ -21,7 +21,7 @@ export class SubscriptionRegistrationService {
 
   /** Where a user installs the App: `<PUBLIC_URL>/connect/github`. */
   get installUrl(): string {
-    return `${this.config.publicUrl.replace(/\/$/, '')}/connect/github`;
+    return `${this.config.publicUrl}/connect/github`;
   }
 
   /**

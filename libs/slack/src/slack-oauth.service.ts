@@ -55,7 +55,7 @@ export class SlackOAuthService {
 
   /** Where the callback is: `${PUBLIC_URL}/connect/slack/callback` (set it as the app's redirect URL). */
   get redirectUri(): string {
-    return `${this.config.publicUrl.replace(/\/$/, '')}/connect/slack/callback`;
+    return `${this.config.publicUrl}/connect/slack/callback`;
   }
 
   /**
