@@ -108,6 +108,7 @@ export class ConnectionsRepository {
   async upsertWorkspace(record: WorkspaceRecord): Promise<Connection> {
     const values = {
       provider: 'slack',
+      kind: 'workspace' as const,
       externalId: record.teamId,
       accountLogin: record.teamName,
       // A workspace installation covers every channel its bot is in; there is no repository list.
@@ -164,7 +165,7 @@ export class ConnectionsRepository {
     const [row] = await this.db
       .insert(connections)
       .values(values)
-      .onConflictDoUpdate({ target: [connections.provider, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
+      .onConflictDoUpdate({ target: [connections.provider, connections.kind, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
       .returning();
     return row;
   }

@@ -187,7 +187,11 @@ export class FlowsRepository {
         version: deployments.version,
         env: deployments.env,
         status: deployments.status,
+        source: deployments.source,
+        buildLog: deployments.buildLog,
+        error: deployments.error,
         createdAt: deployments.createdAt,
+        finishedAt: deployments.finishedAt,
       })
       .from(deployments)
       .where(eq(deployments.id, flow.activeDeploymentId));

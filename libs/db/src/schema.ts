@@ -16,6 +16,10 @@ export const users = pgTable(
     provider: text('provider').$type<UserProvider>().notNull(),
     externalId: text('external_id').notNull(),
     login: text('login').notNull(),
+    /** Local accounts only: argon2id hash (PHC string) of the password; null for GitHub users. */
+    passwordHash: text('password_hash'),
+    /** May open the operators' pages (`/admin/queues`). */
+    admin: boolean('admin').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_provider_external').on(t.provider, t.externalId)],
@@ -27,10 +31,27 @@ export const apiTokens = pgTable('api_tokens', {
   userId: uuid('user_id')
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
+  /** What the owner called it (e.g. `laptop CLI`), to tell tokens apart when revoking one. */
+  name: text('name').notNull().default('API token'),
   tokenHash: text('token_hash').notNull().unique(),
   createdAt: createdAt(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/** Dashboard sessions: the cookie holds a random id of which only the SHA-256 hash is kept here. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
 
 /** A named flow of one owner; its live code is the deployment `activeDeploymentId` points at (none: undeployed). */
 export const flows = pgTable(
@@ -42,15 +63,27 @@ export const flows = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     activeDeploymentId: uuid('active_deployment_id'),
+    /** Set while the owner paused the flow: its live deployment stays, but events do not reach it. */
+    pausedAt: timestamp('paused_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('flows_owner_name').on(t.ownerId, t.name)],
 );
 
-export type DeploymentStatus = 'active' | 'superseded' | 'undeployed';
+/** `building` until the bundle exists; `failed` when the build or the subscription check failed (see `buildLog`). */
+export type DeploymentStatus = 'building' | 'failed' | 'active' | 'superseded' | 'undeployed';
 
-/** One uploaded version of a flow: the esbuild bundle and the deploy-time variables (`env`). */
+/**
+ * Where a deployment's code came from: a bundle sent by the CLI, a git repository (URL, branch,
+ * sub-folder and the commit built), or a folder uploaded from the dashboard.
+ */
+export type DeploymentSource =
+  | { kind: 'bundle' }
+  | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string }
+  | { kind: 'upload'; files: number };
+
+/** One version of a flow: its source, build log, the esbuild bundle (once built) and the deploy-time variables (`env`). */
 export const deployments = pgTable(
   'deployments',
   {
@@ -59,10 +92,17 @@ export const deployments = pgTable(
       .notNull()
       .references(() => flows.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
-    bundle: text('bundle').notNull(),
+    /** Null while `building` and when the build `failed`. */
+    bundle: text('bundle'),
     env: jsonb('env').$type<Record<string, string>>().notNull().default({}),
     status: text('status').$type<DeploymentStatus>().notNull(),
+    source: jsonb('source').$type<DeploymentSource>().notNull().default({ kind: 'bundle' }),
+    /** What the build printed (clone, install, esbuild, subscription check), for the deployment history. */
+    buildLog: text('build_log').notNull().default(''),
+    /** Why the deployment `failed`, in one line. */
+    error: text('error'),
     createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('deployments_flow_version').on(t.flowId, t.version)],
 );
@@ -97,8 +137,12 @@ export const subscriptions = pgTable(
  */
 export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
+/** How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack workspace. */
+export type ConnectionKind = 'installation' | 'token' | 'workspace';
+
 /**
- * A connected account: a GitHub App installation (`externalId` = installation id) or a Slack
+ * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account
+ * connected with a token (`externalId` = GitHub user id, the token sealed in `credentials`) or a Slack
  * workspace (`externalId` = team id, `accountLogin` = team name; its bot token sealed in `credentials`).
  */
 export const connections = pgTable(
@@ -108,6 +152,7 @@ export const connections = pgTable(
     /** The user who connected the account; null for an installation seen in an event before anyone connected it. */
     ownerId: uuid('owner_id').references(() => users.id, { onDelete: 'cascade' }),
     provider: text('provider').notNull(),
+    kind: text('kind').$type<ConnectionKind>().notNull().default('installation'),
     externalId: text('external_id').notNull(),
     accountLogin: text('account_login').notNull(),
     accountType: text('account_type'),
@@ -125,7 +170,30 @@ export const connections = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('connections_provider_external').on(t.provider, t.externalId)],
+  (t) => [uniqueIndex('connections_provider_external').on(t.provider, t.kind, t.externalId)],
+);
+
+/**
+ * Repository webhooks the platform created through a token connection (`POST /repos/{owner}/{repo}/hooks`):
+ * one per (connection, repository), its `events` the union of what live flows listen to there; removed
+ * when no live flow needs it.
+ */
+export const repositoryWebhooks = pgTable(
+  'repository_webhooks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    /** `owner/repo`, lower-case. */
+    repository: text('repository').notNull(),
+    /** The hook id GitHub returned. */
+    hookId: text('hook_id').notNull(),
+    events: jsonb('events').$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('repository_webhooks_connection_repository').on(t.connectionId, t.repository)],
 );
 
 export type EventStatus = 'received' | 'queued' | 'routed';
@@ -143,6 +211,8 @@ export const events = pgTable(
     conversationKey: text('conversation_key').notNull(),
     payload: jsonb('payload').notNull(),
     status: text('status').$type<EventStatus>().notNull(),
+    /** A replay's original event: the copy has its own delivery id and runs. */
+    replayOf: uuid('replay_of'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('events_provider_delivery').on(t.provider, t.deliveryId), index('events_received_at').on(t.receivedAt)],

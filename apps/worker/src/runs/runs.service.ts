@@ -99,7 +99,7 @@ export class RunsService {
       this.events.findById(run.eventId),
       this.flows.findById(run.flowId),
     ]);
-    if (!deployment || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
+    if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
     );
