@@ -13,14 +13,13 @@ import { ConnectionsService } from './connections/connections.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
-import { RunsController } from './runs/runs.controller';
-import { RunsService } from './runs/runs.service';
+import { ApiRunsModule } from './runs/runs.module';
 import { SecretsController } from './secrets/secrets.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP side: webhooks, sign-in, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
 @Module({
-  imports: [WebhooksModule, SecretsModule, GithubModule, SlackModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, GithubModule, SlackModule],
   controllers: [
     AuthController,
     GithubConnectController,
@@ -28,9 +27,8 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectionsController,
     FlowsController,
     SecretsController,
-    RunsController,
     HealthController,
   ],
-  providers: [AuthService, ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [AuthService, ConnectionsService, FlowsService, { provide: APP_GUARD, useClass: AuthGuard }],
 })
 export class ApiModule {}

@@ -1,10 +1,11 @@
 import { getQueueToken } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import {
   APP_CONFIG,
   EXECUTE_RUN_JOB,
+  bullConnection,
   runJobId,
   runJobOptions,
   runsPartitionFor,
@@ -16,10 +17,46 @@ import { RunsRepository, type MatchedFlow, type Run, type StoredEvent } from '@o
 import { RunUpdatesPublisher } from './run-updates';
 
 /**
+ * The runs partition queues to add run jobs to: those the app registered with BullModule (the worker,
+ * whose connection waits for Redis), else queues of its own with a producer connection (the api, which
+ * registers none: commands fail at once while Redis is away), closed at shutdown.
+ */
+@Injectable()
+export class RunQueues implements OnApplicationShutdown {
+  private readonly own = new Map<number, Queue<ExecuteRunJob>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** The queue of partition `index` (0 … RUN_PARTITIONS-1). */
+  partition(index: number): Queue<ExecuteRunJob> {
+    const name = runsQueueName(index);
+    try {
+      return this.moduleRef.get<Queue<ExecuteRunJob>>(getQueueToken(name), { strict: false });
+    } catch {
+      let queue = this.own.get(index);
+      if (!queue) {
+        queue = new Queue<ExecuteRunJob>(name, {
+          connection: bullConnection(this.config.redis.url, 'producer'),
+          prefix: this.config.redis.prefix,
+        });
+        this.own.set(index, queue);
+      }
+      return queue;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.own.values()].map((queue) => queue.close()));
+  }
+}
+
+/**
  * Turns an event and the flows it is for into queued runs: one run row per (event, flow), announced as
  * a `run` update, and one job on the runs partition of its (flow, conversation), with the deterministic
- * job id `<eventId>.<flowId>`. Routing (worker) and replays (api) both go through here. The process must
- * have the runs partition queues registered (`runs-0` … `runs-N-1`, see `RUN_PARTITIONS`).
+ * job id `<eventId>.<flowId>`. Routing (worker) and replays (api) both go through here.
  */
 @Injectable()
 export class RunDispatchService {
@@ -27,7 +64,7 @@ export class RunDispatchService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runs: RunsRepository,
     private readonly updates: RunUpdatesPublisher,
-    private readonly moduleRef: ModuleRef,
+    private readonly queues: RunQueues,
   ) {}
 
   /**
@@ -43,16 +80,12 @@ export class RunDispatchService {
     await this.updates.publishRuns(queued.map((r) => r.id));
     for (const run of queued) {
       const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
-      await this.partition(partition).add(
+      await this.queues.partition(partition).add(
         EXECUTE_RUN_JOB,
         { runId: run.id },
         { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) },
       );
     }
     return runs;
-  }
-
-  private partition(index: number): Queue<ExecuteRunJob> {
-    return this.moduleRef.get<Queue<ExecuteRunJob>>(getQueueToken(runsQueueName(index)), { strict: false });
   }
 }
