@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { firstValueFrom, filter, take, toArray, timeout } from 'rxjs';
-import { APP_CONFIG, REDIS, bullConnection, loadConfig, runJobId, runsPartitionFor, runsQueueName, type AppConfig } from '@openflows/common';
+import {
+  APP_CONFIG,
+  REDIS,
+  bullConnection,
+  loadConfig,
+  runJobId,
+  runsPartitionFor,
+  runsQueueName,
+  type AppConfig,
+} from '@openflows/common';
 import { DATABASE, EventsRepository, FlowsRepository, RunsRepository, UsersRepository } from '@openflows/db';
 import { RunDispatchService, RunQueues } from './run-dispatch.service';
 import { RunUpdatesPublisher, RunUpdatesSubscriber, runUpdatesChannel, type RunUpdate } from './run-updates';
@@ -84,7 +93,12 @@ describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', ()
 
   it('dispatches: a queued run, announced, and its job on the partition of its conversation', async () => {
     const { event, flow, match } = await eventAndFlow();
-    const heard = firstValueFrom(subscriber.updates.pipe(filter((u) => u.flowId === flow.id), timeout(5000)));
+    const heard = firstValueFrom(
+      subscriber.updates.pipe(
+        filter((u) => u.flowId === flow.id),
+        timeout(5000),
+      ),
+    );
 
     const [run] = await app.get(RunDispatchService).dispatch(event, [match]);
 
