@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
 import type { User } from '@openflows/db';
-import { AuthService, SignInRequiredException, type SessionUser } from './auth.service';
+import { AuthService, SignInRateLimitedException, SignInRequiredException, type SessionUser } from './auth.service';
 import { CsrfService } from './csrf.service';
 import { CurrentUser } from './current-user.decorator';
 import { AuthOptionsView, CredentialsDto, SessionView } from './auth.dto';
@@ -48,8 +48,7 @@ export class AuthController {
     try {
       return await this.signedIn(await this.auth.logIn(dto.login, dto.password, req.ip ?? 'unknown'), req, res);
     } catch (error) {
-      const retryAfter = (error as { getResponse?: () => { retryAfter?: number } }).getResponse?.().retryAfter;
-      if (retryAfter) res.setHeader('retry-after', String(retryAfter));
+      if (error instanceof SignInRateLimitedException) res.setHeader('retry-after', String(error.retryAfter));
       throw error;
     }
   }

@@ -17,6 +17,13 @@ export class SignInRequiredException extends UnauthorizedException {
   }
 }
 
+/** Too many failed sign-ins: 429, and `retryAfter` seconds for the `Retry-After` header. */
+export class SignInRateLimitedException extends HttpException {
+  constructor(readonly retryAfter: number) {
+    super({ statusCode: 429, code: 'RATE_LIMITED', message: `too many failed sign-ins: try again in ${retryAfter} s` }, 429);
+  }
+}
+
 /** The user as the dashboard sees it. */
 export interface SessionUser {
   id: string;
@@ -110,17 +117,12 @@ export class AuthService {
 
   /**
    * Password sign-in from `address` (the client's IP).
-   * @throws HttpException 429 `RATE_LIMITED` (with `retryAfter` seconds) after repeated failures;
+   * @throws SignInRateLimitedException after repeated failures;
    *   UnauthorizedException `BAD_CREDENTIALS` for a wrong login or password.
    */
   async logIn(login: string, password: string, address: string): Promise<User> {
     const retryAfter = await this.limiter.retryAfter(address, login);
-    if (retryAfter > 0) {
-      throw new HttpException(
-        { statusCode: 429, code: 'RATE_LIMITED', message: `too many failed sign-ins: try again in ${retryAfter} s`, retryAfter },
-        429,
-      );
-    }
+    if (retryAfter > 0) throw new SignInRateLimitedException(retryAfter);
     const user = await this.users.findLocalAccount(login);
     // Verify against a real hash even for an unknown login, so timing does not tell which logins exist.
     const valid = await verify(user?.passwordHash ?? (await this.dummyHash()), password).catch(() => false);
