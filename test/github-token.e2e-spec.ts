@@ -3,7 +3,9 @@
  * token checked against the stand-in's `GET /user` + `X-OAuth-Scopes`, the repository webhook the
  * platform creates on deploy (hooks API), a signed delivery without an `installation` field routed to
  * the token's owner and answered with the token, and the hook deleted on undeploy and disconnect.
+ * Also the one-click GitHub App creation from the manifest (`/connect/github/app`).
  */
+import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { examplePayload, withRepo } from '@openflows/test-support/github-webhooks';
 import { Platform, WEBHOOK_SECRET } from '@openflows/test-support/platform';
@@ -100,4 +102,62 @@ test('disconnecting the token deletes its hooks and leaves the flow unregistered
   expect((await platform.request('DELETE', `/api/connections/${connection.id}`)).status).toBe(204);
   expect(hooksOn(`${LOGIN}/${REPO}`)).toEqual([]);
   expect(await flow('github-chat')).toMatchObject({ status: 'unregistered' });
+});
+
+describe('GitHub App from the manifest', () => {
+  const unescape = (html: string) => html.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const appFile = () => join(platform.dataDir!, 'github-app.json');
+
+  async function form() {
+    const res = await fetch(`${platform.url}/connect/github/app?replace=1`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const action = unescape(/<form[^>]* action="([^"]+)"/.exec(html)![1]);
+    const manifest = JSON.parse(unescape(/name="manifest" value="([^"]+)"/.exec(html)![1]));
+    return { action: new URL(action), manifest };
+  }
+
+  test('refused while an App is configured, unless ?replace=1', async () => {
+    const res = await fetch(`${platform.url}/connect/github/app`);
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('replace=1');
+  });
+
+  test('a forged state is rejected and nothing is written', async () => {
+    const { action } = await form();
+    const state = action.searchParams.get('state')!;
+    const forged = `${state.slice(0, -4)}AAAA`;
+    const res = await fetch(`${platform.url}/connect/github/app/callback?code=abc&state=${encodeURIComponent(forged)}`);
+    expect(res.status).toBe(400);
+    expect(existsSync(appFile())).toBe(false);
+  });
+
+  test('round trip: the manifest carries PUBLIC_URL, the conversion is stored in DATA_DIR/github-app.json with mode 0600', async () => {
+    const { action, manifest } = await form();
+    expect(`${action.origin}${action.pathname}`).toBe(`${platform.github.url}/settings/apps/new`);
+    expect(manifest).toMatchObject({
+      hook_attributes: { url: `${PUBLIC_URL}/webhooks/github` },
+      redirect_url: `${PUBLIC_URL}/connect/github/app/callback`,
+      setup_url: `${PUBLIC_URL}/connect/github/callback`,
+      default_events: ['issues', 'issue_comment'],
+    });
+    // What GitHub does after the user confirms: redirect to redirect_url with a code and the state.
+    const code = platform.github.issueManifestCode(manifest);
+    const res = await fetch(`${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Restart');
+    const [created] = platform.github.manifestApps;
+    expect(statSync(appFile()).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(appFile(), 'utf8'))).toEqual({
+      id: created.id,
+      slug: created.slug,
+      pem: created.pem,
+      webhook_secret: created.webhook_secret,
+      client_id: created.client_id,
+      client_secret: created.client_secret,
+    });
+    // A code is good once, as on GitHub.
+    const again = await fetch(`${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`);
+    expect(again.status).toBe(502);
+  });
 });

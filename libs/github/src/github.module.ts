@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GithubAppManifestService } from './github-app-manifest.service';
 import { GithubAppService } from './github-app.service';
 import { GithubConnectService } from './github-connect.service';
 import { GithubSignInService } from './github-sign-in.service';
@@ -7,6 +8,7 @@ import { InstallationsService } from './installations.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
 const providers = [
+  GithubAppManifestService,
   GithubAppService,
   GithubConnectService,
   GithubSignInService,

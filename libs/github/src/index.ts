@@ -1,4 +1,5 @@
 export * from './envelope';
+export * from './github-app-manifest.service';
 export * from './github-app.service';
 export * from './github-connect.service';
 export * from './github-sign-in.service';

@@ -2,8 +2,11 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthService } from './auth.service';
 import type { AuthenticatedRequest } from './current-user.decorator';
 
-/** The routes that start a connection: the browser comes there from a link, so a `?token=` is accepted. */
-const CONNECT_START = /^\/connect\/(github|slack)\/?$/;
+/**
+ * The routes that start a connection (and the GitHub App creation): the browser comes there from a
+ * link, so a `?token=` is accepted.
+ */
+const CONNECT_START = /^\/connect\/(github|slack|github\/app)\/?$/;
 
 /**
  * Authenticates `/api/*` (`Authorization: Bearer <token>`) and the connect start routes (the bearer
