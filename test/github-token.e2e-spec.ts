@@ -105,7 +105,13 @@ test('disconnecting the token deletes its hooks and leaves the flow unregistered
 });
 
 describe('GitHub App from the manifest', () => {
-  const unescape = (html: string) => html.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescape = (html: string) =>
+    html
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   const appFile = () => join(platform.dataDir!, 'github-app.json');
 
   async function form() {
@@ -143,7 +149,9 @@ describe('GitHub App from the manifest', () => {
     });
     // What GitHub does after the user confirms: redirect to redirect_url with a code and the state.
     const code = platform.github.issueManifestCode(manifest);
-    const res = await fetch(`${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`);
+    const res = await fetch(
+      `${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`,
+    );
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Restart');
     const [created] = platform.github.manifestApps;
@@ -157,7 +165,9 @@ describe('GitHub App from the manifest', () => {
       client_secret: created.client_secret,
     });
     // A code is good once, as on GitHub.
-    const again = await fetch(`${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`);
+    const again = await fetch(
+      `${platform.url}/connect/github/app/callback?code=${code}&state=${encodeURIComponent(action.searchParams.get('state')!)}`,
+    );
     expect(again.status).toBe(502);
   });
 });

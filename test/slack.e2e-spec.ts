@@ -197,7 +197,11 @@ describe('events', () => {
 
   test('an edit reaches a flow that opted into message.message_changed, not slack-chat; a bot edit reaches neither', async () => {
     await platform.deploy(join(ROOT, 'test/fixtures/flows/slack-edits'), { workspace: TEAM, channel: GENERAL });
-    const edit = channelMessage(GENERAL, 'edited again', { subtype: 'message_changed', user: undefined, message: { text: 'v2', user: 'U0ALICE' } });
+    const edit = channelMessage(GENERAL, 'edited again', {
+      subtype: 'message_changed',
+      user: undefined,
+      message: { text: 'v2', user: 'U0ALICE' },
+    });
     const res = await platform.deliverSlack(eventCallback(TEAM, edit));
     expect(res.status).toBe(200);
     const run = await runOf('slack-edits', res.body.eventId);

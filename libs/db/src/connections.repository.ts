@@ -157,7 +157,12 @@ export class ConnectionsRepository {
       .select()
       .from(connections)
       .where(
-        and(eq(connections.provider, 'github'), eq(connections.kind, 'token'), eq(connections.ownerId, ownerId), eq(connections.status, 'active')),
+        and(
+          eq(connections.provider, 'github'),
+          eq(connections.kind, 'token'),
+          eq(connections.ownerId, ownerId),
+          eq(connections.status, 'active'),
+        ),
       )
       .orderBy(connections.createdAt);
   }
@@ -238,7 +243,10 @@ export class ConnectionsRepository {
     const [row] = await this.db
       .insert(connections)
       .values(values)
-      .onConflictDoUpdate({ target: [connections.provider, connections.kind, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
+      .onConflictDoUpdate({
+        target: [connections.provider, connections.kind, connections.externalId],
+        set: { ...values, updatedAt: sql`now()` },
+      })
       .returning();
     return row;
   }

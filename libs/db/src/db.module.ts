@@ -16,7 +16,14 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository, UsersRepository, RepositoryWebhooksRepository];
+const repositories = [
+  FlowsRepository,
+  EventsRepository,
+  RunsRepository,
+  ConnectionsRepository,
+  UsersRepository,
+  RepositoryWebhooksRepository,
+];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */
 @Global()

@@ -18,7 +18,12 @@ export class RepositoryWebhooksRepository {
    * Records a hook GitHub created. @returns the row, or undefined when the connection already has one
    * on that repository (another process created it first; the caller removes its duplicate on GitHub).
    */
-  async insert(input: { connectionId: string; repository: string; hookId: string; events: string[] }): Promise<RepositoryWebhook | undefined> {
+  async insert(input: {
+    connectionId: string;
+    repository: string;
+    hookId: string;
+    events: string[];
+  }): Promise<RepositoryWebhook | undefined> {
     const [row] = await this.db.insert(repositoryWebhooks).values(input).onConflictDoNothing().returning();
     return row;
   }

@@ -47,7 +47,13 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     flows = new FlowsRepository(database.handle.db);
     const config = loadConfig({ PUBLIC_URL, MASTER_KEY: '11'.repeat(32) });
     const webhooks = new RepositoryWebhooksRepository(database.handle.db);
-    registration = new SubscriptionRegistrationService(config, connections, flows, webhooks, new GithubTokensService(config, connections, webhooks));
+    registration = new SubscriptionRegistrationService(
+      config,
+      connections,
+      flows,
+      webhooks,
+      new GithubTokensService(config, connections, webhooks),
+    );
     userId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 

@@ -186,7 +186,9 @@ export class SubscriptionRegistrationService {
       });
       hookId = data.id;
     } catch (error) {
-      this.logger.warn(`could not create a webhook on ${target} as ${connection.accountLogin}: GitHub answered ${statusOf(error) ?? String(error)}`);
+      this.logger.warn(
+        `could not create a webhook on ${target} as ${connection.accountLogin}: GitHub answered ${statusOf(error) ?? String(error)}`,
+      );
       return false;
     }
     const row = await this.webhooks.insert({ connectionId: connection.id, repository: target, hookId: String(hookId), events });
@@ -202,20 +204,28 @@ export class SubscriptionRegistrationService {
   private async updateHook(connection: Connection, hook: RepositoryWebhook, events: string[]): Promise<void> {
     const [owner, repo] = hook.repository.split('/');
     try {
-      await (await this.tokens.clientOf(connection)).request('PATCH /repos/{owner}/{repo}/hooks/{hook_id}', { owner, repo, hook_id: Number(hook.hookId), events, active: true });
+      await (
+        await this.tokens.clientOf(connection)
+      ).request('PATCH /repos/{owner}/{repo}/hooks/{hook_id}', { owner, repo, hook_id: Number(hook.hookId), events, active: true });
       await this.webhooks.setEvents(hook.id, events);
     } catch (error) {
-      this.logger.warn(`could not update webhook ${hook.hookId} on ${hook.repository}: GitHub answered ${statusOf(error) ?? String(error)}`);
+      this.logger.warn(
+        `could not update webhook ${hook.hookId} on ${hook.repository}: GitHub answered ${statusOf(error) ?? String(error)}`,
+      );
     }
   }
 
   private async deleteHook(connection: Connection, hook: RepositoryWebhook): Promise<void> {
     const [owner, repo] = hook.repository.split('/');
     try {
-      await (await this.tokens.clientOf(connection)).request('DELETE /repos/{owner}/{repo}/hooks/{hook_id}', { owner, repo, hook_id: Number(hook.hookId) });
+      await (
+        await this.tokens.clientOf(connection)
+      ).request('DELETE /repos/{owner}/{repo}/hooks/{hook_id}', { owner, repo, hook_id: Number(hook.hookId) });
       this.logger.log(`webhook ${hook.hookId} deleted from ${hook.repository}`);
     } catch (error) {
-      this.logger.warn(`could not delete webhook ${hook.hookId} on ${hook.repository} (forgotten anyway): ${statusOf(error) ?? String(error)}`);
+      this.logger.warn(
+        `could not delete webhook ${hook.hookId} on ${hook.repository} (forgotten anyway): ${statusOf(error) ?? String(error)}`,
+      );
     }
     await this.webhooks.delete(hook.id);
   }
