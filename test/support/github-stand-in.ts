@@ -54,7 +54,7 @@ export interface GithubStandIn {
   hooks: Map<number, StandInHook>;
   /**
    * A classic personal access token (`ghp_…`) of `login` with OAuth `scopes` (sent back in
-   * `X-OAuth-Scopes` by every answer to it); it administers `adminRepos` (`owner/repo`) and every
+   * `X-OAuth-Scopes` by GET /user); it administers `adminRepos` (`owner/repo`) and every
    * repository of the account `login`.
    */
   issuePersonalToken(login: string, scopes: string[], adminRepos?: string[]): string;
@@ -126,7 +126,11 @@ const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.lengt
  * (default 30, at most 100) and `page` with a `Link` header as GitHub pages) and
  * POST /repos/:owner/:repo/issues/:n/comments; the OAuth web flow's token exchange
  * POST /login/oauth/access_token (client id and secret from `oauth`, codes from `issueOAuthCode`) and
- * GET /user with the `gho_…` token it issued. Anything else
+ * GET /user with the `gho_…` token it issued; with a classic token from `issuePersonalToken`, GET /user
+ * (answering `X-OAuth-Scopes`), the repository hooks API POST/GET /repos/:owner/:repo/hooks and
+ * PATCH/DELETE /repos/:owner/:repo/hooks/:id (404 without a hook scope or admin rights, as GitHub
+ * answers) and issue comments; POST /app-manifests/:code/conversions for codes from
+ * `issueManifestCode` (once each). Anything else
  * is 404 as GitHub answers it. Every request is recorded in `requests`, created comments in `comments`.
  */
 export async function startGithubStandIn(options: {
