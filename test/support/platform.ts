@@ -67,7 +67,8 @@ export class Platform {
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
   private env: Record<string, string> = {};
   private database?: { url: string; drop(): Promise<void> };
-  private dataDir?: string;
+  /** The processes' DATA_DIR (a fresh temporary folder, removed by {@link stop}). */
+  dataDir?: string;
 
   private constructor(private readonly options: PlatformOptions) {}
 

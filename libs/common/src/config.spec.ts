@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 /** The problems `loadConfig(env)` reports, or a failure when it accepts `env`. */
@@ -134,5 +137,26 @@ describe('loadConfig', () => {
   it('leaves a PEM key with real newlines as it is', () => {
     const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n';
     expect(loadConfig({ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: pem }).github.privateKey).toBe(pem);
+  });
+});
+
+describe('loadConfig with a GitHub App created from the manifest', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openflows-config-'));
+    const app = { id: 31, slug: 'mine', pem: 'PEM', webhook_secret: 'hooksecret', client_id: 'Iv1', client_secret: 'cs' };
+    writeFileSync(join(dir, 'github-app.json'), JSON.stringify(app), { mode: 0o600 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills the App settings the environment leaves unset, but not the sign-in client', () => {
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config.github).toMatchObject({ appId: '31', privateKey: 'PEM', webhookSecret: 'hooksecret' });
+    expect(config.github.clientId).toBeUndefined();
+  });
+
+  it('lets the environment win', () => {
+    const config = loadConfig({ DATA_DIR: dir, GITHUB_APP_ID: '7', GITHUB_APP_PRIVATE_KEY: 'ENV', GITHUB_WEBHOOK_SECRET: 'env' });
+    expect(config.github).toMatchObject({ appId: '7', privateKey: 'ENV', webhookSecret: 'env' });
   });
 });

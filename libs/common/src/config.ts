@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const optionalText = z
@@ -99,12 +101,56 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}.
+ * The credentials of a GitHub App created from the manifest (`/connect/github/app`), as GitHub's
+ * `POST /app-manifests/{code}/conversions` returns them; kept in `${DATA_DIR}/github-app.json`.
+ */
+export interface StoredGithubApp {
+  id: number;
+  slug: string;
+  pem: string;
+  webhook_secret: string;
+  client_id: string;
+  client_secret: string;
+}
+
+/** Where a GitHub App created from the manifest is kept: `<dataDir>/github-app.json` (mode 0600). */
+export function githubAppFile(dataDir: string): string {
+  return join(dataDir, 'github-app.json');
+}
+
+/**
+ * The environment with the GitHub App settings it leaves unset taken from `github-app.json` in
+ * `DATA_DIR` (when that file exists): `GITHUB_APP_ID`, `GITHUB_APP_PRIVATE_KEY` and
+ * `GITHUB_WEBHOOK_SECRET`. The App's OAuth client id and secret stay in the file: setting
+ * `GITHUB_CLIENT_ID`/`SECRET` turns on GitHub sign-in, a choice the operator makes explicitly.
+ * @throws ConfigError when the file exists but is not JSON.
+ */
+function withStoredGithubApp(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const file = githubAppFile(env.DATA_DIR || './.data');
+  if (!existsSync(file)) return env;
+  let app: Partial<StoredGithubApp>;
+  try {
+    app = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredGithubApp>;
+  } catch {
+    throw new ConfigError([`${file}: not valid JSON (delete it or create the GitHub App again)`]);
+  }
+  const unset = (name: string) => env[name] === undefined || env[name] === '';
+  return {
+    ...env,
+    ...(unset('GITHUB_APP_ID') && app.id !== undefined ? { GITHUB_APP_ID: String(app.id) } : {}),
+    ...(unset('GITHUB_APP_PRIVATE_KEY') && app.pem ? { GITHUB_APP_PRIVATE_KEY: app.pem } : {}),
+    ...(env.GITHUB_WEBHOOK_SECRET === undefined && app.webhook_secret ? { GITHUB_WEBHOOK_SECRET: app.webhook_secret } : {}),
+  };
+}
+
+/**
+ * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}; GitHub App settings
+ * the environment leaves unset come from `${DATA_DIR}/github-app.json` when it exists.
  * @param env usually `process.env`; tests pass their own.
  * @throws ConfigError naming each malformed variable, or a setting production cannot run without.
  */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withStoredGithubApp(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

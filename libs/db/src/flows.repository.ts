@@ -127,12 +127,19 @@ export class FlowsRepository {
   }
 
   /**
-   * An owner's live flows subscribed to an event name on a target (or on any of several names of it):
-   * events reach the flows of whoever connected the account they came through, no one else's.
+   * An owner's live flows subscribed to an event name on a target (or on any of several names of
+   * either): events reach the flows of whoever connected the account they came through, no one else's.
    */
-  async match(provider: string, target: string | readonly string[], event: string, ownerId: string): Promise<MatchedFlow[]> {
-    // Slack events match under several names of one channel (team id or name, channel id or name).
+  async match(
+    provider: string,
+    target: string | readonly string[],
+    event: string | readonly string[],
+    ownerId: string,
+  ): Promise<MatchedFlow[]> {
+    // Slack events match under several names of one channel (team id or name, channel id or name), and
+    // a message subtype a flow opted into under `message.<subtype>`.
     const targets = typeof target === 'string' ? [target] : [...target];
+    const names = typeof event === 'string' ? [event] : [...event];
     return this.db
       .select({ flowId: subscriptions.flowId, deploymentId: subscriptions.deploymentId })
       .from(subscriptions)
@@ -141,7 +148,7 @@ export class FlowsRepository {
         and(
           eq(subscriptions.provider, provider),
           inArray(subscriptions.target, targets),
-          eq(subscriptions.event, event),
+          inArray(subscriptions.event, names),
           eq(flows.ownerId, ownerId),
         ),
       )
@@ -158,6 +165,15 @@ export class FlowsRepository {
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
       .where(eq(subscriptions.provider, provider));
+  }
+
+  /** The distinct (target, event) pairs of `provider` that an owner's live deployments subscribe to. */
+  async liveSubscriptions(provider: string, ownerId: string): Promise<{ target: string; event: string }[]> {
+    return this.db
+      .selectDistinct({ target: subscriptions.target, event: subscriptions.event })
+      .from(subscriptions)
+      .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
+      .where(and(eq(subscriptions.provider, provider), eq(flows.ownerId, ownerId)));
   }
 
   /** Marks every subscription of an owner's flows to `provider`/`target` registered or not. @returns how many changed. */

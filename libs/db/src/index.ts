@@ -3,6 +3,7 @@ export * from './database';
 export * from './db.module';
 export * from './events.repository';
 export * from './flows.repository';
+export * from './repository-webhooks.repository';
 export * from './runs.repository';
 export * from './schema';
 export * from './sessions.repository';

@@ -4,8 +4,11 @@ import { CsrfService } from './csrf.service';
 import type { AuthenticatedRequest } from './current-user.decorator';
 import { SESSION_COOKIE } from './session-cookie';
 
-/** The routes that start a connection: the browser comes there from a link, so a `?token=` is accepted. */
-const CONNECT_START = /^\/connect\/(github|slack)\/?$/;
+/**
+ * The routes that start a connection (and the GitHub App creation): the browser comes there from a
+ * link, so a `?token=` is accepted.
+ */
+const CONNECT_START = /^\/connect\/(github|slack|github\/app)\/?$/;
 /** Routes that act for a signed-in user besides `/api/*`. */
 const SESSION_ROUTES = /^\/auth\/logout\/?$/;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -24,7 +24,10 @@ export class FlowsService {
     if (badVariable) throw new BadRequestException(`env.${badVariable[0]} must be a string`);
     try {
       const subscriptions = await this.registration.check(ownerId, await discoverSubscriptions(dto.code, env, dto.name));
-      return this.view(await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions }));
+      const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions });
+      // Creates, updates or removes the owner's repository webhooks (token connections) to match.
+      await this.registration.sync(ownerId);
+      return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
     } catch (error) {
       if (error instanceof FlowDeployError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
       throw error;
@@ -43,6 +46,7 @@ export class FlowsService {
   /** @throws NotFoundException */
   async undeploy(ownerId: string, name: string): Promise<void> {
     if (!(await this.flows.undeploy(ownerId, name))) throw new NotFoundException(`no flow named ${name}`);
+    await this.registration.sync(ownerId);
   }
 
   /** @throws NotFoundException */

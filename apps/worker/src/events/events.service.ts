@@ -17,6 +17,7 @@ import {
   ConnectionsRepository,
   EventsRepository,
   FlowsRepository,
+  RepositoryWebhooksRepository,
   RunsRepository,
   type MatchedFlow,
   type StoredEvent,
@@ -39,6 +40,7 @@ export class EventsService {
     private readonly flows: FlowsRepository,
     private readonly runs: RunsRepository,
     private readonly connections: ConnectionsRepository,
+    private readonly webhooks: RepositoryWebhooksRepository,
     private readonly installations: InstallationsService,
     private readonly registration: SubscriptionRegistrationService,
     private readonly slackWorkspaces: SlackWorkspacesService,
@@ -77,14 +79,22 @@ export class EventsService {
 
   /**
    * Subscribed flows of the owner of the account the event came through: a GitHub event reaches the
-   * flows of whoever connected its installation (none while nobody has), a Slack event those of the
-   * workspace's owner, under each name of its channel unless it is dropped.
+   * flows of whoever connected its installation (none while nobody has); one without an `installation`
+   * field came through a repository webhook the platform created, and reaches the flows of the owners
+   * of the token connections with a hook on its repository. A Slack event reaches those of the
+   * workspace's owner, under each name of its channel (and `message.<subtype>` for subtypes flows opt
+   * into) unless it is dropped.
    */
   private async matches(event: StoredEvent): Promise<MatchedFlow[]> {
     if (!event.target) return [];
     if (event.provider !== 'slack') {
       const installationId = (event.payload as { installation?: { id?: number } }).installation?.id;
-      const connection = installationId === undefined ? undefined : await this.connections.findInstallation(String(installationId));
+      if (installationId === undefined) {
+        const owners = await this.webhooks.ownersOfRepository(event.target);
+        const matched = await Promise.all(owners.map((owner) => this.flows.match(event.provider, event.target!, event.name, owner)));
+        return matched.flat();
+      }
+      const connection = await this.connections.findInstallation(String(installationId));
       return connection?.ownerId ? this.flows.match(event.provider, event.target, event.name, connection.ownerId) : [];
     }
     const routing = await this.slackRouting.targets(event);
@@ -93,7 +103,7 @@ export class EventsService {
       return [];
     }
     const owner = routing.session.ownerId;
-    return owner ? this.flows.match(event.provider, routing.targets, event.name, owner) : [];
+    return owner ? this.flows.match(event.provider, routing.targets, routing.events, owner) : [];
   }
 
   private partition(index: number): Queue<ExecuteRunJob> {
