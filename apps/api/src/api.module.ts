@@ -10,6 +10,7 @@ import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { FlowBuildsService } from './flows/flow-builds.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
@@ -31,6 +32,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RunsController,
     HealthController,
   ],
-  providers: [AuthService, ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [AuthService, ConnectionsService, FlowBuildsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: AuthGuard }],
 })
 export class ApiModule {}

@@ -7,8 +7,8 @@ import type { Subscription } from './subscriptions';
 export interface FlowJson {
   id: string;
   name: string;
-  status: 'running' | 'unregistered' | 'undeployed';
-  /** Why a flow is `unregistered`: the repositories no installation covers and the install link. */
+  status: 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
+  /** Why a flow is `unregistered` (the repositories no installation covers and the install link) or `error` (why its build failed). */
   reason?: string;
   version?: number;
   deployedAt?: string;
