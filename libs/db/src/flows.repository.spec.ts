@@ -294,7 +294,8 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
 
   describe('builds', () => {
     const gitSource = { kind: 'git' as const, url: 'https://example.test/flows.git', branch: 'main' };
-    const variables = { owner: { description: 'Repository owner', required: true } };
+    // Not in jsonb's key order (shorter keys first): the declared order must survive.
+    const variables = { repository_owner: { description: 'Repository owner', required: true }, tone: {} };
 
     it('records a building deployment beside the live one, then makes it live with its bundle and subscriptions', async () => {
       const name = uniqueName();
@@ -318,6 +319,8 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       expect(live?.deployment).toMatchObject({ id, version: 2, status: 'active', buildLog: 'cloned\nbundled\n' });
       expect(live?.latest?.id).toBe(id);
       expect(live?.variables).toEqual(variables);
+      expect(Object.keys(live!.variables)).toEqual(['repository_owner', 'tone']);
+      expect((await flows.listDeployments(ownerId, name))?.deployments[0].source).toEqual({ ...gitSource, commit: 'abc123', variables });
       expect(live?.subscriptions).toEqual([stored('push')]);
       expect(await statuses(v1.flow.id)).toEqual([
         [1, 'superseded'],

@@ -35,6 +35,31 @@ export type FlowVariables = Record<string, FlowVariable>;
  */
 export type StoredSource = DeploymentSource & { variables?: FlowVariables };
 
+/**
+ * jsonb does not keep the order of object keys, and the order a flow declares its variables in is the
+ * order of the deploy form: in the column they are a list of `{ name, description?, required? }`.
+ */
+type SourceRow = DeploymentSource & { variables?: (FlowVariable & { name: string })[] };
+
+/** A {@link StoredSource} as the column holds it. */
+function toRow(source: StoredSource): DeploymentSource {
+  if (!source.variables) return source;
+  const row: SourceRow = { ...source, variables: Object.entries(source.variables).map(([name, v]) => ({ name, ...v })) };
+  return row;
+}
+
+/** The column's value as a {@link StoredSource}, variables in declaration order. */
+function fromRow(value: DeploymentSource): StoredSource {
+  const row = value as SourceRow;
+  if (!Array.isArray(row.variables)) return row as StoredSource;
+  return { ...row, variables: Object.fromEntries(row.variables.map(({ name, ...v }) => [name, v])) };
+}
+
+/** A selected row with its `source` read by {@link fromRow}. */
+function withSource<T extends { source: DeploymentSource }>(row: T): Omit<T, 'source'> & { source: StoredSource } {
+  return { ...row, source: fromRow(row.source) };
+}
+
 /** A deployment as listings show it: no bundle, no build log. */
 export type DeploymentSummary = Omit<Deployment, 'bundle' | 'buildLog' | 'source'> & { source: StoredSource };
 
@@ -102,7 +127,7 @@ export class FlowsRepository {
           version,
           env: input.env,
           status: 'building',
-          source: input.source ?? { kind: 'bundle' },
+          source: toRow(input.source ?? { kind: 'bundle' }),
           buildLog: input.buildLog ?? '',
         })
         .returning({ id: deployments.id });
@@ -119,7 +144,7 @@ export class FlowsRepository {
   async startBuild(input: { ownerId: string; name: string; env: Record<string, string>; source: StoredSource }): Promise<FlowDetail> {
     const flow = await this.db.transaction(async (tx) => {
       const { flow, version } = await this.nextVersion(tx, input.ownerId, input.name);
-      await tx.insert(deployments).values({ flowId: flow.id, version, env: input.env, status: 'building', source: input.source });
+      await tx.insert(deployments).values({ flowId: flow.id, version, env: input.env, status: 'building', source: toRow(input.source) });
       return flow;
     });
     return this.detail(flow);
@@ -135,7 +160,10 @@ export class FlowsRepository {
 
   /** Replaces a deployment's source, e.g. once the build knows the commit and the declared variables. */
   async updateSource(deploymentId: string, source: StoredSource): Promise<void> {
-    await this.db.update(deployments).set({ source }).where(eq(deployments.id, deploymentId));
+    await this.db
+      .update(deployments)
+      .set({ source: toRow(source) })
+      .where(eq(deployments.id, deploymentId));
   }
 
   /**
@@ -288,7 +316,7 @@ export class FlowsRepository {
       .from(deployments)
       .where(eq(deployments.flowId, flow.id))
       .orderBy(desc(deployments.version));
-    return { flow, deployments: rows as DeploymentSummary[] };
+    return { flow, deployments: rows.map(withSource) };
   }
 
   /** One deployment of an owner's flow by version, with its build log (no bundle), or undefined. */
@@ -303,18 +331,18 @@ export class FlowsRepository {
       .select(recordColumns)
       .from(deployments)
       .where(and(eq(deployments.flowId, flow.id), eq(deployments.version, version)));
-    return deployment ? { flow, deployment: deployment as DeploymentRecord } : undefined;
+    return deployment ? { flow, deployment: withSource(deployment) } : undefined;
   }
 
   /** The flow's newest deployment that has a bundle (the one a redeploy without a git source reuses), or undefined. */
-  async latestBundle(flowId: string): Promise<Deployment | undefined> {
+  async latestBundle(flowId: string): Promise<(Omit<Deployment, 'source'> & { source: StoredSource }) | undefined> {
     const [row] = await this.db
       .select()
       .from(deployments)
       .where(and(eq(deployments.flowId, flowId), isNotNull(deployments.bundle)))
       .orderBy(desc(deployments.version))
       .limit(1);
-    return row;
+    return row ? withSource(row) : undefined;
   }
 
   /** An owner's flows, newest first, with their live deployment. */
@@ -408,8 +436,9 @@ export class FlowsRepository {
       .where(eq(deployments.flowId, flow.id))
       .orderBy(desc(deployments.version))
       .limit(1);
-    const variables = (latest?.source as StoredSource | undefined)?.variables ?? (await this.latestVariables(flow.id));
-    const base = { flow, latest: latest as DeploymentSummary | undefined, variables };
+    const summary = latest ? withSource(latest) : undefined;
+    const variables = summary?.source.variables ?? (await this.latestVariables(flow.id));
+    const base = { flow, latest: summary, variables };
     if (!flow.activeDeploymentId) return { ...base, subscriptions: [] };
     const [deployment] = await this.db.select(recordColumns).from(deployments).where(eq(deployments.id, flow.activeDeploymentId));
     const subs = await this.db
@@ -421,7 +450,7 @@ export class FlowsRepository {
       })
       .from(subscriptions)
       .where(eq(subscriptions.deploymentId, flow.activeDeploymentId));
-    return { ...base, deployment: deployment as DeploymentRecord, subscriptions: subs };
+    return { ...base, deployment: withSource(deployment), subscriptions: subs };
   }
 
   /** The variables of the newest deployment whose source recorded some (a CLI bundle records none). */
@@ -432,6 +461,6 @@ export class FlowsRepository {
       .where(and(eq(deployments.flowId, flowId), sql`${deployments.source} -> 'variables' is not null`))
       .orderBy(desc(deployments.version))
       .limit(1);
-    return (row?.source as StoredSource | undefined)?.variables ?? {};
+    return row ? (fromRow(row.source).variables ?? {}) : {};
   }
 }
