@@ -16,6 +16,16 @@ export interface FlowJson {
   subscriptions: Subscription[];
 }
 
+export interface DeploymentJson {
+  version: number;
+  status: string;
+  live: boolean;
+  source:
+    { kind: 'bundle' } | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string } | { kind: 'upload'; files: number };
+  error?: string;
+  createdAt: string;
+}
+
 export interface ConnectionJson {
   id: string;
   provider: string;
