@@ -13,6 +13,7 @@ import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { FlowBuildsService } from './flows/flow-builds.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
@@ -47,6 +48,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     SignInLimiterService,
     QueuesBoardService,
     ConnectionsService,
+    FlowBuildsService,
     FlowsService,
     RunsService,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -45,7 +45,14 @@ describe('loadConfig', () => {
       slack: { apiUrl: 'https://slack.com/api/' },
       llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
       runs: { attempts: 3, backoffMs: 1000, partitions: 8, lockMs: 30_000 },
+      flowSources: { allowLocal: false },
     });
+  });
+
+  it('allows local flow sources only for FLOW_SOURCES_ALLOW_LOCAL=true, and refuses other values', () => {
+    expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'true' }).flowSources.allowLocal).toBe(true);
+    expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'false' }).flowSources.allowLocal).toBe(false);
+    expect(() => loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'yes' })).toThrow(/FLOW_SOURCES_ALLOW_LOCAL/);
   });
 
   it('coerces numbers, derives the public URL from the port and trims trailing slashes of API URLs', () => {

@@ -52,6 +52,10 @@ const schema = z.object({
   RUN_PARTITIONS: positiveInt.max(256).default(8),
   RUN_LOCK_MS: positiveInt.default(30_000),
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
+  FLOW_SOURCES_ALLOW_LOCAL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 type Env = z.infer<typeof schema>;
@@ -90,6 +94,8 @@ export interface AppConfig {
   slack: { clientId?: string; clientSecret?: string; signingSecret?: string; apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
   runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
+  /** Flow builds from git: `allowLocal` lets `file://` URLs and local paths through (tests, single machines). */
+  flowSources: { allowLocal: boolean };
 }
 
 /** Thrown when the environment does not describe a valid configuration; lists every variable at fault. */
@@ -209,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       partitions: e.RUN_PARTITIONS,
       lockMs: e.RUN_LOCK_MS,
     },
+    flowSources: { allowLocal: e.FLOW_SOURCES_ALLOW_LOCAL },
   };
 }
 
