@@ -108,6 +108,21 @@ describe('first run and sessions', () => {
     expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/connect/slack')}`);
   });
 
+  test('connecting Slack from the dashboard: the session starts the install and the callback returns to the connections page', async () => {
+    platform.slack.addTeam({ id: 'T0DASH', name: 'Dash', botUserId: 'U0DASHBOT', channels: [{ id: 'C0DASH', name: 'general' }] });
+    const start = await page('/connect/slack', session.cookie);
+    expect(start.status).toBe(302);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const callback = await page(
+      `/connect/slack/callback?code=${platform.slack.issueCode('T0DASH')}&state=${encodeURIComponent(state)}`,
+      session.cookie,
+    );
+    expect(callback.status).toBe(302);
+    expect(callback.headers.get('location')).toBe('/connections?connected=slack');
+    const connections = await platform.requestWithSession(session, 'GET', '/api/connections');
+    expect(connections.body).toEqual([expect.objectContaining({ provider: 'slack', externalId: 'T0DASH', status: 'active' })]);
+  });
+
   test('Bull Board is for admins: no session → /login, the admin session → the board', async () => {
     const anonymous = await page('/admin/queues');
     expect(anonymous.status).toBe(302);

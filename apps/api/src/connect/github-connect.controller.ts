@@ -1,6 +1,6 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { User } from '@openflows/db';
 import {
   GithubAppManifestError,
@@ -11,7 +11,7 @@ import {
 } from '@openflows/github';
 import { AuthService } from '../auth/auth.service';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { manifestPage, connectPage as page } from './connect-page';
+import { connected, manifestPage, connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a GitHub account: `GET /connect/github` redirects to the App's
@@ -40,14 +40,14 @@ export class GithubConnectController {
   }
 
   @Get('callback')
-  async callback(@Query() query: GithubSetupQuery, @Res() res: Response): Promise<void> {
+  async callback(@Query() query: GithubSetupQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const result = await this.connect.complete(query);
       const message =
         'requested' in result
           ? 'Installation requested: it connects by itself once an owner of the account approves it on GitHub.'
           : `GitHub account ${result.account} connected (${result.repositories} ${result.repositories === 1 ? 'repository' : 'repositories'}).`;
-      res.status(200).type('html').send(page('Connected', message));
+      connected(req, res, 'github', message, 'requested' in result);
     } catch (error) {
       this.fail(res, error);
     }
