@@ -6,6 +6,9 @@ import { SlackModule } from '@openflows/slack';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { CsrfService } from './auth/csrf.service';
+import { GithubSignInController } from './auth/github-sign-in.controller';
+import { SignInLimiterService } from './auth/sign-in-limiter.service';
 import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
@@ -15,14 +18,21 @@ import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
 import { RunsController } from './runs/runs.controller';
 import { RunsService } from './runs/runs.service';
+import { QueuesBoardService } from './dashboard/queues-board.service';
 import { SecretsController } from './secrets/secrets.controller';
+import { TokensController } from './tokens/tokens.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-/** The HTTP side: webhooks, sign-in, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
+/**
+ * The HTTP side: webhooks, sign-in and sessions, connections, the REST API, health, and (mounted by
+ * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
+ */
 @Module({
   imports: [WebhooksModule, SecretsModule, GithubModule, SlackModule],
   controllers: [
     AuthController,
+    GithubSignInController,
+    TokensController,
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
@@ -31,6 +41,15 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     RunsController,
     HealthController,
   ],
-  providers: [AuthService, ConnectionsService, FlowsService, RunsService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    AuthService,
+    CsrfService,
+    SignInLimiterService,
+    QueuesBoardService,
+    ConnectionsService,
+    FlowsService,
+    RunsService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
 })
 export class ApiModule {}

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'openflows' },
       masterKey: undefined,
       apiToken: undefined,
+      auth: { sessionTtlMs: 14 * 24 * 3600_000, adminLogins: [] },
       github: { apiUrl: 'https://api.github.com', url: 'https://github.com', appId: undefined },
       slack: { apiUrl: 'https://slack.com/api/' },
       llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
@@ -58,6 +59,11 @@ describe('loadConfig', () => {
     expect(config.llm.maxRetries).toBe(0);
     expect(config.github.apiUrl).toBe('http://127.0.0.1:4010');
     expect(config.llm.baseUrl).toBe('http://127.0.0.1:4020/v1');
+  });
+
+  it('reads admin GitHub logins as a lower-case list and the session lifetime in hours', () => {
+    const config = loadConfig({ ADMIN_GITHUB_LOGINS: ' Octocat, hubot ,', SESSION_TTL_HOURS: '2' });
+    expect(config.auth).toEqual({ adminLogins: ['octocat', 'hubot'], sessionTtlMs: 2 * 3600_000 });
   });
 
   it('ends SLACK_API_URL with one slash, as WebClient appends method names to it', () => {

@@ -30,6 +30,8 @@ const schema = z.object({
     .default('openflows'),
   MASTER_KEY: optionalText,
   API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  ADMIN_GITHUB_LOGINS: z.string().default(''),
+  SESSION_TTL_HOURS: positiveInt.default(14 * 24),
   GITHUB_APP_ID: optionalText,
   GITHUB_APP_PRIVATE_KEY: pem,
   GITHUB_WEBHOOK_SECRET: z.string().min(1, 'must not be empty when set').optional(),
@@ -72,6 +74,8 @@ export interface AppConfig {
   redis: { url: string; prefix: string };
   masterKey?: string;
   apiToken?: string;
+  /** Dashboard sessions: lifetime in milliseconds; GitHub logins that may open the operators' pages (lower-case). */
+  auth: { sessionTtlMs: number; adminLogins: string[] };
   github: {
     appId?: string;
     privateKey?: string;
@@ -126,6 +130,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     masterKey: e.MASTER_KEY,
     apiToken: e.API_TOKEN,
+    auth: {
+      sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+      adminLogins: e.ADMIN_GITHUB_LOGINS.split(',')
+        .map((login) => login.trim().toLowerCase())
+        .filter(Boolean),
+    },
     github: {
       appId: e.GITHUB_APP_ID,
       privateKey: e.GITHUB_APP_PRIVATE_KEY,

@@ -165,7 +165,10 @@ export class ConnectionsRepository {
     const [row] = await this.db
       .insert(connections)
       .values(values)
-      .onConflictDoUpdate({ target: [connections.provider, connections.kind, connections.externalId], set: { ...values, updatedAt: sql`now()` } })
+      .onConflictDoUpdate({
+        target: [connections.provider, connections.kind, connections.externalId],
+        set: { ...values, updatedAt: sql`now()` },
+      })
       .returning();
     return row;
   }

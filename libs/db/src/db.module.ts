@@ -5,6 +5,7 @@ import { ConnectionsRepository } from './connections.repository';
 import { EventsRepository } from './events.repository';
 import { FlowsRepository } from './flows.repository';
 import { RunsRepository } from './runs.repository';
+import { SessionsRepository } from './sessions.repository';
 import { UsersRepository } from './users.repository';
 import { DATABASE, DATABASE_HANDLE } from './tokens';
 
@@ -15,7 +16,7 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository, UsersRepository];
+const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository, UsersRepository, SessionsRepository];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */
 @Global()

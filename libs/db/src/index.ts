@@ -5,5 +5,6 @@ export * from './events.repository';
 export * from './flows.repository';
 export * from './runs.repository';
 export * from './schema';
+export * from './sessions.repository';
 export * from './tokens';
 export * from './users.repository';

@@ -79,9 +79,7 @@ export type DeploymentStatus = 'building' | 'failed' | 'active' | 'superseded' |
  * sub-folder and the commit built), or a folder uploaded from the dashboard.
  */
 export type DeploymentSource =
-  | { kind: 'bundle' }
-  | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string }
-  | { kind: 'upload'; files: number };
+  { kind: 'bundle' } | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string } | { kind: 'upload'; files: number };
 
 /** One version of a flow: its source, build log, the esbuild bundle (once built) and the deploy-time variables (`env`). */
 export const deployments = pgTable(
