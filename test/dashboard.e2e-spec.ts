@@ -362,7 +362,7 @@ describe('first run without GitHub sign-in', () => {
       await shot(p, 'flows-empty');
 
       await p.getByRole('button', { name: 'Sign out' }).click();
-      await p.waitForURL(`${local}/login`);
+      await p.waitForURL((url) => url.pathname === '/login');
       await p.getByLabel(/^Login/).fill('admin');
       await p.getByLabel(/^Password/).fill('not the password');
       await p.getByRole('button', { name: 'Sign in' }).click();
