@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
 import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
+import { EventStream } from '@openflows/test-support/sse';
 
 jest.setTimeout(60_000);
 
@@ -39,4 +40,19 @@ test('an opened issue is answered by the standalone process on PGlite, and the f
   const flows = await platform.request('GET', '/api/flows');
   expect(flows.body).toEqual([expect.objectContaining({ name: 'github-chat', status: 'running', version: 1 })]);
   expect(await platform.runs('github-chat')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+});
+
+test('live run updates reach a server-sent event stream within the one process', async () => {
+  const stream = await EventStream.open(`${platform.url}/api/runs/stream?flow=github-chat`);
+  if (!(stream instanceof EventStream)) throw new Error(`stream refused: ${stream.status}`);
+  try {
+    const payload = withInstallation(withRepo(examplePayload('issues', 'opened'), 'octo-org', 'hello'), INSTALLATION_ID);
+    Object.assign(payload.issue, { number: 8, title: 'Live', body: 'in one process' });
+    const delivered = await platform.deliver('issues', payload);
+    const runs = () => stream.data('run').filter((r) => r.eventId === delivered.body.eventId);
+    await stream.until('the succeeded run', () => runs().some((r) => r.status === 'succeeded'));
+    expect(runs().map((r) => r.status)).toEqual(['queued', 'running', 'succeeded']);
+  } finally {
+    await stream.close();
+  }
 });

@@ -17,8 +17,7 @@ import { FlowBuildsService } from './flows/flow-builds.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
-import { RunsController } from './runs/runs.controller';
-import { RunsService } from './runs/runs.service';
+import { ApiRunsModule } from './runs/runs.module';
 import { QueuesBoardService } from './dashboard/queues-board.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { TokensController } from './tokens/tokens.controller';
@@ -29,7 +28,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
  * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
  */
 @Module({
-  imports: [WebhooksModule, SecretsModule, GithubModule, SlackModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, GithubModule, SlackModule],
   controllers: [
     AuthController,
     GithubSignInController,
@@ -39,7 +38,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectionsController,
     FlowsController,
     SecretsController,
-    RunsController,
     HealthController,
   ],
   providers: [
@@ -50,7 +48,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectionsService,
     FlowBuildsService,
     FlowsService,
-    RunsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
 })

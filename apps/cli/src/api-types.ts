@@ -56,8 +56,13 @@ export interface RunDetailJson extends RunJson {
 
 export interface SecretJson {
   name: string;
+  /** Absent from platforms older than secret kinds. */
+  kind?: 'llm' | 'generic';
   last4: string;
   baseURL?: string;
   model?: string;
   updatedAt: string;
+  lastUsedAt?: string;
+  /** The flow whose run used it last. */
+  lastUsedBy?: string;
 }

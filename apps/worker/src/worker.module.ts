@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
 import { GithubModule } from '@openflows/github';
 import { ChatService, RedisConversationMemory } from '@openflows/llm';
+import { RunsModule } from '@openflows/runs';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
 import { EventsProcessor } from './events/events.processor';
@@ -28,6 +29,7 @@ export class WorkerModule {
         GithubModule,
         SlackModule,
         SecretsModule,
+        RunsModule,
       ],
       providers: [
         EventsProcessor,

@@ -98,4 +98,26 @@ describe.each(TEST_DRIVERS)('EventsRepository (%s)', (driver) => {
     expect((await events.findById(stored.id))?.status).toBe('routed');
     expect(await events.findById(randomUUID())).toBeUndefined();
   });
+  it('records a replay: a copy with its own id and delivery id, replayOf the original, the same content', async () => {
+    const original = await events.record(envelopeFactory());
+    await events.setStatus(original.id, 'routed');
+
+    const copy = await events.recordReplay(original);
+    const again = await events.recordReplay(original);
+
+    expect(copy.id).not.toBe(original.id);
+    expect(copy.deliveryId).toMatch(new RegExp(`^${original.deliveryId}:replay:[0-9a-f]{12}$`));
+    expect(again.deliveryId).not.toBe(copy.deliveryId);
+    expect(copy).toMatchObject({
+      provider: original.provider,
+      name: original.name,
+      action: original.action,
+      target: original.target,
+      conversationKey: original.conversationKey,
+      payload: original.payload,
+      status: 'received',
+      replayOf: original.id,
+    });
+    expect(original.replayOf).toBeNull();
+  });
 });

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { and, eq, exists } from 'drizzle-orm';
 import type { EventEnvelope } from '@openflows/common';
 import type { Database } from './database';
-import { events, type EventStatus } from './schema';
+import { events, flows, runs, type EventStatus } from './schema';
 import { DATABASE } from './tokens';
 
 export type StoredEvent = typeof events.$inferSelect;
@@ -46,5 +47,47 @@ export class EventsRepository {
   async findById(id: string): Promise<StoredEvent | undefined> {
     const [row] = await this.db.select().from(events).where(eq(events.id, id));
     return row;
+  }
+
+  /**
+   * An event that reached at least one of an owner's flows (a run of theirs exists): what the owner may
+   * see and replay. Events have no owner of their own; undefined for an unknown event or one that ran
+   * only other owners' flows.
+   */
+  async findOwned(ownerId: string, id: string): Promise<StoredEvent | undefined> {
+    const owned = this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .innerJoin(flows, eq(flows.id, runs.flowId))
+      .where(and(eq(runs.eventId, events.id), eq(flows.ownerId, ownerId)));
+    const [row] = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.id, id), exists(owned)));
+    return row;
+  }
+
+  /**
+   * Records a copy of `original` to run again: a new id, the delivery id
+   * `<original delivery id>:replay:<12 hex digits>` (unique, so the copy is never a redelivery),
+   * `replayOf` = the original's id, the same provider, name, action, target, conversation key and
+   * payload, status `received`, received now.
+   */
+  async recordReplay(original: StoredEvent): Promise<StoredEvent> {
+    const [copy] = await this.db
+      .insert(events)
+      .values({
+        provider: original.provider,
+        deliveryId: `${original.deliveryId}:replay:${randomBytes(6).toString('hex')}`,
+        name: original.name,
+        action: original.action,
+        target: original.target,
+        conversationKey: original.conversationKey,
+        payload: original.payload,
+        status: 'received',
+        replayOf: original.id,
+      })
+      .returning();
+    return copy;
   }
 }

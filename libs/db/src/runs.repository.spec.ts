@@ -219,4 +219,88 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
     expect((await runs.findOwned(ownerId, run.id))?.id).toBe(run.id);
     expect(await runs.findOwned(other.id, run.id)).toBeUndefined();
   });
+  describe('records: runs with flow name, owner and event summary', () => {
+    /** A fresh owner with one flow and three runs created 5 ms apart: succeeded, failed, queued (oldest first). */
+    async function ownerWithRuns() {
+      const users = new UsersRepository(database.handle.db);
+      const owner = await users.upsert({ provider: 'github', externalId: randomUUID(), login: `u-${randomUUID().slice(0, 6)}` });
+      const { flow, deployment } = await flows.deploy({
+        ownerId: owner.id,
+        name: 'listed',
+        bundle: 'exports.run = async () => {};',
+        env: {},
+        subscriptions: [{ provider: 'github', target: 'octo/hello', event: 'issues' }],
+      });
+      const created = [];
+      for (const status of ['succeeded', 'failed', 'queued'] as const) {
+        const [run] = await runs.createQueued((await recordedEvent()).id, [{ flowId: flow.id, deploymentId: deployment!.id }]);
+        if (status !== 'queued') {
+          await runs.startAttempt(run.id, 1, at('2025-01-01T10:00:00Z'));
+          await runs.finishAttempt(run.id, 1, outcomeFactory({ status, error: status === 'failed' ? 'boom' : undefined }), []);
+        }
+        created.push((await runs.findById(run.id))!);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { owner, flow, created };
+    }
+
+    it("lists an owner's runs newest first with flow name and event summary", async () => {
+      const { owner, flow, created } = await ownerWithRuns();
+      const listed = await runs.listOwned(owner.id, { limit: 50 });
+      expect(listed.map((r) => r.id)).toEqual(created.map((r) => r.id).reverse());
+      const event = await events.findById(created[2].eventId);
+      expect(listed[0]).toMatchObject({
+        flowId: flow.id,
+        flowName: 'listed',
+        ownerId: owner.id,
+        status: 'queued',
+        event: {
+          id: event!.id,
+          provider: 'github',
+          name: 'issues',
+          action: 'opened',
+          target: 'octo/hello',
+          deliveryId: event!.deliveryId,
+          receivedAt: event!.receivedAt,
+          replayOf: null,
+        },
+      });
+      expect(listed[0].event).not.toHaveProperty('payload');
+    });
+
+    it('filters by status, flow and before, and honours the limit', async () => {
+      const { owner, flow, created } = await ownerWithRuns();
+      expect((await runs.listOwned(owner.id, { status: 'failed', limit: 50 })).map((r) => r.id)).toEqual([created[1].id]);
+      expect((await runs.listOwned(owner.id, { flowId: flow.id, limit: 2 })).map((r) => r.id)).toEqual([created[2].id, created[1].id]);
+      expect(await runs.listOwned(owner.id, { flowId: randomUUID(), limit: 50 })).toEqual([]);
+      const before = await runs.listOwned(owner.id, { before: created[2].createdAt, limit: 50 });
+      expect(before.map((r) => r.id)).toEqual([created[1].id, created[0].id]);
+    });
+
+    it("keeps owners apart: another owner's runs are neither listed nor found", async () => {
+      const a = await ownerWithRuns();
+      const b = await ownerWithRuns();
+      expect((await runs.listOwned(a.owner.id, { limit: 50 })).every((r) => r.ownerId === a.owner.id)).toBe(true);
+      expect(await runs.findOwnedRecord(b.owner.id, a.created[0].id)).toBeUndefined();
+      expect((await runs.findOwnedRecord(a.owner.id, a.created[0].id))?.flowName).toBe('listed');
+      expect(await runs.listOwnedForEvent(b.owner.id, a.created[0].eventId)).toEqual([]);
+      expect((await runs.listOwnedForEvent(a.owner.id, a.created[0].eventId)).map((r) => r.id)).toEqual([a.created[0].id]);
+      expect(await events.findOwned(b.owner.id, a.created[0].eventId)).toBeUndefined();
+      expect((await events.findOwned(a.owner.id, a.created[0].eventId))?.id).toBe(a.created[0].eventId);
+    });
+
+    it('finds records by id whoever owns them, leaving unknown ids out', async () => {
+      const a = await ownerWithRuns();
+      const found = await runs.findRecords([a.created[0].id, randomUUID()]);
+      expect(found.map((r) => [r.id, r.ownerId, r.status])).toEqual([[a.created[0].id, a.owner.id, 'succeeded']]);
+      expect(await runs.findRecords([])).toEqual([]);
+    });
+
+    it("shows a replay's copy with replayOf", async () => {
+      const original = await recordedEvent();
+      const copy = await events.recordReplay(original);
+      const [run] = await runs.createQueued(copy.id, [await deployedFlow()]);
+      expect((await runs.findOwnedRecord(ownerId, run.id))?.event.replayOf).toBe(original.id);
+    });
+  });
 });

@@ -73,6 +73,7 @@ describe('SecretsService (real Redis)', () => {
 
     expect(summary).toEqual({
       name: 'openai',
+      kind: 'llm',
       last4: '1234',
       baseURL: 'http://127.0.0.1:11434/v1',
       model: 'llama3',
@@ -188,5 +189,37 @@ describe('SecretsService (real Redis)', () => {
     await redis.hset(`${prefix}:secret:${B}:moved`, 'sealed', (await redis.hget(`${prefix}:secret:${A}:moved`, 'sealed'))!);
 
     await expect(secrets.reveal(B, 'moved')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
+  });
+  it('gives a kind: llm when a base URL or model is given, else generic, unless one is named', async () => {
+    expect((await secrets.put(A, 'kind-url', { value: 'v-0123456789ab', baseURL: 'http://llm.example/v1' })).kind).toBe('llm');
+    expect((await secrets.put(A, 'kind-model', { value: 'v-0123456789ab', model: 'gpt-4o-mini' })).kind).toBe('llm');
+    expect((await secrets.put(A, 'kind-plain', { value: 'v-0123456789ab' })).kind).toBe('generic');
+    expect((await secrets.put(A, 'kind-named', { value: 'v-0123456789ab', kind: 'llm' })).kind).toBe('llm');
+    expect((await secrets.put(A, 'kind-generic', { value: 'v-0123456789ab', model: 'm', kind: 'generic' })).kind).toBe('generic');
+    const listed = Object.fromEntries((await secrets.list(A)).map((s) => [s.name, s.kind]));
+    expect(listed).toMatchObject({ 'kind-url': 'llm', 'kind-model': 'llm', 'kind-plain': 'generic', 'kind-named': 'llm', 'kind-generic': 'generic' });
+  });
+
+  it('lists a secret stored before kinds existed with the default kind', async () => {
+    await secrets.put(A, 'old-style', { value: 'v-0123456789ab', model: 'gpt-4o-mini' });
+    await redis.hdel(`${prefix}:secret:${A}:old-style`, 'kind');
+    expect((await secrets.list(A)).find((s) => s.name === 'old-style')?.kind).toBe('llm');
+  });
+
+  it('records the last use by a flow when revealed for it, and keeps it when the value is replaced', async () => {
+    await secrets.put(A, 'used', { value: 'v-0123456789ab' });
+    await secrets.reveal(A, 'used');
+    expect((await secrets.list(A)).find((s) => s.name === 'used')).not.toHaveProperty('lastUsedAt');
+
+    const before = new Date().toISOString();
+    await secrets.reveal(A, 'used', { usedBy: 'github-chat' });
+    const used = (await secrets.list(A)).find((s) => s.name === 'used')!;
+    expect(used.lastUsedBy).toBe('github-chat');
+    expect(used.lastUsedAt! >= before).toBe(true);
+
+    await secrets.put(A, 'used', { value: 'v-new-0123456789' });
+    expect((await secrets.list(A)).find((s) => s.name === 'used')).toMatchObject({ lastUsedBy: 'github-chat', lastUsedAt: used.lastUsedAt });
+    expect(await secrets.reveal(A, 'never-there', { usedBy: 'x' })).toBeUndefined();
+    expect(await redis.exists(`${prefix}:secret:${A}:never-there`)).toBe(0);
   });
 });

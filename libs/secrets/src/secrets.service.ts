@@ -5,9 +5,14 @@ import { APP_CONFIG, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppC
 /** Secret names: what flows reference with `chatCompletion(keyName, …)`. */
 export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
+/** `llm`: a key for `chatCompletion` (optionally with base URL and model); `generic`: any other secret. */
+export type SecretKind = 'llm' | 'generic';
+
 /** What a caller may store under a name. Only `value` is secret; the rest is shown in listings. */
 export interface SecretInput {
   value: string;
+  /** Default: `llm` when `baseURL` or `model` is given, else `generic`. */
+  kind?: SecretKind;
   /** For an LLM key: the OpenAI-compatible base URL, e.g. `http://localhost:11434/v1`. */
   baseURL?: string;
   /** For an LLM key: the model used when a flow names none. */
@@ -17,11 +22,23 @@ export interface SecretInput {
 /** A secret as listings show it: never the value, only its last 4 characters. */
 export interface SecretSummary {
   name: string;
+  kind: SecretKind;
   last4: string;
   baseURL?: string;
   model?: string;
+  /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
+  /** When a run last revealed it (ISO 8601); absent while none has. */
+  lastUsedAt?: string;
+  /** The name of the flow whose run last revealed it. */
+  lastUsedBy?: string;
+}
+
+/** Who reveals a secret, recorded as its last use. */
+export interface SecretUse {
+  /** The flow's name (shown as `lastUsedBy`). */
+  usedBy: string;
 }
 
 /** A decrypted secret, for host services only (never returned by an API, never logged). */
@@ -65,11 +82,15 @@ export class SecretsService {
       sealed: encrypt(this.key, input.value, boundTo(ownerId, name)),
       // Short values would be given away by their last characters.
       last4: input.value.length >= 12 ? input.value.slice(-4) : '',
+      kind: input.kind ?? (input.baseURL || input.model ? 'llm' : 'generic'),
       createdAt,
       updatedAt: now,
     };
     if (input.baseURL) fields.baseURL = input.baseURL;
     if (input.model) fields.model = input.model;
+    // The last use belongs to the name, not the value: a replaced key keeps it.
+    const [lastUsedAt, lastUsedBy] = await this.redis.hmget(key, 'lastUsedAt', 'lastUsedBy');
+    if (lastUsedAt && lastUsedBy) Object.assign(fields, { lastUsedAt, lastUsedBy });
     await this.redis.multi().del(key).hset(key, fields).sadd(this.indexKey(ownerId), name).exec();
     return this.summary(name, fields);
   }
@@ -88,23 +109,33 @@ export class SecretsService {
     return removed === 1;
   }
 
-  /** An owner's decrypted secret, or undefined when the owner has none of that name. @throws CryptoError on a wrong key. */
-  async reveal(ownerId: string, name: string): Promise<SecretValue | undefined> {
+  /**
+   * An owner's decrypted secret, or undefined when the owner has none of that name. With `use`, records
+   * the use on the secret (`lastUsedAt` now, `lastUsedBy` = the flow's name) for listings.
+   * @throws CryptoError on a wrong key.
+   */
+  async reveal(ownerId: string, name: string, use?: SecretUse): Promise<SecretValue | undefined> {
     if (!SECRET_NAME.test(name)) return undefined;
-    const fields = await this.redis.hgetall(this.keyOf(ownerId, name));
+    const key = this.keyOf(ownerId, name);
+    const fields = await this.redis.hgetall(key);
     if (!fields.sealed) return undefined;
+    if (use) await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
     return { value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
-    return {
+    const summary: SecretSummary = {
       name,
+      // Secrets stored before kinds existed get the default they would get now.
+      kind: fields.kind === 'llm' || fields.kind === 'generic' ? fields.kind : fields.baseURL || fields.model ? 'llm' : 'generic',
       last4: fields.last4,
       baseURL: fields.baseURL,
       model: fields.model,
       createdAt: fields.createdAt,
       updatedAt: fields.updatedAt,
     };
+    if (fields.lastUsedAt) Object.assign(summary, { lastUsedAt: fields.lastUsedAt, lastUsedBy: fields.lastUsedBy });
+    return summary;
   }
 
   private keyOf(ownerId: string, name: string): string {

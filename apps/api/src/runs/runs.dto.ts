@@ -1,19 +1,91 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import type { RunStatus } from '@openflows/db';
+
+const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'retrying', 'succeeded', 'failed'];
+
+/** Query of `GET /api/flows/:name/runs`. */
+export class ListFlowRunsQuery {
+  @ApiPropertyOptional({ enum: RUN_STATUSES })
+  @IsOptional()
+  @IsIn(RUN_STATUSES)
+  status?: RunStatus;
+
+  @ApiPropertyOptional({ description: 'Runs at most, 1 to 200 (values outside are clamped); default 50.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Only runs created before this ISO 8601 date (the `createdAt` of the last one seen: paging).' })
+  @IsOptional()
+  @IsISO8601()
+  before?: string;
+}
+
+/** Query of `GET /api/runs`. */
+export class ListRunsQuery extends ListFlowRunsQuery {
+  @ApiPropertyOptional({ description: "One flow's runs, by name." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  flow?: string;
+}
+
+/** Query of `GET /api/runs/stream`. */
+export class RunStreamQuery {
+  @ApiPropertyOptional({ description: "Only this flow's runs, by name." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  flow?: string;
+}
+
+/** Body of `POST /api/runs/replay`. */
+export class ReplayRunsDto {
+  @ApiProperty({ type: [String], description: 'Run ids, 1 to 100.' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  ids!: string[];
+}
 
 export class RunLogView {
-  @ApiProperty() attempt!: number;
+  @ApiProperty({ description: 'The attempt (1-based) that wrote it.' }) attempt!: number;
   @ApiProperty({ enum: ['debug', 'info', 'warn', 'error'] }) level!: string;
   @ApiProperty() message!: string;
   @ApiPropertyOptional() fields?: Record<string, unknown> | null;
   @ApiProperty() at!: Date;
 }
 
-/** A run as the API shows it. */
+/** The triggering event of a run, without its payload. */
+export class EventSummaryView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: 'github' }) provider!: string;
+  @ApiProperty({ example: 'issue_comment' }) name!: string;
+  @ApiPropertyOptional({ example: 'created' }) action?: string | null;
+  @ApiPropertyOptional({ example: 'octo-org/hello' }) target?: string | null;
+  @ApiProperty({ description: 'The delivery id (`X-GitHub-Delivery`, Slack `event_id`); a replay: `<original>:replay:<12 hex>`.' })
+  deliveryId!: string;
+  @ApiProperty() receivedAt!: Date;
+  @ApiPropertyOptional({ description: "A replay's original event id." }) replayOf?: string | null;
+}
+
+/** The triggering event with its payload as the provider sent it. */
+export class EventDetailView extends EventSummaryView {
+  @ApiProperty({ type: Object, description: 'The payload as received (GitHub: the webhook body; Slack: the event_callback).' })
+  payload!: unknown;
+}
+
+/** A run as the API shows it (the contract's RunView). */
 export class RunView {
   @ApiProperty() id!: string;
   @ApiProperty() flowId!: string;
+  @ApiProperty() flowName!: string;
   @ApiProperty() eventId!: string;
-  @ApiProperty({ enum: ['queued', 'running', 'retrying', 'succeeded', 'failed'] }) status!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: string;
   @ApiProperty() attempts!: number;
   @ApiPropertyOptional() error?: string | null;
   @ApiProperty({ description: 'LLM tokens over all attempts.' }) promptTokens!: number;
@@ -22,20 +94,16 @@ export class RunView {
   @ApiPropertyOptional() finishedAt?: Date | null;
   @ApiPropertyOptional({ description: 'Milliseconds of the last attempt.' }) durationMs?: number | null;
   @ApiProperty() createdAt!: Date;
-}
-
-export class EventSummaryView {
-  @ApiProperty() id!: string;
-  @ApiProperty() provider!: string;
-  @ApiProperty() name!: string;
-  @ApiPropertyOptional() action?: string | null;
-  @ApiProperty() deliveryId!: string;
-  @ApiPropertyOptional() target?: string | null;
-  @ApiProperty() receivedAt!: Date;
-}
-
-/** A run with its triggering event and log lines. */
-export class RunDetailView extends RunView {
   @ApiProperty({ type: EventSummaryView }) event!: EventSummaryView;
+}
+
+/** A run with its triggering event (payload included) and log lines. */
+export class RunDetailView extends RunView {
+  @ApiProperty({ type: EventDetailView }) declare event: EventDetailView;
   @ApiProperty({ type: [RunLogView] }) logs!: RunLogView[];
+}
+
+/** Answer of the replay routes: the new runs (a replay's event has `replayOf`). */
+export class ReplayView {
+  @ApiProperty({ type: [RunView] }) runs!: RunView[];
 }

@@ -1,8 +1,28 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { EventsRepository, FlowsRepository, RunsRepository } from '@openflows/db';
+import { EventsRepository, FlowsRepository, RunsRepository, type RunStatus } from '@openflows/db';
+import { toRunView } from '@openflows/runs';
 import type { RunDetailView, RunView } from './runs.dto';
 
-/** Reading run history. */
+/** Filters of a run listing as the API takes them (see `ListRunsQuery`). */
+export interface RunListing {
+  status?: RunStatus;
+  /** A flow name. */
+  flow?: string;
+  /** Clamped to 1…200; default 50. */
+  limit?: number;
+  /** ISO 8601. */
+  before?: string;
+}
+
+/** A well-formed run id (runs have uuid ids; anything else is no run). */
+export const isRunId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/** 404 with the contract's error body. */
+export function notFound(code: string, message: string): NotFoundException {
+  return new NotFoundException({ statusCode: 404, code, message });
+}
+
+/** Reading run history, always within one owner's flows. */
 @Injectable()
 export class RunsService {
   constructor(
@@ -11,21 +31,36 @@ export class RunsService {
     private readonly events: EventsRepository,
   ) {}
 
-  /** An owner's flow's runs, newest first. @throws NotFoundException for an unknown flow (or another owner's). */
-  async listForFlow(ownerId: string, flowName: string, limit: number): Promise<RunView[]> {
-    const detail = await this.flows.findByName(ownerId, flowName);
-    if (!detail) throw new NotFoundException(`no flow named ${flowName}`);
-    return this.runs.listForFlow(detail.flow.id, limit);
+  /**
+   * An owner's runs, newest first, narrowed by status, flow name and `before`.
+   * @throws NotFoundException (`FLOW_NOT_FOUND`) for an unknown flow name (or another owner's).
+   */
+  async list(ownerId: string, listing: RunListing): Promise<RunView[]> {
+    const flowId = listing.flow === undefined ? undefined : await this.flowId(ownerId, listing.flow);
+    const limit = Math.min(Math.max(listing.limit ?? 50, 1), 200);
+    const records = await this.runs.listOwned(ownerId, {
+      status: listing.status,
+      flowId,
+      limit,
+      before: listing.before ? new Date(listing.before) : undefined,
+    });
+    return records.map(toRunView);
   }
 
-  /** @throws NotFoundException for an unknown run or a run of another owner's flow. */
+  /** @throws NotFoundException (`RUN_NOT_FOUND`) for an unknown run or a run of another owner's flow. */
   async get(ownerId: string, id: string): Promise<RunDetailView> {
-    const run = /^[0-9a-f-]{36}$/i.test(id) ? await this.runs.findOwned(ownerId, id) : undefined;
-    if (!run) throw new NotFoundException(`no run ${id}`);
-    const event = await this.events.findById(run.eventId);
-    if (!event) throw new NotFoundException(`run ${id} has no event`);
-    const { payload: _payload, conversationKey: _key, status: _status, ...summary } = event;
+    const record = isRunId(id) ? await this.runs.findOwnedRecord(ownerId, id) : undefined;
+    if (!record) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
+    const event = await this.events.findById(record.eventId);
     const logs = (await this.runs.logs(id)).map(({ attempt, level, message, fields, at }) => ({ attempt, level, message, fields, at }));
-    return { ...run, event: summary, logs };
+    const view = toRunView(record);
+    return { ...view, event: { ...view.event, payload: event?.payload ?? null }, logs };
+  }
+
+  /** The id of an owner's flow. @throws NotFoundException (`FLOW_NOT_FOUND`) */
+  async flowId(ownerId: string, name: string): Promise<string> {
+    const detail = await this.flows.findByName(ownerId, name);
+    if (!detail) throw notFound('FLOW_NOT_FOUND', `no flow named ${name}`);
+    return detail.flow.id;
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import type { SecretKind } from '@openflows/secrets';
 
 /** Body of `PUT /api/secrets/:name`. The value is write-only: no API returns it. */
 export class PutSecretDto {
@@ -8,6 +9,14 @@ export class PutSecretDto {
   @MinLength(1)
   @MaxLength(16_384)
   value!: string;
+
+  @ApiPropertyOptional({
+    enum: ['llm', 'generic'],
+    description: '`llm`: a key for chatCompletion; `generic`: any other secret. Default: `llm` when baseURL or model is given, else `generic`.',
+  })
+  @IsOptional()
+  @IsIn(['llm', 'generic'])
+  kind?: SecretKind;
 
   @ApiPropertyOptional({ description: 'LLM keys: base URL of an OpenAI-compatible server.', example: 'http://localhost:11434/v1' })
   @IsOptional()
@@ -24,9 +33,12 @@ export class PutSecretDto {
 /** A secret as listings show it. */
 export class SecretView {
   @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['llm', 'generic'] }) kind!: SecretKind;
   @ApiProperty({ description: 'Last 4 characters of values of 12 or more characters; empty otherwise.' }) last4!: string;
   @ApiPropertyOptional() baseURL?: string;
   @ApiPropertyOptional() model?: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiPropertyOptional({ description: 'When a run last used it (ISO 8601); absent while none has.' }) lastUsedAt?: string;
+  @ApiPropertyOptional({ description: 'The flow whose run last used it.' }) lastUsedBy?: string;
 }

@@ -8,6 +8,7 @@ interface SetOptions {
   value?: string;
   baseUrl?: string;
   model?: string;
+  kind?: string;
 }
 
 /**
@@ -16,12 +17,17 @@ interface SetOptions {
  */
 async function set(name: string, options: SetOptions): Promise<void> {
   const value = await readSecretValue(name, options.value);
-  const body = { value, ...(options.baseUrl ? { baseURL: options.baseUrl } : {}), ...(options.model ? { model: options.model } : {}) };
+  const body = {
+    value,
+    ...(options.kind ? { kind: options.kind } : {}),
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    ...(options.model ? { model: options.model } : {}),
+  };
   const secret = await apiClientFromEnv().request<SecretJson>('PUT', `/api/secrets/${encodeURIComponent(name)}`, body);
   print(`saved secret ${secret.name}${secret.last4 ? ` (value ending …${secret.last4})` : ''}`);
 }
 
-/** Prints secrets with the last 4 characters of long values only. @throws CliError */
+/** Prints secrets with the last 4 characters of long values only, their kind and last use. @throws CliError */
 async function list(): Promise<void> {
   const secrets = await apiClientFromEnv().request<SecretJson[]>('GET', '/api/secrets');
   if (secrets.length === 0) return print('no secrets yet: add one with `openflows secrets set <name>`');
@@ -30,9 +36,11 @@ async function list(): Promise<void> {
     secret.last4 ? `…${secret.last4}` : '(hidden)',
     secret.baseURL ?? '-',
     secret.model ?? '-',
+    secret.kind ?? '-',
     formatTime(secret.updatedAt),
+    secret.lastUsedAt ? `${formatTime(secret.lastUsedAt)} by ${secret.lastUsedBy ?? '?'}` : '-',
   ]);
-  print(formatTable(['NAME', 'VALUE', 'BASE URL', 'MODEL', 'UPDATED'], rows));
+  print(formatTable(['NAME', 'VALUE', 'BASE URL', 'MODEL', 'KIND', 'UPDATED', 'LAST USED'], rows));
 }
 
 /** Deletes a secret. @throws CliError for an unknown secret. */
@@ -51,6 +59,7 @@ export function secretsCommand(): Command {
     .option('--value <value>', 'the value (visible in shell history; prefer stdin or the prompt)')
     .option('--base-url <url>', 'LLM keys: base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1')
     .option('--model <model>', 'LLM keys: model used when a flow names none')
+    .option('--kind <kind>', 'llm or generic (default: llm with --base-url or --model, else generic)')
     .action(set);
   secrets.command('list').description('list secrets (names and last 4 characters only)').action(list);
   secrets.command('delete').description('delete a secret').argument('<name>', 'secret name').action(remove);

@@ -1,28 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { getQueueToken } from '@nestjs/bullmq';
-import type { Queue } from 'bullmq';
-import { Inject } from '@nestjs/common';
-import {
-  APP_CONFIG,
-  EXECUTE_RUN_JOB,
-  runJobId,
-  runJobOptions,
-  runsPartitionFor,
-  runsQueueName,
-  type AppConfig,
-  type ExecuteRunJob,
-} from '@openflows/common';
 import {
   ConnectionsRepository,
   EventsRepository,
   FlowsRepository,
   RepositoryWebhooksRepository,
-  RunsRepository,
   type MatchedFlow,
   type StoredEvent,
 } from '@openflows/db';
 import { InstallationsService, SubscriptionRegistrationService } from '@openflows/github';
+import { RunDispatchService } from '@openflows/runs';
 import { SlackRoutingService, SlackWorkspacesService, type SlackEventCallback } from '@openflows/slack';
 
 /**
@@ -35,17 +21,15 @@ export class EventsService {
   private readonly logger = new Logger(EventsService.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: EventsRepository,
     private readonly flows: FlowsRepository,
-    private readonly runs: RunsRepository,
+    private readonly dispatcher: RunDispatchService,
     private readonly connections: ConnectionsRepository,
     private readonly webhooks: RepositoryWebhooksRepository,
     private readonly installations: InstallationsService,
     private readonly registration: SubscriptionRegistrationService,
     private readonly slackWorkspaces: SlackWorkspacesService,
     private readonly slackRouting: SlackRoutingService,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
   /** Routes one event; safe to repeat (runs and run jobs have deterministic identities). */
@@ -64,15 +48,7 @@ export class EventsService {
       await this.slackWorkspaces.apply(body.team_id, body.event);
     }
     const matches = await this.matches(event);
-    const runs = await this.runs.createQueued(event.id, matches);
-    for (const run of runs.filter((r) => r.status === 'queued')) {
-      const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
-      await this.partition(partition).add(
-        EXECUTE_RUN_JOB,
-        { runId: run.id },
-        { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) },
-      );
-    }
+    const runs = await this.dispatcher.dispatch(event, matches);
     await this.events.setStatus(event.id, 'routed');
     return { runs: runs.length };
   }
@@ -104,9 +80,5 @@ export class EventsService {
     }
     const owner = routing.session.ownerId;
     return owner ? this.flows.match(event.provider, routing.targets, routing.events, owner) : [];
-  }
-
-  private partition(index: number): Queue<ExecuteRunJob> {
-    return this.moduleRef.get<Queue<ExecuteRunJob>>(getQueueToken(runsQueueName(index)), { strict: false });
   }
 }

@@ -5,10 +5,15 @@ import type { LogLevel, RunLogLine } from '@openflows/db';
 const MAX_LINES = 1000;
 const MAX_MESSAGE = 8192;
 
-/** Collects a run attempt's log lines (the flow's and the platform's) to store with the run. */
+/**
+ * Collects a run attempt's log lines (the flow's and the platform's) to store with the run.
+ * @param onLine called with each kept line as it is written (live updates); must not throw.
+ */
 export class RunLog implements FlowLogger {
   readonly lines: RunLogLine[] = [];
   private dropped = 0;
+
+  constructor(private readonly onLine?: (line: RunLogLine) => void) {}
 
   debug = (message: string, fields?: LogFields) => this.add('debug', message, fields);
   info = (message: string, fields?: LogFields) => this.add('info', message, fields);
@@ -27,6 +32,8 @@ export class RunLog implements FlowLogger {
       return;
     }
     const text = String(message);
-    this.lines.push({ level, message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text, fields, at: new Date() });
+    const line: RunLogLine = { level, message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text, fields, at: new Date() };
+    this.lines.push(line);
+    this.onLine?.(line);
   }
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type Execu
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
+import { RunUpdatesPublisher } from '@openflows/runs';
 import { FlowDeployError, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode, type SlackContext } from '@openflows/sdk';
 import type { GithubClient, SlackClient } from '@openflows/sdk/host';
@@ -60,21 +61,30 @@ export class RunsService {
     private readonly slackRouting: SlackRoutingService,
     private readonly secrets: SecretsService,
     private readonly chat: ChatService,
+    private readonly updates: RunUpdatesPublisher,
   ) {}
 
-  /** @throws the flow's error (retried by BullMQ), or UnrecoverableError for a permanent failure. */
+  /**
+   * Every status change (`running`, then `succeeded`, `retrying` or `failed`) and every log line is
+   * published as a live update once the database has it (log lines: as written).
+   * @throws the flow's error (retried by BullMQ), or UnrecoverableError for a permanent failure.
+   */
   async execute(job: Job<ExecuteRunJob>): Promise<void> {
     const run = await this.runs.findById(job.data.runId);
     if (!run) throw new UnrecoverableError(`run ${job.data.runId} does not exist`);
+    const owner = await this.flows.findById(run.flowId);
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const log = new RunLog();
+    const live = owner && { ownerId: owner.ownerId, runId: run.id, flowId: run.flowId };
+    const log = new RunLog(live ? (line) => this.updates.publishLog(live, attempt, line) : undefined);
     const usage: Usage = { promptTokens: 0, completionTokens: 0 };
     const startedAt = new Date();
     await this.runs.startAttempt(run.id, attempt, startedAt);
+    await this.updates.publishRuns([run.id]);
     try {
       await this.attempt(run, attempt, maxAttempts, log, usage);
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
+      await this.updates.publishRuns([run.id]);
     } catch (error) {
       const permanent = isPermanent(error);
       const final = permanent || attempt >= maxAttempts;
@@ -88,6 +98,7 @@ export class RunsService {
         { status, error: message, ...usage, startedAt, finishedAt: new Date() },
         log.collected(),
       );
+      await this.updates.publishRuns([run.id]);
       this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
       throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }
@@ -143,7 +154,7 @@ export class RunsService {
             context: { repo: { owner: '', repo: '' } },
           };
     return {
-      chatCompletion: this.chatCompletion(run, flow.ownerId, log, usage),
+      chatCompletion: this.chatCompletion(run, flow, log, usage),
       github: () => {
         if (github.client) return github.client;
         throw github.error;
@@ -190,10 +201,10 @@ export class RunsService {
     }
   }
 
-  /** `chatCompletion` with the LLM key `keyName` of the flow's owner. */
-  private chatCompletion(run: Run, ownerId: string, log: RunLog, usage: Usage): ChatCompletion {
+  /** `chatCompletion` with the LLM key `keyName` of the flow's owner; the key's use is recorded under the flow's name. */
+  private chatCompletion(run: Run, flow: Flow, log: RunLog, usage: Usage): ChatCompletion {
     return async (keyName, conversationId, text, options) => {
-      const secret = await this.secrets.reveal(ownerId, keyName);
+      const secret = await this.secrets.reveal(flow.ownerId, keyName, { usedBy: flow.name });
       if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
       const response = await this.chat.complete({
         flowId: run.flowId,
