@@ -252,7 +252,9 @@ describe('deploying a flow and watching it run', () => {
     await page.getByText(`${OWNER}/${REPO}`).first().waitFor();
     const v1 = page.locator('li.deployment[data-version="1"]');
     await v1.getByText('live', { exact: true }).waitFor();
-    await v1.getByRole('button', { name: 'Build log' }).click();
+    // The newest version's log is open by itself once it is live; open it when it is not.
+    const toggle = v1.getByRole('button', { name: /build log/i });
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
     await v1.locator('pre.log').waitFor();
     await shot(page, 'flow');
   });
