@@ -277,6 +277,16 @@ describe('openflows against a running platform', () => {
     expect(show.stdout).toContain(`  owner=${OWNER}\n`);
   });
 
+  it('flows deployments lists the versions, the live one starred; the bundle carries a build log', async () => {
+    const history = await cli(['flows', 'deployments', 'github-chat'], api());
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/^VERSION\s+STATUS\s+SOURCE\s+CREATED\s+ERROR\n/);
+    expect(history.stdout).toMatch(/v1 \*\s+active\s+bundle\s+\d{4}-/);
+    const v1 = (await get('/api/flows/github-chat/deployments/1')).body;
+    expect(v1).toMatchObject({ version: 1, live: true, source: { kind: 'bundle' } });
+    expect(v1.buildLog).toMatch(/^bundle received from the CLI \(\d+ bytes\)\nrun\(\) declared: github/);
+  });
+
   it('secrets set reads the value from stdin and never prints it; secrets list shows the last 4 only', async () => {
     const set = await cli(['secrets', 'set', 'llm', '--base-url', platform.llm.url, '--model', 'gpt-4o-mini'], api(), `${SECRET}\n`);
     const list = await cli(['secrets', 'list'], api());

@@ -153,7 +153,9 @@ describe('connecting an installation', () => {
 
 describe('subscription registration', () => {
   const flowEnv = ['--env', `owner=${OWNER}`, '--env', `repo=${REPO}`, '--env', 'openai_key_name=openai'];
-  const reason = `No GitHub App installation covers ${OWNER}/${REPO}: install the App at ${PUBLIC_URL}/connect/github`;
+  const reason =
+    `No GitHub App installation covers ${OWNER}/${REPO}: install the App at ${PUBLIC_URL}/connect/github, ` +
+    `or connect a token with admin:repo_hook of an account that administers ${OWNER}/${REPO} (POST /api/connections/github-token)`;
   const flow = async () => (await platform.request('GET', '/api/flows/github-chat')).body;
 
   test('a flow on a repository no installation covers is deployed unregistered, with the install link', async () => {

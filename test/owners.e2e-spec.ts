@@ -95,11 +95,11 @@ describe('signing in with GitHub', () => {
     ['a forged state', () => signState(stateKey(randomBytes(32)), 'signin')],
     ['an expired state', () => signState(signingKey(), 'signin', Date.now() - 11 * 60 * 1000)],
     ['a state issued for connecting GitHub', () => signState(signingKey(), 'github')],
-  ])('%s is refused with 400 and no token', async (_what, state) => {
+  ])('%s is refused with 400 and no session', async (_what, state) => {
     const code = platform.github.issueOAuthCode('mallory');
     const res = await fetch(`${platform.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state())}`);
     expect(res.status).toBe(400);
-    expect(await res.text()).not.toMatch(/oft_/);
+    expect(res.headers.getSetCookie()).toEqual([]);
     expect(platform.github.requests.some((r) => r.path === '/login/oauth/access_token' && (r.body as any)?.code === code)).toBe(false);
   });
 
@@ -124,6 +124,26 @@ describe('signing in with GitHub', () => {
     });
     expect(platform.github.requests.filter((r) => r.path === '/user').at(-1)!.headers.authorization).toMatch(/^Bearer gho_/);
     for (const token of [alice, bob]) expect(await platform.requestAs(token, 'GET', '/api/flows')).toEqual({ status: 200, body: [] });
+  });
+
+  test('the callback signs the browser in with an httpOnly SameSite session cookie and sends it to the dashboard', async () => {
+    const start = await fetch(`${platform.url}/auth/github`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const code = platform.github.issueOAuthCode('carol');
+    const res = await fetch(`${platform.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state)}`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+    const [cookie] = res.headers.getSetCookie();
+    expect(cookie).toMatch(/^openflows_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    // PUBLIC_URL is https here, so the cookie is only ever sent over TLS.
+    expect(cookie).toMatch(/Secure/);
+
+    const session = await platform.session(cookie.split(';')[0]);
+    const me = await platform.requestWithSession(session, 'GET', '/auth/session');
+    expect(me.body.user).toMatchObject({ login: 'carol', provider: 'github', admin: false });
+    expect((await platform.requestWithSession(session, 'GET', '/admin/queues')).status).toBe(403);
   });
 });
 

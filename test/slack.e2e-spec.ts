@@ -195,6 +195,32 @@ describe('events', () => {
     for (const message of dropped) expect(repliesIn(GENERAL, message.ts)).toEqual([]);
   });
 
+  test('an edit reaches a flow that opted into message.message_changed, not slack-chat; a bot edit reaches neither', async () => {
+    await platform.deploy(join(ROOT, 'test/fixtures/flows/slack-edits'), { workspace: TEAM, channel: GENERAL });
+    const edit = channelMessage(GENERAL, 'edited again', {
+      subtype: 'message_changed',
+      user: undefined,
+      message: { text: 'v2', user: 'U0ALICE' },
+    });
+    const res = await platform.deliverSlack(eventCallback(TEAM, edit));
+    expect(res.status).toBe(200);
+    const run = await runOf('slack-edits', res.body.eventId);
+    expect(run.status).toBe('succeeded');
+    const detail = await platform.request('GET', `/api/runs/${run.id}`);
+    expect(detail.body.logs.map((l: { message: string }) => l.message)).toContain('edit seen: v2 (message.message_changed)');
+    expect((await platform.runs('slack-chat')).some((r) => r.eventId === res.body.eventId)).toBe(false);
+
+    const botEdit = channelMessage(GENERAL, 'bot edit', {
+      subtype: 'message_changed',
+      user: undefined,
+      message: { text: 'thinking… done', user: BOT, bot_id: 'B0OURS' },
+    });
+    const dropped = await platform.deliverSlack(eventCallback(TEAM, botEdit));
+    await routed(dropped.body.eventId);
+    expect((await platform.runs('slack-edits')).some((r) => r.eventId === dropped.body.eventId)).toBe(false);
+    expect((await platform.request('DELETE', '/api/flows/slack-edits')).status).toBe(204);
+  });
+
   test('a retry of the same event_id is acknowledged and answered once', async () => {
     const id = eventId();
     const body = eventCallback(TEAM, channelMessage(GENERAL, 'answer me once'), id);

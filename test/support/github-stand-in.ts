@@ -29,8 +29,42 @@ export interface StandInInstallation {
   repositories: string[];
   permissions?: Record<string, string>;
 }
+/** A repository webhook created through the hooks API (`POST /repos/{owner}/{repo}/hooks`). */
+export interface StandInHook {
+  id: number;
+  /** `owner/repo` as the request named it. */
+  repository: string;
+  events: string[];
+  active: boolean;
+  config: { url?: string; content_type?: string; secret?: string; insecure_ssl?: string };
+}
+/** The GitHub App a manifest conversion created (`POST /app-manifests/{code}/conversions`). */
+export interface StandInManifestApp {
+  manifest: any;
+  id: number;
+  slug: string;
+  pem: string;
+  webhook_secret: string;
+  client_id: string;
+  client_secret: string;
+}
 export interface GithubStandIn {
   url: string;
+  /** Repository webhooks by id; deleted ones are removed. */
+  hooks: Map<number, StandInHook>;
+  /**
+   * A classic personal access token (`ghp_…`) of `login` with OAuth `scopes` (sent back in
+   * `X-OAuth-Scopes` by GET /user); it administers `adminRepos` (`owner/repo`) and every
+   * repository of the account `login`.
+   */
+  issuePersonalToken(login: string, scopes: string[], adminRepos?: string[]): string;
+  /**
+   * What GitHub does when a user creates an App from a manifest form: a one-time code appended to the
+   * manifest's redirect URL, exchanged at POST /app-manifests/{code}/conversions.
+   */
+  issueManifestCode(manifest: unknown): string;
+  /** Apps created by manifest conversions. */
+  manifestApps: StandInManifestApp[];
   requests: RecordedRequest[];
   comments: RecordedComment[];
   installations: Map<number, StandInInstallation>;
@@ -92,7 +126,11 @@ const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.lengt
  * (default 30, at most 100) and `page` with a `Link` header as GitHub pages) and
  * POST /repos/:owner/:repo/issues/:n/comments; the OAuth web flow's token exchange
  * POST /login/oauth/access_token (client id and secret from `oauth`, codes from `issueOAuthCode`) and
- * GET /user with the `gho_…` token it issued. Anything else
+ * GET /user with the `gho_…` token it issued; with a classic token from `issuePersonalToken`, GET /user
+ * (answering `X-OAuth-Scopes`), the repository hooks API POST/GET /repos/:owner/:repo/hooks and
+ * PATCH/DELETE /repos/:owner/:repo/hooks/:id (404 without a hook scope or admin rights, as GitHub
+ * answers) and issue comments; POST /app-manifests/:code/conversions for codes from
+ * `issueManifestCode` (once each). Anything else
  * is 404 as GitHub answers it. Every request is recorded in `requests`, created comments in `comments`.
  */
 export async function startGithubStandIn(options: {
@@ -110,6 +148,11 @@ export async function startGithubStandIn(options: {
   /** OAuth codes not yet exchanged and user access tokens issued, each to a login. */
   const oauthCodes = new Map<string, string>();
   const userTokens = new Map<string, string>();
+  const personalTokens = new Map<string, { login: string; scopes: string[]; adminRepos: string[] }>();
+  const hooks = new Map<number, StandInHook>();
+  const manifestCodes = new Map<string, unknown>();
+  const manifestApps: StandInManifestApp[] = [];
+  let nextHookId = 4_000_001;
   let url = '';
   let nextCommentId = 1_000_001;
 
@@ -212,6 +255,47 @@ export async function startGithubStandIn(options: {
     return installations.get(issued.installationId)!;
   };
 
+  /** The classic personal token of `Authorization: token|Bearer ghp_…`, if it is one this stand-in issued. */
+  const personalToken = (req: IncomingMessage) => {
+    const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
+    return /^(token|bearer)$/i.test(scheme) ? personalTokens.get(token) : undefined;
+  };
+  const administers = (t: { login: string; adminRepos: string[] }, owner: string, repo: string) =>
+    t.login.toLowerCase() === owner.toLowerCase() || t.adminRepos.some((r) => r.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+  /**
+   * The hooks API's access check: GitHub answers 404 to a token that cannot administer the repository
+   * or lacks a hook scope (it does not reveal which).
+   */
+  const requireHookAccess = (req: IncomingMessage, owner: string, repo: string, page: string, needDelete = false) => {
+    const t = personalToken(req);
+    if (!t) throw new HttpError(401, 'Requires authentication', docs(page));
+    const scopes = needDelete ? ['admin:repo_hook', 'repo'] : ['admin:repo_hook', 'write:repo_hook', 'repo'];
+    if (!t.scopes.some((sc) => scopes.includes(sc)) || !administers(t, owner, repo)) throw new HttpError(404, 'Not Found', docs(page));
+    return t;
+  };
+  /** A hook as GitHub answers it: the OpenAPI example `hook` with our id, urls and settings (the secret is never echoed). */
+  const hookJson = (hook: StandInHook) => {
+    const base = `${url}/repos/${hook.repository}/hooks/${hook.id}`;
+    const { secret, ...config } = hook.config;
+    return {
+      ...example('hook'),
+      id: hook.id,
+      name: 'web',
+      active: hook.active,
+      events: hook.events,
+      config: { ...config, ...(secret ? { secret: '********' } : {}) },
+      url: base,
+      test_url: `${base}/test`,
+      ping_url: `${base}/pings`,
+      deliveries_url: `${base}/deliveries`,
+    };
+  };
+  const findHook = (owner: string, repo: string, id: string, page: string) => {
+    const hook = hooks.get(Number(id));
+    if (!hook || hook.repository.toLowerCase() !== `${owner}/${repo}`.toLowerCase()) throw new HttpError(404, 'Not Found', docs(page));
+    return hook;
+  };
+
   /** A repository as listings carry it: GitHub's example `repository-paginated-2` with our names and urls. */
   const listedRepoJson = (fullName: string) => {
     const repo = example('repository-paginated-2').repositories[0];
@@ -264,9 +348,105 @@ export async function startGithubStandIn(options: {
       /^\/user$/,
       (req) => {
         const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
+        const personal = personalToken(req);
+        if (personal) {
+          // Classic tokens: GitHub lists their scopes in X-OAuth-Scopes on every answer.
+          return [200, { ...example('private-user'), ...user(personal.login) }, { 'x-oauth-scopes': personal.scopes.join(', ') }];
+        }
         const login = /^(token|bearer)$/i.test(scheme) ? userTokens.get(token) : undefined;
         if (!login) throw new HttpError(401, 'Bad credentials', docs(''));
         return [200, { ...example('private-user'), ...user(login) }];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+)\/([^/]+)\/hooks$/,
+      (req, [, owner, repo], body) => {
+        const page = 'webhooks/repos#create-a-repository-webhook';
+        requireHookAccess(req, owner, repo, page);
+        if (typeof body?.config?.url !== 'string' || !body.config.url) {
+          throw new HttpError(422, 'Validation Failed', docs(page));
+        }
+        const hook: StandInHook = {
+          id: nextHookId++,
+          repository: `${owner}/${repo}`,
+          events: Array.isArray(body.events) ? body.events : ['push'],
+          active: body.active ?? true,
+          config: { ...body.config },
+        };
+        hooks.set(hook.id, hook);
+        return [201, hookJson(hook)];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/hooks$/,
+      (req, [, owner, repo]) => {
+        requireHookAccess(req, owner, repo, 'webhooks/repos#list-repository-webhooks');
+        const full = `${owner}/${repo}`.toLowerCase();
+        return [200, [...hooks.values()].filter((h) => h.repository.toLowerCase() === full).map(hookJson)];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)$/,
+      (req, [, owner, repo, id], body) => {
+        const page = 'webhooks/repos#update-a-repository-webhook';
+        requireHookAccess(req, owner, repo, page);
+        const hook = findHook(owner, repo, id, page);
+        if (Array.isArray(body?.events)) hook.events = body.events;
+        if (typeof body?.active === 'boolean') hook.active = body.active;
+        if (body?.config) hook.config = { ...hook.config, ...body.config };
+        return [200, hookJson(hook)];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/repos\/([^/]+)\/([^/]+)\/hooks\/(\d+)$/,
+      (req, [, owner, repo, id]) => {
+        const page = 'webhooks/repos#delete-a-repository-webhook';
+        requireHookAccess(req, owner, repo, page, true);
+        hooks.delete(findHook(owner, repo, id, page).id);
+        return [204, undefined];
+      },
+    ],
+    [
+      'POST',
+      /^\/app-manifests\/([^/]+)\/conversions$/,
+      (_req, [, code]) => {
+        const manifest: any = manifestCodes.get(code);
+        if (!manifest) throw new HttpError(404, 'Not Found', docs('apps/apps#create-a-github-app-from-a-manifest'));
+        manifestCodes.delete(code);
+        const id = 900_000 + manifestApps.length + 1;
+        const appSlug = String(manifest.name ?? 'app')
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-');
+        const created: StandInManifestApp = {
+          manifest,
+          id,
+          slug: appSlug,
+          pem: generateAppKeys().privateKeyPem,
+          webhook_secret: randomBytes(20).toString('hex'),
+          client_id: `Iv23li${randomBytes(7).toString('hex')}`,
+          client_secret: randomBytes(20).toString('hex'),
+        };
+        manifestApps.push(created);
+        const { manifest: _m, ...credentials } = created;
+        return [
+          201,
+          {
+            ...example('integration-from-manifest'),
+            ...credentials,
+            node_id: nodeId('Integration', id),
+            name: manifest.name,
+            description: manifest.description ?? null,
+            external_url: manifest.url,
+            html_url: `https://github.com/apps/${appSlug}`,
+            owner: user('octocat'),
+            permissions: manifest.default_permissions ?? {},
+            events: manifest.default_events ?? [],
+          },
+        ];
       },
     ],
     ['GET', /^\/app$/, (req) => (requireJwt(req), [200, appJson()])],
@@ -324,8 +504,9 @@ export async function startGithubStandIn(options: {
       'POST',
       /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
       (req, [, owner, repo, n], body) => {
-        const inst = requireInstallationToken(req);
-        if (!covers(inst, owner, repo))
+        const personal = personalToken(req);
+        const inst = personal ? undefined : requireInstallationToken(req);
+        if (personal ? !(personal.scopes.includes('repo') || administers(personal, owner, repo)) : !covers(inst!, owner, repo))
           throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#create-an-issue-comment'));
         if (typeof body?.body !== 'string')
           throw new HttpError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs('issues/comments#create-an-issue-comment'));
@@ -342,11 +523,11 @@ export async function startGithubStandIn(options: {
             html_url: `https://github.com/${owner}/${repo}/issues/${n}#issuecomment-${id}`,
             issue_url: `${url}/repos/${owner}/${repo}/issues/${n}`,
             body: body.body,
-            user: { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+            user: personal ? user(personal.login) : { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
             created_at: now,
             updated_at: now,
             author_association: 'NONE',
-            performed_via_github_app: appJson(),
+            performed_via_github_app: personal ? null : appJson(),
           },
         ];
       },
@@ -405,6 +586,18 @@ export async function startGithubStandIn(options: {
 
   return {
     url,
+    hooks,
+    manifestApps,
+    issuePersonalToken: (login, scopes, adminRepos = []) => {
+      const token = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'C').slice(0, 36)}`;
+      personalTokens.set(token, { login, scopes, adminRepos });
+      return token;
+    },
+    issueManifestCode: (manifest) => {
+      const code = randomBytes(10).toString('hex');
+      manifestCodes.set(code, manifest);
+      return code;
+    },
     requests,
     comments,
     installations,

@@ -41,6 +41,20 @@ export interface PlatformOptions {
   oauth?: { clientId: string; clientSecret: string };
 }
 
+/** A browser's dashboard session: its `Cookie` header and the CSRF token for state-changing requests. */
+export interface BrowserSession {
+  cookie: string;
+  csrfToken: string;
+}
+
+/** The `name=value` pairs a response sets, as one `Cookie` header. */
+export function cookiesOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+}
+
 /** A running platform with its stand-ins. */
 export class Platform {
   api!: PlatformProcess;
@@ -53,7 +67,8 @@ export class Platform {
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
   private env: Record<string, string> = {};
   private database?: { url: string; drop(): Promise<void> };
-  private dataDir?: string;
+  /** The processes' DATA_DIR (a fresh temporary folder, removed by {@link stop}). */
+  dataDir?: string;
 
   private constructor(private readonly options: PlatformOptions) {}
 
@@ -161,18 +176,59 @@ export class Platform {
 
   /**
    * Signs `login` in as a browser does: `GET /auth/github` → GitHub's authorize page (where the
-   * stand-in's user approves, giving a code) → the callback with code and state. Resolves with the
-   * personal API token the success page shows.
+   * stand-in's user approves, giving a code) → the callback with code and state, which sets the session
+   * cookie. Resolves with the session's cookies and CSRF token (from `GET /auth/session`).
    */
-  async signIn(login: string): Promise<string> {
+  async signInSession(login: string): Promise<BrowserSession> {
     const start = await fetch(`${this.url}/auth/github`, { redirect: 'manual' });
     const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
     const code = this.github.issueOAuthCode(login);
-    const res = await fetch(`${this.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state)}`);
-    const page = await res.text();
-    const token = /oft_[A-Za-z0-9_-]{43}/.exec(page)?.[0];
-    if (res.status !== 200 || !token) throw new Error(`sign-in of ${login} failed: ${res.status} ${page}`);
-    return token;
+    const res = await fetch(`${this.url}/auth/github/callback?code=${code}&state=${encodeURIComponent(state)}`, { redirect: 'manual' });
+    if (res.status !== 302) throw new Error(`sign-in of ${login} failed: ${res.status} ${await res.text()}`);
+    return this.session(cookiesOf(res));
+  }
+
+  /** The CSRF token of a session (and its companion cookie), as the dashboard gets them. */
+  async session(cookie: string): Promise<BrowserSession> {
+    const res = await fetch(`${this.url}/auth/session`, { headers: { cookie } });
+    const body = (await res.json()) as { csrfToken?: string };
+    if (res.status !== 200 || !body.csrfToken) throw new Error(`no session: ${res.status} ${JSON.stringify(body)}`);
+    return { cookie: `${cookie}; ${cookiesOf(res)}`, csrfToken: body.csrfToken };
+  }
+
+  /** Calls a route as the dashboard does: session cookies, and the CSRF header unless `csrf` is false. */
+  async requestWithSession<T = any>(
+    session: BrowserSession,
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { csrf?: boolean } = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
+    const headers: Record<string, string> = { cookie: session.cookie };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.csrf !== false) headers['x-csrf-token'] = session.csrfToken;
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      redirect: 'manual',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Pages and redirects are not JSON; the text is the body.
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  /** Signs `login` in with GitHub and creates a personal API token on its session, as a CLI user would. */
+  async signIn(login: string): Promise<string> {
+    const session = await this.signInSession(login);
+    const res = await this.requestWithSession<{ token: string }>(session, 'POST', '/api/tokens', { name: 'e2e' });
+    if (res.status !== 201) throw new Error(`token for ${login} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
   }
 
   /** Bundles a flow folder and deploys it through `POST /api/flows`. */

@@ -6,22 +6,33 @@ import { SlackModule } from '@openflows/slack';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { CsrfService } from './auth/csrf.service';
+import { GithubSignInController } from './auth/github-sign-in.controller';
+import { SignInLimiterService } from './auth/sign-in-limiter.service';
 import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { FlowBuildsService } from './flows/flow-builds.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
 import { ApiRunsModule } from './runs/runs.module';
+import { QueuesBoardService } from './dashboard/queues-board.service';
 import { SecretsController } from './secrets/secrets.controller';
+import { TokensController } from './tokens/tokens.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-/** The HTTP side: webhooks, sign-in, connections, the REST API and health. Needs PlatformModule and DbModule beside it. */
+/**
+ * The HTTP side: webhooks, sign-in and sessions, connections, the REST API, health, and (mounted by
+ * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
+ */
 @Module({
   imports: [WebhooksModule, ApiRunsModule, SecretsModule, GithubModule, SlackModule],
   controllers: [
     AuthController,
+    GithubSignInController,
+    TokensController,
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
@@ -29,6 +40,15 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     SecretsController,
     HealthController,
   ],
-  providers: [AuthService, ConnectionsService, FlowsService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    AuthService,
+    CsrfService,
+    SignInLimiterService,
+    QueuesBoardService,
+    ConnectionsService,
+    FlowBuildsService,
+    FlowsService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
 })
 export class ApiModule {}

@@ -1,7 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { AuthService } from './auth/auth.service';
+import { SignInRedirectFilter } from './auth/sign-in-redirect.filter';
+import { dashboardPages } from './dashboard/dashboard-pages';
+import { QUEUES_BOARD_PATH, QueuesBoardService } from './dashboard/queues-board.service';
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is answered 413 before it is read whole. */
 export const WEBHOOK_BODY_LIMIT = '25mb';
@@ -14,20 +19,29 @@ function bodyErrors(error: { status?: number; type?: string; message: string }, 
 
 /**
  * HTTP wiring of the api: raw bodies for `/webhooks` (signatures are computed over the exact bytes),
- * JSON elsewhere, validation of DTOs, and the OpenAPI description at `/api/docs`.
+ * JSON elsewhere, cookies (dashboard sessions), validation of DTOs, the OpenAPI description at
+ * `/api/docs`, Bull Board at `/admin/queues` and the dashboard's pages.
  * The app must be created with `{ bodyParser: false }`.
  */
 export function configureHttp(app: INestApplication): void {
+  // Behind one proxy (compose, a load balancer) req.ip is the client's, which sign-in rate limits key on.
+  (app.getHttpAdapter().getInstance() as express.Express).set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use('/webhooks', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }));
   app.use(express.json({ limit: '8mb' }));
   app.use(bodyErrors);
+  app.use(cookieParser());
+  app.use(QUEUES_BOARD_PATH, ...app.get(QueuesBoardService).handlers());
+  app.use(...dashboardPages(app.get(AuthService)));
+  app.useGlobalFilters(new SignInRedirectFilter());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('OpenFlows API')
-      .setDescription('Deploy flows, manage named secrets and read runs. Bearer API_TOKEN when it is set.')
+      .setDescription(
+        'Deploy flows, manage named secrets and read runs. Bearer token (API_TOKEN or a personal API token), or the dashboard session cookie with X-CSRF-Token on changes.',
+      )
       .setVersion('0.1.0')
       .addBearerAuth()
       .build(),

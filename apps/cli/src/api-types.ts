@@ -7,13 +7,23 @@ import type { Subscription } from './subscriptions';
 export interface FlowJson {
   id: string;
   name: string;
-  status: 'running' | 'unregistered' | 'undeployed';
-  /** Why a flow is `unregistered`: the repositories no installation covers and the install link. */
+  status: 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
+  /** Why a flow is `unregistered` (the repositories no installation covers and the install link) or `error` (why its build failed). */
   reason?: string;
   version?: number;
   deployedAt?: string;
   env: Record<string, string>;
   subscriptions: Subscription[];
+}
+
+export interface DeploymentJson {
+  version: number;
+  status: string;
+  live: boolean;
+  source:
+    { kind: 'bundle' } | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string } | { kind: 'upload'; files: number };
+  error?: string;
+  createdAt: string;
 }
 
 export interface ConnectionJson {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 /** The problems `loadConfig(env)` reports, or a failure when it accepts `env`. */
@@ -37,11 +40,19 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', prefix: 'openflows' },
       masterKey: undefined,
       apiToken: undefined,
+      auth: { sessionTtlMs: 14 * 24 * 3600_000, adminLogins: [] },
       github: { apiUrl: 'https://api.github.com', url: 'https://github.com', appId: undefined },
       slack: { apiUrl: 'https://slack.com/api/' },
       llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
       runs: { attempts: 3, backoffMs: 1000, partitions: 8, lockMs: 30_000 },
+      flowSources: { allowLocal: false },
     });
+  });
+
+  it('allows local flow sources only for FLOW_SOURCES_ALLOW_LOCAL=true, and refuses other values', () => {
+    expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'true' }).flowSources.allowLocal).toBe(true);
+    expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'false' }).flowSources.allowLocal).toBe(false);
+    expect(() => loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'yes' })).toThrow(/FLOW_SOURCES_ALLOW_LOCAL/);
   });
 
   it('coerces numbers, derives the public URL from the port and trims trailing slashes of API URLs', () => {
@@ -58,6 +69,11 @@ describe('loadConfig', () => {
     expect(config.llm.maxRetries).toBe(0);
     expect(config.github.apiUrl).toBe('http://127.0.0.1:4010');
     expect(config.llm.baseUrl).toBe('http://127.0.0.1:4020/v1');
+  });
+
+  it('reads admin GitHub logins as a lower-case list and the session lifetime in hours', () => {
+    const config = loadConfig({ ADMIN_GITHUB_LOGINS: ' Octocat, hubot ,', SESSION_TTL_HOURS: '2' });
+    expect(config.auth).toEqual({ adminLogins: ['octocat', 'hubot'], sessionTtlMs: 2 * 3600_000 });
   });
 
   it('ends SLACK_API_URL with one slash, as WebClient appends method names to it', () => {
@@ -128,5 +144,26 @@ describe('loadConfig', () => {
   it('leaves a PEM key with real newlines as it is', () => {
     const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n';
     expect(loadConfig({ GITHUB_APP_ID: '1', GITHUB_APP_PRIVATE_KEY: pem }).github.privateKey).toBe(pem);
+  });
+});
+
+describe('loadConfig with a GitHub App created from the manifest', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openflows-config-'));
+    const app = { id: 31, slug: 'mine', pem: 'PEM', webhook_secret: 'hooksecret', client_id: 'Iv1', client_secret: 'cs' };
+    writeFileSync(join(dir, 'github-app.json'), JSON.stringify(app), { mode: 0o600 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills the App settings the environment leaves unset, but not the sign-in client', () => {
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config.github).toMatchObject({ appId: '31', privateKey: 'PEM', webhookSecret: 'hooksecret' });
+    expect(config.github.clientId).toBeUndefined();
+  });
+
+  it('lets the environment win', () => {
+    const config = loadConfig({ DATA_DIR: dir, GITHUB_APP_ID: '7', GITHUB_APP_PRIVATE_KEY: 'ENV', GITHUB_WEBHOOK_SECRET: 'env' });
+    expect(config.github).toMatchObject({ appId: '7', privateKey: 'ENV', webhookSecret: 'env' });
   });
 });

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const optionalText = z
@@ -30,6 +32,8 @@ const schema = z.object({
     .default('openflows'),
   MASTER_KEY: optionalText,
   API_TOKEN: optionalText.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  ADMIN_GITHUB_LOGINS: z.string().default(''),
+  SESSION_TTL_HOURS: positiveInt.default(14 * 24),
   GITHUB_APP_ID: optionalText,
   GITHUB_APP_PRIVATE_KEY: pem,
   GITHUB_WEBHOOK_SECRET: z.string().min(1, 'must not be empty when set').optional(),
@@ -48,6 +52,10 @@ const schema = z.object({
   RUN_PARTITIONS: positiveInt.max(256).default(8),
   RUN_LOCK_MS: positiveInt.default(30_000),
   LLM_MAX_RETRIES: z.coerce.number().int().min(0).default(3),
+  FLOW_SOURCES_ALLOW_LOCAL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 type Env = z.infer<typeof schema>;
@@ -72,6 +80,8 @@ export interface AppConfig {
   redis: { url: string; prefix: string };
   masterKey?: string;
   apiToken?: string;
+  /** Dashboard sessions: lifetime in milliseconds; GitHub logins that may open the operators' pages (lower-case). */
+  auth: { sessionTtlMs: number; adminLogins: string[] };
   github: {
     appId?: string;
     privateKey?: string;
@@ -84,6 +94,8 @@ export interface AppConfig {
   slack: { clientId?: string; clientSecret?: string; signingSecret?: string; apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
   runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
+  /** Flow builds from git: `allowLocal` lets `file://` URLs and local paths through (tests, single machines). */
+  flowSources: { allowLocal: boolean };
 }
 
 /** Thrown when the environment does not describe a valid configuration; lists every variable at fault. */
@@ -95,12 +107,56 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}.
+ * The credentials of a GitHub App created from the manifest (`/connect/github/app`), as GitHub's
+ * `POST /app-manifests/{code}/conversions` returns them; kept in `${DATA_DIR}/github-app.json`.
+ */
+export interface StoredGithubApp {
+  id: number;
+  slug: string;
+  pem: string;
+  webhook_secret: string;
+  client_id: string;
+  client_secret: string;
+}
+
+/** Where a GitHub App created from the manifest is kept: `<dataDir>/github-app.json` (mode 0600). */
+export function githubAppFile(dataDir: string): string {
+  return join(dataDir, 'github-app.json');
+}
+
+/**
+ * The environment with the GitHub App settings it leaves unset taken from `github-app.json` in
+ * `DATA_DIR` (when that file exists): `GITHUB_APP_ID`, `GITHUB_APP_PRIVATE_KEY` and
+ * `GITHUB_WEBHOOK_SECRET`. The App's OAuth client id and secret stay in the file: setting
+ * `GITHUB_CLIENT_ID`/`SECRET` turns on GitHub sign-in, a choice the operator makes explicitly.
+ * @throws ConfigError when the file exists but is not JSON.
+ */
+function withStoredGithubApp(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const file = githubAppFile(env.DATA_DIR || './.data');
+  if (!existsSync(file)) return env;
+  let app: Partial<StoredGithubApp>;
+  try {
+    app = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredGithubApp>;
+  } catch {
+    throw new ConfigError([`${file}: not valid JSON (delete it or create the GitHub App again)`]);
+  }
+  const unset = (name: string) => env[name] === undefined || env[name] === '';
+  return {
+    ...env,
+    ...(unset('GITHUB_APP_ID') && app.id !== undefined ? { GITHUB_APP_ID: String(app.id) } : {}),
+    ...(unset('GITHUB_APP_PRIVATE_KEY') && app.pem ? { GITHUB_APP_PRIVATE_KEY: app.pem } : {}),
+    ...(env.GITHUB_WEBHOOK_SECRET === undefined && app.webhook_secret ? { GITHUB_WEBHOOK_SECRET: app.webhook_secret } : {}),
+  };
+}
+
+/**
+ * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}; GitHub App settings
+ * the environment leaves unset come from `${DATA_DIR}/github-app.json` when it exists.
  * @param env usually `process.env`; tests pass their own.
  * @throws ConfigError naming each malformed variable, or a setting production cannot run without.
  */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withStoredGithubApp(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
@@ -126,6 +182,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     masterKey: e.MASTER_KEY,
     apiToken: e.API_TOKEN,
+    auth: {
+      sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+      adminLogins: e.ADMIN_GITHUB_LOGINS.split(',')
+        .map((login) => login.trim().toLowerCase())
+        .filter(Boolean),
+    },
     github: {
       appId: e.GITHUB_APP_ID,
       privateKey: e.GITHUB_APP_PRIVATE_KEY,
@@ -153,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       partitions: e.RUN_PARTITIONS,
       lockMs: e.RUN_LOCK_MS,
     },
+    flowSources: { allowLocal: e.FLOW_SOURCES_ALLOW_LOCAL },
   };
 }
 

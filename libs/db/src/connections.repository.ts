@@ -2,6 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
 import { connections, type ConnectionStatus } from './schema';
+
+/** Rows of GitHub App installations only: token connections share the provider but not the id space. */
+const installationRows = and(eq(connections.provider, 'github'), eq(connections.kind, 'installation'));
 import { DATABASE } from './tokens';
 
 export type Connection = typeof connections.$inferSelect;
@@ -32,8 +35,19 @@ export interface WorkspaceRecord {
   ownerId: string;
 }
 
+/** A GitHub account connected with a token; `credentials` is already sealed. */
+export interface TokenRecord {
+  /** The GitHub user id (`GET /user` → `id`). */
+  githubUserId: string;
+  login: string;
+  /** The token's OAuth scopes (`X-OAuth-Scopes`), kept as `{ scope: 'granted' }` permissions. */
+  scopes: string[];
+  credentials: string;
+  ownerId: string;
+}
+
 /**
- * Connected accounts (GitHub App installations, Slack workspaces). The only code that queries the
+ * Connected accounts (GitHub App installations, GitHub token connections, Slack workspaces). The only code that queries the
  * connections table.
  */
 @Injectable()
@@ -44,6 +58,7 @@ export class ConnectionsRepository {
   async upsertInstallation(record: InstallationRecord): Promise<Connection> {
     const values = {
       provider: 'github',
+      kind: 'installation' as const,
       externalId: record.installationId,
       accountLogin: record.accountLogin,
       accountType: record.accountType,
@@ -57,11 +72,12 @@ export class ConnectionsRepository {
     return this.upsert(values);
   }
 
+  /** The installation row of a GitHub App installation id (never a token connection), whatever its status. */
   async findInstallation(installationId: string): Promise<Connection | undefined> {
     const [row] = await this.db
       .select()
       .from(connections)
-      .where(and(eq(connections.provider, 'github'), eq(connections.externalId, installationId)));
+      .where(and(installationRows, eq(connections.externalId, installationId)));
     return row;
   }
 
@@ -83,7 +99,7 @@ export class ConnectionsRepository {
     await this.db
       .update(connections)
       .set({ status, statusReason: reason, updatedAt: sql`now()` })
-      .where(and(eq(connections.provider, 'github'), eq(connections.externalId, installationId)));
+      .where(and(installationRows, eq(connections.externalId, installationId)));
   }
 
   /** An owner's active installation that covers `owner/repo` (lower-case), if any. */
@@ -94,13 +110,75 @@ export class ConnectionsRepository {
       .from(connections)
       .where(
         and(
-          eq(connections.provider, 'github'),
+          installationRows,
           eq(connections.ownerId, ownerId),
           eq(connections.status, 'active'),
           sql`(${connections.repositories} @> ${JSON.stringify([target])}::jsonb or (${connections.repositorySelection} = 'all' and lower(${connections.accountLogin}) = ${owner}))`,
         ),
       )
       .limit(1);
+    return row;
+  }
+
+  /**
+   * Inserts or replaces a GitHub account connected with a token (kind `token`, `externalId` = GitHub
+   * user id), active. A reconnect replaces the token and the owner.
+   */
+  async upsertToken(record: TokenRecord): Promise<Connection> {
+    return this.upsert({
+      provider: 'github',
+      kind: 'token',
+      externalId: record.githubUserId,
+      accountLogin: record.login,
+      accountType: 'User',
+      // A token reaches whatever its user administers; the repositories it serves are its webhooks.
+      repositorySelection: 'selected',
+      repositories: [],
+      permissions: Object.fromEntries(record.scopes.map((scope) => [scope, 'granted'])),
+      credentials: record.credentials,
+      ownerId: record.ownerId,
+      status: 'active',
+      statusReason: null,
+    });
+  }
+
+  /** The token connection of a GitHub user id, whatever its owner and status. */
+  async findToken(githubUserId: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, 'github'), eq(connections.kind, 'token'), eq(connections.externalId, githubUserId)));
+    return row;
+  }
+
+  /** An owner's active GitHub token connections, oldest first. */
+  async activeTokens(ownerId: string): Promise<Connection[]> {
+    return this.db
+      .select()
+      .from(connections)
+      .where(
+        and(
+          eq(connections.provider, 'github'),
+          eq(connections.kind, 'token'),
+          eq(connections.ownerId, ownerId),
+          eq(connections.status, 'active'),
+        ),
+      )
+      .orderBy(connections.createdAt);
+  }
+
+  /** One of an owner's connections by id; undefined for an unknown id or another owner's. */
+  async findOwned(ownerId: string, id: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.id, id), eq(connections.ownerId, ownerId)));
+    return row;
+  }
+
+  /** A connection by id, whatever its owner. */
+  async findById(id: string): Promise<Connection | undefined> {
+    const [row] = await this.db.select().from(connections).where(eq(connections.id, id));
     return row;
   }
 
@@ -160,7 +238,7 @@ export class ConnectionsRepository {
     return this.db.select().from(connections).where(eq(connections.ownerId, ownerId));
   }
 
-  /** One row per (provider, external id): a reconnect replaces what was known. */
+  /** One row per (provider, kind, external id): a reconnect replaces what was known. */
   private async upsert(values: typeof connections.$inferInsert): Promise<Connection> {
     const [row] = await this.db
       .insert(connections)

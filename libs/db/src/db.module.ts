@@ -4,7 +4,9 @@ import { openDatabase, type Database, type DatabaseHandle } from './database';
 import { ConnectionsRepository } from './connections.repository';
 import { EventsRepository } from './events.repository';
 import { FlowsRepository } from './flows.repository';
+import { RepositoryWebhooksRepository } from './repository-webhooks.repository';
 import { RunsRepository } from './runs.repository';
+import { SessionsRepository } from './sessions.repository';
 import { UsersRepository } from './users.repository';
 import { DATABASE, DATABASE_HANDLE } from './tokens';
 
@@ -15,7 +17,15 @@ class DatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-const repositories = [FlowsRepository, EventsRepository, RunsRepository, ConnectionsRepository, UsersRepository];
+const repositories = [
+  FlowsRepository,
+  EventsRepository,
+  RunsRepository,
+  ConnectionsRepository,
+  UsersRepository,
+  RepositoryWebhooksRepository,
+  SessionsRepository,
+];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */
 @Global()

@@ -1,7 +1,10 @@
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import { EventsRepository } from './events.repository';
 import { FlowsRepository, type SubscriptionSpec } from './flows.repository';
-import { deployments, subscriptions } from './schema';
+import { RunsRepository } from './runs.repository';
+import { deployments, runLogs, runs, subscriptions } from './schema';
 import { UsersRepository } from './users.repository';
 
 const sub = (event: string, target = 'octo/hello'): SubscriptionSpec => ({ provider: 'github', target, event });
@@ -286,6 +289,152 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       );
       expect((await flows.match('github', target, 'issues', other)).map((m) => m.flowId)).toEqual([theirs.flow.id]);
       expect((await flows.match('github', target, 'issues', ownerId)).map((m) => m.flowId)).toEqual([mine.flow.id]);
+    });
+  });
+
+  describe('builds', () => {
+    const gitSource = { kind: 'git' as const, url: 'https://example.test/flows.git', branch: 'main' };
+    // Not in jsonb's key order (shorter keys first): the declared order must survive.
+    const variables = { repository_owner: { description: 'Repository owner', required: true }, tone: {} };
+
+    it('records a building deployment beside the live one, then makes it live with its bundle and subscriptions', async () => {
+      const name = uniqueName();
+      const v1 = await flows.deploy(deployment(name, { buildLog: 'bundle received\n' }));
+      expect(v1.deployment).toMatchObject({ source: { kind: 'bundle' }, buildLog: 'bundle received\n' });
+      expect(v1.deployment!.finishedAt).toBeInstanceOf(Date);
+
+      const building = await flows.startBuild({ ownerId, name, env: { owner: 'octo' }, source: gitSource });
+      expect(building.latest).toMatchObject({ version: 2, status: 'building', source: gitSource });
+      expect(building.deployment?.version).toBe(1);
+      const id = building.latest!.id;
+      await flows.appendBuildLog(id, 'cloned\n');
+      await flows.appendBuildLog(id, 'bundled\n');
+      await flows.updateSource(id, { ...gitSource, commit: 'abc123', variables });
+      expect(await flows.match('github', 'octo/hello', 'issues', ownerId)).toContainEqual({
+        flowId: v1.flow.id,
+        deploymentId: v1.deployment!.id,
+      });
+
+      const live = await flows.activate(id, 'exports.run = async () => {};', [sub('push')]);
+      expect(live?.deployment).toMatchObject({ id, version: 2, status: 'active', buildLog: 'cloned\nbundled\n' });
+      expect(live?.latest?.id).toBe(id);
+      expect(live?.variables).toEqual(variables);
+      expect(Object.keys(live!.variables)).toEqual(['repository_owner', 'tone']);
+      expect((await flows.listDeployments(ownerId, name))?.deployments[0].source).toEqual({ ...gitSource, commit: 'abc123', variables });
+      expect(live?.subscriptions).toEqual([stored('push')]);
+      expect(await statuses(v1.flow.id)).toEqual([
+        [1, 'superseded'],
+        [2, 'active'],
+      ]);
+      expect(await flows.activate(id, 'again', [])).toBeUndefined();
+    });
+
+    it('keeps the live deployment when a build fails, and shows the failure as the latest', async () => {
+      const name = uniqueName();
+      const v1 = await flows.deploy(deployment(name));
+      const { latest } = await flows.startBuild({ ownerId, name, env: {}, source: gitSource });
+      expect(await flows.failBuild(latest!.id, 'missing variable owner')).toBe(true);
+      expect(await flows.failBuild(latest!.id, 'twice')).toBe(false);
+
+      const detail = await flows.findByName(ownerId, name);
+      expect(detail?.deployment?.id).toBe(v1.deployment!.id);
+      expect(detail?.latest).toMatchObject({ version: 2, status: 'failed', error: 'missing variable owner' });
+      expect(detail?.latest?.finishedAt).toBeInstanceOf(Date);
+      expect(await flows.activate(latest!.id, 'late', [])).toBeUndefined();
+    });
+
+    it('fails builds left behind by a dead process, and builds cancelled by an undeploy never go live', async () => {
+      const left = await flows.startBuild({ ownerId, name: uniqueName(), env: {}, source: gitSource });
+      const name = uniqueName();
+      await flows.deploy(deployment(name));
+      const cancelled = await flows.startBuild({ ownerId, name, env: {}, source: gitSource });
+      expect(await flows.undeploy(ownerId, name)).toBe(true);
+      expect(await flows.activate(cancelled.latest!.id, 'late', [])).toBeUndefined();
+      expect((await flows.findByName(ownerId, name))?.latest).toMatchObject({
+        status: 'failed',
+        error: expect.stringContaining('undeployed'),
+      });
+
+      expect(await flows.failInterruptedBuilds('interrupted')).toBeGreaterThanOrEqual(1);
+      expect((await flows.findByName(ownerId, left.flow.name))?.latest).toMatchObject({ status: 'failed', error: 'interrupted' });
+    });
+
+    it('keeps the variables of the newest source that declared some when a CLI bundle follows', async () => {
+      const name = uniqueName();
+      const { latest } = await flows.startBuild({ ownerId, name, env: {}, source: { ...gitSource, variables } });
+      await flows.activate(latest!.id, 'exports.run = async () => {};', [sub('issues')]);
+      await flows.deploy(deployment(name));
+      const detail = await flows.findByName(ownerId, name);
+      expect(detail?.latest).toMatchObject({ version: 2, source: { kind: 'bundle' } });
+      expect(detail?.variables).toEqual(variables);
+      expect((await flows.latestBundle(detail!.flow.id))?.version).toBe(2);
+    });
+
+    it('lists deployments newest first and finds one by version with its build log, for its owner only', async () => {
+      const name = uniqueName();
+      await flows.deploy(deployment(name, { buildLog: 'v1 log' }));
+      await flows.deploy(deployment(name, { buildLog: 'v2 log' }));
+      const listed = await flows.listDeployments(ownerId, name);
+      expect(listed?.deployments.map((d) => [d.version, d.status])).toEqual([
+        [2, 'active'],
+        [1, 'superseded'],
+      ]);
+      expect(listed?.deployments[0]).not.toHaveProperty('buildLog');
+      expect(listed?.deployments[0]).not.toHaveProperty('bundle');
+      expect((await flows.findDeploymentByVersion(ownerId, name, 1))?.deployment).toMatchObject({ version: 1, buildLog: 'v1 log' });
+      expect(await flows.findDeploymentByVersion(ownerId, name, 3)).toBeUndefined();
+      const other = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '9001', login: 'mallory' })).id;
+      expect(await flows.listDeployments(other, name)).toBeUndefined();
+      expect(await flows.findDeploymentByVersion(other, name, 1)).toBeUndefined();
+    });
+  });
+
+  describe('pause and purge', () => {
+    it('a paused flow keeps its live deployment but matches no event until resumed', async () => {
+      const name = uniqueName();
+      const target = `octo/${name}`;
+      const { flow } = await flows.deploy(deployment(name, { subscriptions: [sub('issues', target)] }));
+      const paused = await flows.setPaused(ownerId, name, true);
+      expect(paused?.flow.pausedAt).toBeInstanceOf(Date);
+      expect(paused?.deployment?.status).toBe('active');
+      expect(await flows.match('github', target, 'issues', ownerId)).toEqual([]);
+      expect((await flows.setPaused(ownerId, name, true))?.flow.pausedAt).toEqual(paused?.flow.pausedAt);
+
+      expect((await flows.setPaused(ownerId, name, false))?.flow.pausedAt).toBeNull();
+      expect((await flows.match('github', target, 'issues', ownerId)).map((m) => m.flowId)).toEqual([flow.id]);
+      expect(await flows.setPaused(ownerId, uniqueName(), true)).toBeUndefined();
+    });
+
+    it('purges the flow with its deployments, subscriptions, runs and run logs; events stay', async () => {
+      const name = uniqueName();
+      const { flow, deployment: live } = await flows.deploy(deployment(name));
+      const event = await new EventsRepository(database.handle.db).record({
+        provider: 'github',
+        deliveryId: randomUUID(),
+        name: 'issues',
+        action: 'opened',
+        target: 'octo/hello',
+        conversationKey: 'octo/hello#1',
+        payload: {},
+      });
+      const runsRepository = new RunsRepository(database.handle.db);
+      const [run] = await runsRepository.createQueued(event.id, [{ flowId: flow.id, deploymentId: live!.id }]);
+      await runsRepository.finishAttempt(
+        run.id,
+        1,
+        { status: 'succeeded', promptTokens: 0, completionTokens: 0, startedAt: new Date(), finishedAt: new Date() },
+        [{ level: 'info', message: 'hi', at: new Date() }],
+      );
+
+      expect(await flows.purge(ownerId, name)).toBe(true);
+      expect(await flows.findByName(ownerId, name)).toBeUndefined();
+      const db = database.handle.db;
+      expect(await db.select().from(deployments).where(eq(deployments.flowId, flow.id))).toEqual([]);
+      expect(await db.select().from(subscriptions).where(eq(subscriptions.flowId, flow.id))).toEqual([]);
+      expect(await db.select().from(runs).where(eq(runs.flowId, flow.id))).toEqual([]);
+      expect(await db.select().from(runLogs).where(eq(runLogs.runId, run.id))).toEqual([]);
+      expect(await new EventsRepository(db).findById(event.id)).toBeDefined();
+      expect(await flows.purge(ownerId, name)).toBe(false);
     });
   });
 });

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
+import { GithubTokensService } from './github-tokens.service';
 
 /** An installation of the App as GitHub describes it (`GET /app/installations/{id}`, `GET /installation/repositories`). */
 export interface InstallationDetails {
@@ -31,6 +32,7 @@ export class GithubAppService {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly connections: ConnectionsRepository,
+    private readonly tokens: GithubTokensService,
   ) {
     const { appId, privateKey, apiUrl } = config.github;
     if (appId && privateKey) {
@@ -44,24 +46,29 @@ export class GithubAppService {
   }
 
   /**
-   * An Octokit authenticated as an installation of `ownerId` (the flow's owner): the one covering
-   * `target` (`owner/repo`), else — for events without a repository — the installation the event
-   * carried when that owner connected it. Another user's installation is never used.
-   * @throws SdkError GITHUB_NOT_CONNECTED when the App is not configured or none of the owner's installations fits.
+   * An Octokit for a flow of `ownerId` (the flow's owner): authenticated as the owner's installation
+   * covering `target` (`owner/repo`), else — for events without a repository — the installation the
+   * event carried when that owner connected it; for a repository no installation covers, with the
+   * token of the owner's token connection whose webhook delivers there. Another user's connection is never used.
+   * @throws SdkError GITHUB_NOT_CONNECTED when none of the owner's connections fits (or the App is not configured and no token does).
    */
   async clientFor(ownerId: string, target: string | undefined, eventInstallationId?: number): Promise<GithubClient> {
-    if (!this.app) throw new SdkError('GITHUB_NOT_CONNECTED', 'the GitHub App is not configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)');
-    const connection = target
-      ? await this.connections.findActiveForRepo(target, ownerId)
-      : eventInstallationId
-        ? await this.connections.findInstallation(String(eventInstallationId))
-        : undefined;
+    const connection = !this.app
+      ? undefined
+      : target
+        ? await this.connections.findActiveForRepo(target, ownerId)
+        : eventInstallationId
+          ? await this.connections.findInstallation(String(eventInstallationId))
+          : undefined;
     const installationId = connection?.ownerId === ownerId && connection.status === 'active' ? Number(connection.externalId) : undefined;
-    if (!installationId) {
-      throw new SdkError('GITHUB_NOT_CONNECTED', `no GitHub App installation covers ${target ?? 'this event'}; install the App on it`);
+    if (this.app && installationId) {
+      const octokit = await this.app.getInstallationOctokit(installationId);
+      return Object.assign(Object.create(octokit.rest) as GithubClient, { request: octokit.request });
     }
-    const octokit = await this.app.getInstallationOctokit(installationId);
-    return Object.assign(Object.create(octokit.rest) as GithubClient, { request: octokit.request });
+    const viaToken = target ? await this.tokens.clientFor(ownerId, target) : undefined;
+    if (viaToken) return viaToken;
+    if (!this.app) throw new SdkError('GITHUB_NOT_CONNECTED', 'the GitHub App is not configured (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)');
+    throw new SdkError('GITHUB_NOT_CONNECTED', `no GitHub App installation covers ${target ?? 'this event'}; install the App on it`);
   }
 
   /** The App's bot login, `<slug>[bot]`; undefined when not configured. */

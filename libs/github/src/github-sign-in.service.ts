@@ -10,7 +10,7 @@ import {
   verifyState,
   type AppConfig,
 } from '@openflows/common';
-import { UsersRepository } from '@openflows/db';
+import { UsersRepository, type User } from '@openflows/db';
 
 /** `state` purpose of the sign-in flow (see signState), so an install state cannot sign anyone in. */
 const STATE_PURPOSE = 'signin';
@@ -33,17 +33,11 @@ export interface GithubSignInQuery {
   error?: string;
 }
 
-/** Who signed in, and the personal API token issued for them (shown once). */
-export interface GithubSignInResult {
-  login: string;
-  token: string;
-}
-
 /**
  * Signing users in with GitHub's OAuth web flow (the App's client id and secret): the authorize URL
  * with a signed, expiring `state`; the callback that exchanges the code at
- * `${GITHUB_URL}/login/oauth/access_token`, reads `GET ${GITHUB_API_URL}/user`, records the user and
- * issues a personal API token. The GitHub token itself is used for that one read and not kept.
+ * `${GITHUB_URL}/login/oauth/access_token`, reads `GET ${GITHUB_API_URL}/user` and records the user.
+ * The GitHub token itself is used for that one read and not kept.
  */
 @Injectable()
 export class GithubSignInService {
@@ -76,12 +70,12 @@ export class GithubSignInService {
   }
 
   /**
-   * Completes a sign-in: checks `state`, exchanges `code` for a user access token, reads the user,
-   * creates or updates the platform user and issues a personal API token for them.
+   * Completes a sign-in: checks `state`, exchanges `code` for a user access token, reads the user and
+   * creates or updates the platform user, whom the caller then gives a session.
    * @throws GithubSignInError for a forged or expired state, a declined authorization, or a code or
    *   token GitHub refuses.
    */
-  async complete(query: GithubSignInQuery): Promise<GithubSignInResult> {
+  async complete(query: GithubSignInQuery): Promise<User> {
     const { clientId, clientSecret } = this.credentials();
     try {
       verifyState(this.stateKey, STATE_PURPOSE, query.state);
@@ -94,9 +88,8 @@ export class GithubSignInService {
     const accessToken = await this.exchange(clientId, clientSecret, query.code);
     const profile = await this.profile(accessToken);
     const user = await this.users.upsert({ provider: 'github', externalId: String(profile.id), login: profile.login });
-    const token = await this.users.issueToken(user.id);
     this.logger.log(`GitHub user ${profile.login} signed in`);
-    return { login: profile.login, token };
+    return user;
   }
 
   /** POST /login/oauth/access_token (JSON both ways); GitHub reports a bad code as 200 with `error`. */

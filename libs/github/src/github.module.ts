@@ -1,14 +1,24 @@
 import { Module } from '@nestjs/common';
+import { GithubAppManifestService } from './github-app-manifest.service';
 import { GithubAppService } from './github-app.service';
 import { GithubConnectService } from './github-connect.service';
 import { GithubSignInService } from './github-sign-in.service';
+import { GithubTokensService } from './github-tokens.service';
 import { InstallationsService } from './installations.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
-const providers = [GithubAppService, GithubConnectService, GithubSignInService, InstallationsService, SubscriptionRegistrationService];
+const providers = [
+  GithubAppManifestService,
+  GithubAppService,
+  GithubConnectService,
+  GithubSignInService,
+  GithubTokensService,
+  InstallationsService,
+  SubscriptionRegistrationService,
+];
 
 /**
- * GitHub integration: App clients, user sign-in, connecting an installation, installation bookkeeping
+ * GitHub integration: App clients, user sign-in, connecting an installation or a token, installation bookkeeping
  * and subscription registration. Needs the global config and db modules.
  */
 @Module({ providers, exports: providers })

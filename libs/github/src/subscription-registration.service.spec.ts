@@ -1,7 +1,15 @@
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, TEST_DRIVERS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@openflows/common';
-import { ConnectionsRepository, FlowsRepository, UsersRepository, type InstallationRecord, type SubscriptionSpec } from '@openflows/db';
+import {
+  ConnectionsRepository,
+  FlowsRepository,
+  RepositoryWebhooksRepository,
+  UsersRepository,
+  type InstallationRecord,
+  type SubscriptionSpec,
+} from '@openflows/db';
+import { GithubTokensService } from './github-tokens.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
 const PUBLIC_URL = 'https://flows.example.test/';
@@ -37,7 +45,15 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     database = await createTestDatabase(driver);
     connections = new ConnectionsRepository(database.handle.db);
     flows = new FlowsRepository(database.handle.db);
-    registration = new SubscriptionRegistrationService(loadConfig({ PUBLIC_URL }), connections, flows);
+    const config = loadConfig({ PUBLIC_URL, MASTER_KEY: '11'.repeat(32) });
+    const webhooks = new RepositoryWebhooksRepository(database.handle.db);
+    registration = new SubscriptionRegistrationService(
+      config,
+      connections,
+      flows,
+      webhooks,
+      new GithubTokensService(config, connections, webhooks),
+    );
     userId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
@@ -97,8 +113,10 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
         { ...github('o/b'), registered: false },
       ]),
     ).toBe(
-      'No GitHub App installation covers o/a: install the App at https://flows.example.test/connect/github; ' +
-        'No GitHub App installation covers o/b: install the App at https://flows.example.test/connect/github',
+      'No GitHub App installation covers o/a: install the App at https://flows.example.test/connect/github, ' +
+        'or connect a token with admin:repo_hook of an account that administers o/a (POST /api/connections/github-token); ' +
+        'No GitHub App installation covers o/b: install the App at https://flows.example.test/connect/github, ' +
+        'or connect a token with admin:repo_hook of an account that administers o/b (POST /api/connections/github-token)',
     );
   });
 

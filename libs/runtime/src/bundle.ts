@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { FlowDeployError } from './errors';
 
@@ -23,13 +23,22 @@ function entryOf(folder: string, pkg: { main?: string }): string {
   return found;
 }
 
+/** Options of {@link bundleFlow}. */
+export interface BundleOptions {
+  /**
+   * Only files under this folder may go into the bundle (server-side builds of git and uploaded
+   * sources: a flow must not import the server's own files). Unset: no limit (the CLI, on your machine).
+   */
+  root?: string;
+}
+
 /**
  * Bundles a flow folder (a `package.json` and a TS/JS entry exporting `run()`) with esbuild into one
  * CommonJS file, the flow's own npm dependencies included, the SDK external.
  * @throws FlowDeployError FLOW_INVALID for a missing package.json, name or entry; FLOW_BUILD_FAILED
- *   with esbuild's messages for code that does not compile.
+ *   with esbuild's messages for code that does not compile, or for a file outside `options.root`.
  */
-export async function bundleFlow(folder: string): Promise<FlowBundle> {
+export async function bundleFlow(folder: string, options: BundleOptions = {}): Promise<FlowBundle> {
   const dir = resolve(folder);
   const pkgFile = join(dir, 'package.json');
   if (!existsSync(pkgFile)) throw new FlowDeployError('FLOW_INVALID', `${dir} has no package.json`);
@@ -41,8 +50,9 @@ export async function bundleFlow(folder: string): Promise<FlowBundle> {
       `package.json "name" must be a flow name matching ${FLOW_NAME}, got ${JSON.stringify(pkg.name)}`,
     );
   }
+  let result;
   try {
-    const result = await build({
+    result = await build({
       entryPoints: [entryOf(dir, pkg)],
       absWorkingDir: dir,
       bundle: true,
@@ -51,13 +61,24 @@ export async function bundleFlow(folder: string): Promise<FlowBundle> {
       target: 'node24',
       external: ['@openflows/sdk'],
       write: false,
+      metafile: true,
       logLevel: 'silent',
     });
-    return { name, code: result.outputFiles[0].text };
   } catch (error) {
     const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
     if (!errors) throw error;
     const lines = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
     throw new FlowDeployError('FLOW_BUILD_FAILED', `flow ${name} does not build:\n${lines.join('\n')}`);
   }
+  if (options.root) assertInside(resolve(options.root), dir, Object.keys(result.metafile.inputs));
+  return { name, code: result.outputFiles[0].text };
+}
+
+/** @throws FlowDeployError FLOW_BUILD_FAILED naming the first esbuild input (relative to `dir`) outside `root`. */
+function assertInside(root: string, dir: string, inputs: string[]): void {
+  const outside = inputs.find((input) => {
+    const path = relative(root, resolve(dir, input));
+    return path.startsWith('..') || isAbsolute(path);
+  });
+  if (outside) throw new FlowDeployError('FLOW_BUILD_FAILED', `the flow imports ${outside}, which is outside its source folder`);
 }

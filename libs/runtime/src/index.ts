@@ -1,6 +1,7 @@
 export * from './bundle';
 export * from './discover';
 export * from './errors';
+export * from './flow-source';
 export * from './flow-store';
 export * from './run';
 export * from './sandbox';

@@ -21,9 +21,11 @@ export interface RunRequest {
   env: Record<string, string>;
   /**
    * The event; `target` is what subscriptions match (`owner/repo`, `team/channel`, lower-case), and
-   * `targets`, when given, are every name it matches under (Slack: team and channel by id or name).
+   * `targets`, when given, are every name it matches under (Slack: team and channel by id or name);
+   * `names`, when given, the event names a handler may listen to for it instead of `name` (Slack:
+   * `message.<subtype>` for an edit, join…, which only flows that opted in receive).
    */
-  event: FlowEvent & { target?: string; targets?: string[] };
+  event: FlowEvent & { target?: string; targets?: string[]; names?: string[] };
   services: RunServices;
 }
 
@@ -44,7 +46,8 @@ export async function executeFlow(request: RunRequest): Promise<RunResult> {
   const host: SdkHost = {
     listen(source, eventNames, handler) {
       const named = source.target === event.target || (event.targets?.includes(source.target) ?? false);
-      const matches = source.provider === event.provider && named && eventNames.includes(event.name);
+      const names = event.names ?? [event.name];
+      const matches = source.provider === event.provider && named && eventNames.some((n) => names.includes(n));
       if (!matches) return Promise.resolve();
       const handled = Promise.resolve().then(() => handler(event));
       handlers.push(handled);

@@ -1,4 +1,4 @@
-import { MalformedSlackRequestError, isRoutable, parseSlackRequest } from './envelope';
+import { MalformedSlackRequestError, isRoutable, parseSlackRequest, routedNames } from './envelope';
 
 /** An `event_callback` as Slack documents it (Events API envelope), with the inner event overridden. */
 function callback(event: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
@@ -96,5 +96,28 @@ describe('isRoutable', () => {
     ['a mention by a bot', { type: 'app_mention', user: 'U0X', bot_id: 'B0X' }],
   ])('drops %s', (_what, event) => {
     expect(isRoutable(event, 'U0BOT')).toBe(false);
+  });
+});
+
+describe('routedNames', () => {
+  const message = (fields: Record<string, unknown>) => ({ type: 'message', user: 'U0ALICE', ...fields });
+
+  it.each([
+    ['a new user message', message({}), ['message']],
+    ['a file share', message({ subtype: 'file_share' }), ['message', 'message.file_share']],
+    ['an edit', message({ subtype: 'message_changed', user: undefined, message: { user: 'U0ALICE' } }), ['message.message_changed']],
+    ['a join', message({ subtype: 'channel_join' }), ['message.channel_join']],
+    ['a reaction', { type: 'reaction_added', user: 'U0BOT' }, ['reaction_added']],
+  ])('names %s', (_what, event, names) => {
+    expect(routedNames(event, 'U0BOT')).toEqual(names);
+  });
+
+  it.each([
+    ['a bot message', message({ bot_id: 'B0X' })],
+    ["an edit of our bot's message", message({ subtype: 'message_changed', user: undefined, message: { user: 'U0BOT' } })],
+    ["an edit of another bot's message", message({ subtype: 'message_changed', user: undefined, message: { bot_id: 'B0X' } })],
+    ['a deleted bot message', message({ subtype: 'message_deleted', user: undefined, previous_message: { bot_id: 'B0X' } })],
+  ])('drops %s for every flow', (_what, event) => {
+    expect(routedNames(event, 'U0BOT')).toBeUndefined();
   });
 });

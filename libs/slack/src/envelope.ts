@@ -20,6 +20,10 @@ export interface SlackInnerEvent {
   ts?: unknown;
   thread_ts?: unknown;
   tokens?: { bot?: unknown };
+  /** `message_changed`: the message after the edit (its author in `user`, a bot's in `bot_id`). */
+  message?: { user?: unknown; bot_id?: unknown; subtype?: unknown };
+  /** `message_changed`, `message_deleted`: the message before. */
+  previous_message?: { user?: unknown; bot_id?: unknown; subtype?: unknown };
 }
 
 /** The outer envelope Slack posts to the events URL (`slack_common_event_wrapper_schema`). */
@@ -95,16 +99,37 @@ export function parseSlackRequest(body: unknown): SlackRequest {
  */
 const NEW_USER_MESSAGE_SUBTYPES: ReadonlySet<string> = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
+/** Whether a message, or the message an edit or deletion is about, was written by a bot or by our own bot user. */
+function fromBot(event: SlackInnerEvent, botUserId: string | null | undefined): boolean {
+  return [event, event.message, event.previous_message].some(
+    (m) => m !== undefined && (m.bot_id !== undefined || m.subtype === 'bot_message' || (Boolean(botUserId) && m.user === botUserId)),
+  );
+}
+
 /**
- * Whether a message-like event should reach flows. Drops what flows.network's users kept looping on:
- * messages from any bot (`bot_id`, `subtype: bot_message`), from the workspace's own bot user, and
- * message subtypes that are not new user messages (`message_changed`, `message_deleted`,
- * `channel_join`, …). Events other than `message` and `app_mention` pass.
+ * The event names a Slack event matches subscriptions under, or undefined when it is dropped for every
+ * flow. Always dropped (the loop flows.network users kept hitting): messages from any bot (`bot_id`,
+ * `subtype: bot_message`), from the workspace's own bot user, and edits or deletions of such messages.
+ * A new user message (no subtype, or `file_share`, `thread_broadcast`, `me_message`) matches `message`
+ * (and `message.<subtype>`); any other subtype (`message_changed`, `message_deleted`, `channel_join`, …)
+ * only `message.<subtype>`, which flows opt into by listening to that name. Other events match their type.
+ */
+export function routedNames(event: SlackInnerEvent, botUserId: string | null | undefined): string[] | undefined {
+  const type = text(event.type);
+  if (!type) return undefined;
+  if (type !== 'message' && type !== 'app_mention') return [type];
+  if (fromBot(event, botUserId)) return undefined;
+  const subtype = text(event.subtype);
+  if (subtype === undefined) return [type];
+  return NEW_USER_MESSAGE_SUBTYPES.has(subtype) ? [type, `${type}.${subtype}`] : [`${type}.${subtype}`];
+}
+
+/**
+ * Whether a message-like event reaches flows that did not opt into subtypes (see {@link routedNames}):
+ * not from a bot or our own bot user, and a new user message. Events other than `message` and
+ * `app_mention` pass.
  */
 export function isRoutable(event: SlackInnerEvent, botUserId: string | null | undefined): boolean {
   if (event.type !== 'message' && event.type !== 'app_mention') return true;
-  if (event.bot_id !== undefined || event.subtype === 'bot_message') return false;
-  if (botUserId && event.user === botUserId) return false;
-  const subtype = text(event.subtype);
-  return subtype === undefined || NEW_USER_MESSAGE_SUBTYPES.has(subtype);
+  return routedNames(event, botUserId)?.includes(String(event.type)) ?? false;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SdkError } from '@openflows/sdk';
-import { channelOf, isRoutable, type SlackEventCallback } from './envelope';
+import { channelOf, routedNames, type SlackEventCallback } from './envelope';
 import { SlackClientService, type SlackSession } from './slack-client.service';
 
 /** A stored Slack event as routing reads it. */
@@ -10,8 +10,11 @@ export interface SlackRoutedEvent {
   payload: unknown;
 }
 
-/** The outcome of {@link SlackRoutingService.targets}: names to match subscriptions on, or why none. */
-export type SlackRouting = { targets: string[]; session: SlackSession } | { dropped: string };
+/**
+ * The outcome of {@link SlackRoutingService.targets}: the channel's names and the event names to match
+ * subscriptions on (`message`, or `message.<subtype>` for subtypes flows opt into), or why none.
+ */
+export type SlackRouting = { targets: string[]; events: string[]; session: SlackSession } | { dropped: string };
 
 /**
  * Decides whether a Slack event reaches flows and under which names. A subscription made with
@@ -25,8 +28,9 @@ export class SlackRoutingService {
   constructor(private readonly clients: SlackClientService) {}
 
   /**
-   * The targets an event matches, or why it is dropped: the workspace is not connected or revoked,
-   * or the event is a message from a bot, from our own bot user, or an edit, deletion, join….
+   * The targets and event names an event matches, or why it is dropped: the workspace is not
+   * connected or revoked, or the event is a message from a bot or from our own bot user (or an edit of
+   * one). Edits, deletions, joins… match only `message.<subtype>` (see `routedNames`).
    */
   async targets(event: SlackRoutedEvent): Promise<SlackRouting> {
     const body = event.payload as SlackEventCallback;
@@ -39,10 +43,11 @@ export class SlackRoutingService {
       if (error instanceof SdkError) return { dropped: error.message };
       throw error;
     }
-    if (!isRoutable(body.event, session.botUserId)) return { dropped: 'a bot, own or non-new message' };
+    const events = routedNames(body.event, session.botUserId);
+    if (!events) return { dropped: 'a message of a bot or of our own bot user' };
     const teams = [body.team_id, session.teamName];
     const channels = [channel, await this.clients.channelName(session, channel)].filter((c): c is string => Boolean(c));
     const targets = new Set(teams.flatMap((team) => channels.map((c) => `${team}/${c}`.toLowerCase())));
-    return { targets: [...targets], session };
+    return { targets: [...targets], events, session };
   }
 }

@@ -1,49 +1,71 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { GithubSignInError, GithubSignInService, type GithubSignInQuery } from '@openflows/github';
-import { connectPage as page } from '../connect/connect-page';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
+import type { User } from '@openflows/db';
+import { AuthService, SignInRateLimitedException, SignInRequiredException, type SessionUser } from './auth.service';
+import { CsrfService } from './csrf.service';
+import { CurrentUser } from './current-user.decorator';
+import { AuthOptionsView, CredentialsDto, SessionView } from './auth.dto';
+import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie';
 
 /**
- * Signing in with GitHub: `GET /auth/github` redirects to GitHub's authorize page, `GET
- * /auth/github/callback` (the App's callback URL) signs the user in and shows their new personal API
- * token once. Answers are plain HTML pages.
+ * Dashboard sign-in: `/auth/options`, `/auth/session`, `/auth/setup` (first run), `/auth/login`,
+ * `/auth/logout`. A session is an httpOnly cookie; its CSRF token is handed out here (see CsrfService).
  */
-@ApiExcludeController()
-@Controller('auth/github')
+@ApiTags('auth')
+@Controller('auth')
 export class AuthController {
-  constructor(private readonly signIn: GithubSignInService) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthService,
+    private readonly csrf: CsrfService,
+  ) {}
 
-  @Get()
-  start(@Res() res: Response): void {
+  @Get('options')
+  async options(): Promise<AuthOptionsView> {
+    return { github: signInEnabled(this.config), setupRequired: await this.auth.setupRequired() };
+  }
+
+  /** The signed-in user and a CSRF token for the session. @throws SignInRequiredException without a live session. */
+  @Get('session')
+  async session(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
+    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const user = await this.auth.sessionUser(token);
+    if (!user || !token) throw new SignInRequiredException();
+    res.setHeader('cache-control', 'no-store');
+    return { user: this.auth.view(user), csrfToken: this.csrf.issue(req, res, token) };
+  }
+
+  @Post('setup')
+  async setup(@Body() dto: CredentialsDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
+    return this.signedIn(await this.auth.setUp(dto.login, dto.password), req, res);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  async login(@Body() dto: CredentialsDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
     try {
-      res.redirect(302, this.signIn.authorizeUrl());
+      return await this.signedIn(await this.auth.logIn(dto.login, dto.password, req.ip ?? 'unknown'), req, res);
     } catch (error) {
-      this.fail(res, error);
+      if (error instanceof SignInRateLimitedException) res.setHeader('retry-after', String(error.retryAfter));
+      throw error;
     }
   }
 
-  @Get('callback')
-  async callback(@Query() query: GithubSignInQuery, @Res() res: Response): Promise<void> {
-    try {
-      const { login, token } = await this.signIn.complete(query);
-      res
-        .status(200)
-        .type('html')
-        .setHeader('cache-control', 'no-store')
-        .send(
-          page(
-            'Signed in',
-            `Signed in as ${login}. Your API token, shown only this once: ${token} — use it as OPENFLOWS_TOKEN for the CLI or as Authorization: Bearer <token>.`,
-          ),
-        );
-    } catch (error) {
-      this.fail(res, error);
-    }
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@CurrentUser() _user: User, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    if (token) await this.auth.endSession(token);
+    const { maxAge: _maxAge, ...options } = sessionCookieOptions(this.config);
+    res.clearCookie(SESSION_COOKIE, options);
   }
 
-  private fail(res: Response, error: unknown): void {
-    if (!(error instanceof GithubSignInError)) throw error;
-    res.status(error.status).type('html').send(page('Not signed in', error.message));
+  private async signedIn(user: User, req: Request, res: Response): Promise<{ user: SessionUser; csrfToken: string }> {
+    const token = await this.auth.startSession(user);
+    res.cookie(SESSION_COOKIE, token, sessionCookieOptions(this.config));
+    res.setHeader('cache-control', 'no-store');
+    return { user: this.auth.view(user), csrfToken: this.csrf.issue(req, res, token) };
   }
 }

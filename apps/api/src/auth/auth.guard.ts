@@ -1,30 +1,56 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { AuthService } from './auth.service';
+import { CsrfService } from './csrf.service';
 import type { AuthenticatedRequest } from './current-user.decorator';
-
-/** The routes that start a connection: the browser comes there from a link, so a `?token=` is accepted. */
-const CONNECT_START = /^\/connect\/(github|slack)\/?$/;
+import { SESSION_COOKIE } from './session-cookie';
 
 /**
- * Authenticates `/api/*` (`Authorization: Bearer <token>`) and the connect start routes (the bearer
- * header or `?token=<token>`; open in single-user mode), putting the user on the request (see
- * `@CurrentUser()`). Webhooks
- * authenticate by signature; OAuth callbacks by their signed `state`; neither is guarded here.
+ * The routes that start a connection (and the GitHub App creation): the browser comes there from a
+ * link, so a `?token=` is accepted.
+ */
+const CONNECT_START = /^\/connect\/(github|slack|github\/app)\/?$/;
+/** Routes that act for a signed-in user besides `/api/*`. */
+const SESSION_ROUTES = /^\/auth\/logout\/?$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Authenticates `/api/*`, `/auth/logout` and the connect start routes, putting the user on the request
+ * (see `@CurrentUser()`): a bearer token (or `?token=` on the connect routes), else the dashboard
+ * session cookie — whose state-changing requests must carry the CSRF token — else, in single-user mode
+ * before the first-run setup, the local user. Webhooks authenticate by signature, OAuth callbacks by
+ * their signed `state`; neither is guarded here.
+ * @throws SignInRequiredException (401; browsers on the connect routes are sent to /login) without credentials;
+ *   ForbiddenException `CSRF` for a cookie-authenticated change without a valid token.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly csrf: CsrfService,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const connect = CONNECT_START.test(req.path);
-    if (!connect && !req.path.startsWith('/api/')) return true;
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!connect) {
+    if (!connect && !req.path.startsWith('/api/') && !SESSION_ROUTES.test(req.path)) return true;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (connect ? queryToken(req) : undefined);
+    if (bearer) {
       req.user = await this.auth.authenticate(bearer);
       return true;
     }
-    req.user = await this.auth.connectingUser(bearer ?? (typeof req.query.token === 'string' ? req.query.token : undefined));
+    const session = await this.auth.sessionUser((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+    if (session) {
+      if (!SAFE_METHODS.has(req.method) && !this.csrf.valid(req)) {
+        throw new ForbiddenException({ statusCode: 403, code: 'CSRF', message: 'missing or wrong CSRF token: reload the page' });
+      }
+      req.user = session;
+      return true;
+    }
+    req.user = await this.auth.anonymous();
     return true;
   }
+}
+
+function queryToken(req: AuthenticatedRequest): string | undefined {
+  return typeof req.query.token === 'string' ? req.query.token : undefined;
 }

@@ -1,52 +1,159 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, HttpException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { hash, verify, Algorithm } from '@node-rs/argon2';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
-import { UsersRepository, type User } from '@openflows/db';
+import { SessionsRepository, UsersRepository, type User } from '@openflows/db';
+import { SignInLimiterService } from './sign-in-limiter.service';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** argon2id with the parameters OWASP recommends as a minimum (19 MiB, 2 passes, 1 lane). */
+const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Thrown when a request needs a signed-in user and has none; a browser is sent to `/login`. */
+export class SignInRequiredException extends UnauthorizedException {
+  constructor() {
+    super({ statusCode: 401, code: 'NOT_SIGNED_IN', message: 'missing or wrong API token, and no signed-in session' });
+  }
+}
+
+/** Too many failed sign-ins: 429, and `retryAfter` seconds for the `Retry-After` header. */
+export class SignInRateLimitedException extends HttpException {
+  constructor(readonly retryAfter: number) {
+    super({ statusCode: 429, code: 'RATE_LIMITED', message: `too many failed sign-ins: try again in ${retryAfter} s` }, 429);
+  }
+}
+
+/** The user as the dashboard sees it. */
+export interface SessionUser {
+  id: string;
+  login: string;
+  provider: 'github' | 'local';
+  admin: boolean;
+}
+
 /**
- * Who a request acts as. A personal API token (issued at sign-in) → its user; `API_TOKEN` → the local
- * user; no token → the local user in single-user mode (no GitHub sign-in configured, no `API_TOKEN`),
- * else 401. Single-user mode without `API_TOKEN` ignores tokens it does not know, as it always did.
+ * Who a request acts as, and the local account. Credentials, in order: a personal API token or
+ * `API_TOKEN` (bearer), a dashboard session (cookie), and in single-user mode without an account
+ * (no GitHub sign-in, no `API_TOKEN`, first run not done) nothing: the local user. Passwords are
+ * hashed with argon2id (`@node-rs/argon2`); sign-in failures are rate-limited.
  */
 @Injectable()
 export class AuthService {
   private local?: User;
+  private accountExists = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly limiter: SignInLimiterService,
   ) {}
 
-  /** @throws UnauthorizedException for a missing or unknown token where one is required. */
-  async authenticate(token: string | undefined): Promise<User> {
-    const open = !signInEnabled(this.config) && !this.config.apiToken;
-    if (!token) {
-      if (open) return this.localUser();
-      throw new UnauthorizedException('missing or wrong API token');
-    }
+  /**
+   * Whether the API is open to anyone as the local user: single-user mode before the first-run setup.
+   * Once an account exists it stays (remembered by this process).
+   */
+  async open(): Promise<boolean> {
+    if (signInEnabled(this.config) || this.config.apiToken) return false;
+    this.accountExists ||= await this.users.hasLocalAccount();
+    return !this.accountExists;
+  }
+
+  /**
+   * The user of a bearer token: a personal API token's user, or the local user for `API_TOKEN`. In the
+   * open mode tokens it does not know are ignored, as they always were.
+   * @throws UnauthorizedException for an unknown token outside the open mode.
+   */
+  async authenticate(token: string): Promise<User> {
     // Compare digests so that timing reveals neither the token nor its length.
     if (this.config.apiToken && timingSafeEqual(digest(token), digest(this.config.apiToken))) return this.localUser();
     const user = await this.users.findByToken(token);
     if (user) return user;
-    if (open) return this.localUser();
-    throw new UnauthorizedException('missing or wrong API token');
+    if (await this.open()) return this.localUser();
+    throw new UnauthorizedException({ statusCode: 401, code: 'BAD_TOKEN', message: 'missing or wrong API token' });
+  }
+
+  /** The user of a live dashboard session, or undefined. */
+  async sessionUser(sessionToken: string | undefined): Promise<User | undefined> {
+    return sessionToken ? this.sessions.findUser(sessionToken) : undefined;
+  }
+
+  /** The local user when the API is open; else @throws SignInRequiredException. */
+  async anonymous(): Promise<User> {
+    if (await this.open()) return this.localUser();
+    throw new SignInRequiredException();
+  }
+
+  /** Whether a user may open the operators' pages: the local account, GitHub logins in ADMIN_GITHUB_LOGINS. */
+  isAdmin(user: User): boolean {
+    return user.admin || (user.provider === 'github' && this.config.auth.adminLogins.includes(user.login.toLowerCase()));
+  }
+
+  /** The user as `GET /auth/session` shows it. */
+  view(user: User): SessionUser {
+    return { id: user.id, login: user.login, provider: user.provider, admin: this.isAdmin(user) };
+  }
+
+  /** Whether the first-run page is to be shown: no GitHub sign-in and no local account yet. */
+  async setupRequired(): Promise<boolean> {
+    return !signInEnabled(this.config) && !(this.accountExists ||= await this.users.hasLocalAccount());
   }
 
   /**
-   * Who starts a connection (`/connect/github`, `/connect/slack`): with sign-in, the token's user; in
-   * single-user mode the local user, with or without a token, as those routes always were open there
-   * (the install itself is authorised by GitHub or Slack, and `API_TOKEN` stays out of browser URLs).
-   * @throws UnauthorizedException with sign-in on and no known token.
+   * First run: makes the local user the install's admin account with this login and password.
+   * @throws ForbiddenException when GitHub sign-in is configured; ConflictException when it was done already.
    */
-  async connectingUser(token: string | undefined): Promise<User> {
-    return signInEnabled(this.config) ? this.authenticate(token) : this.localUser();
+  async setUp(login: string, password: string): Promise<User> {
+    if (signInEnabled(this.config)) {
+      throw new ForbiddenException({ statusCode: 403, code: 'SETUP_DISABLED', message: 'this install signs in with GitHub' });
+    }
+    const user = await this.users.setUpLocalAccount(login, await hash(password, ARGON2));
+    if (!user) throw new ConflictException({ statusCode: 409, code: 'SETUP_DONE', message: 'the account exists already: sign in' });
+    this.accountExists = true;
+    this.local = user;
+    return user;
+  }
+
+  /**
+   * Password sign-in from `address` (the client's IP).
+   * @throws SignInRateLimitedException after repeated failures;
+   *   UnauthorizedException `BAD_CREDENTIALS` for a wrong login or password.
+   */
+  async logIn(login: string, password: string, address: string): Promise<User> {
+    const retryAfter = await this.limiter.retryAfter(address, login);
+    if (retryAfter > 0) throw new SignInRateLimitedException(retryAfter);
+    const user = await this.users.findLocalAccount(login);
+    // Verify against a real hash even for an unknown login, so timing does not tell which logins exist.
+    const valid = await verify(user?.passwordHash ?? (await this.dummyHash()), password).catch(() => false);
+    if (!user || !valid) {
+      await this.limiter.failed(address, login);
+      throw new UnauthorizedException({ statusCode: 401, code: 'BAD_CREDENTIALS', message: 'wrong login or password' });
+    }
+    await this.limiter.succeeded(address, login);
+    return user;
+  }
+
+  /** Starts a dashboard session, forgetting expired ones on the way (sign-ins are rare). @returns the cookie's token. */
+  async startSession(user: User): Promise<string> {
+    await this.sessions.deleteExpired();
+    return this.sessions.create(user.id, this.config.auth.sessionTtlMs);
+  }
+
+  /** Ends a dashboard session (sign-out). */
+  endSession(sessionToken: string): Promise<void> {
+    return this.sessions.delete(sessionToken);
   }
 
   /** The built-in local user, created on first use and then remembered by this process. */
-  private async localUser(): Promise<User> {
+  async localUser(): Promise<User> {
     this.local ??= await this.users.local();
     return this.local;
+  }
+
+  private dummy?: Promise<string>;
+  private dummyHash(): Promise<string> {
+    this.dummy ??= hash('openflows: no such account', ARGON2);
+    return this.dummy;
   }
 }

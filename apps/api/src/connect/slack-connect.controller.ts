@@ -1,16 +1,16 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { User } from '@openflows/db';
 import { SlackOAuthError, SlackOAuthService, type SlackCallbackQuery } from '@openflows/slack';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { connectPage as page } from './connect-page';
+import { connected, connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a Slack workspace: `GET /connect/slack` redirects to Slack's install
  * page for the signed-in user (bearer token or `?token=`; see AuthGuard), `GET /connect/slack/callback`
  * is the app's redirect URL and connects the workspace for the user its state names. Answers are plain
- * HTML pages.
+ * HTML pages, or the dashboard's connections page for a browser signed in to it.
  */
 @ApiExcludeController()
 @Controller('connect/slack')
@@ -27,13 +27,10 @@ export class SlackConnectController {
   }
 
   @Get('callback')
-  async callback(@Query() query: SlackCallbackQuery, @Res() res: Response): Promise<void> {
+  async callback(@Query() query: SlackCallbackQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const { teamName } = await this.oauth.complete(query);
-      res
-        .status(200)
-        .type('html')
-        .send(page('Connected', `Slack workspace ${teamName} connected.`));
+      connected(req, res, 'slack', `Slack workspace ${teamName} connected.`);
     } catch (error) {
       this.fail(res, error);
     }

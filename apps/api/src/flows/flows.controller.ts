@@ -1,11 +1,40 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, UploadedFiles, UseInterceptors } from '@nestjs/common';
+import { FilesInterceptor } from '@nestjs/platform-express';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { User } from '@openflows/db';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { DeployFlowDto, FlowView } from './flows.dto';
-import { FlowsService } from './flows.service';
+import {
+  DeployFlowDto,
+  DeployGitDto,
+  DeploymentDetailView,
+  DeploymentView,
+  FlowView,
+  GitSourceDto,
+  InspectGitView,
+  MAX_FLOW_SOURCE_BYTES,
+  RedeployFlowDto,
+  UploadFlowDto,
+} from './flows.dto';
+import { FlowsService, type UploadedFlowFile } from './flows.service';
+import { UploadSizeInterceptor } from './upload-size.interceptor';
 
-/** `/api/flows`: deploy (create or replace), list, show, undeploy — the signed-in user's flows only. */
+/** Most files one folder upload may hold. */
+const MAX_UPLOAD_FILES = 500;
+
+/**
+ * `/api/flows`: deploy (a CLI bundle, a git repository, an uploaded folder), redeploy, pause, resume,
+ * list, show, deployment history, undeploy and purge — the signed-in user's flows only.
+ */
 @ApiTags('flows')
 @ApiBearerAuth()
 @Controller('api/flows')
@@ -16,6 +45,53 @@ export class FlowsController {
   @ApiCreatedResponse({ type: FlowView, description: 'Deployed; the previous deployment of the flow is replaced atomically.' })
   deploy(@CurrentUser() user: User, @Body() dto: DeployFlowDto): Promise<FlowView> {
     return this.flows.deploy(user.id, dto);
+  }
+
+  @Post('inspect-git')
+  @HttpCode(200)
+  @ApiOkResponse({ type: InspectGitView, description: "The flow's package.json name and declared variables, for the deploy form." })
+  inspectGit(@Body() dto: GitSourceDto): Promise<InspectGitView> {
+    return this.flows.inspectGit(dto);
+  }
+
+  @Post('git')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: FlowView,
+    description: 'Building in the background: status `building`, then `running`/`unregistered` or `error`.',
+  })
+  deployGit(@CurrentUser() user: User, @Body() dto: DeployGitDto): Promise<FlowView> {
+    return this.flows.deployGit(user.id, dto);
+  }
+
+  @Post('upload')
+  @HttpCode(202)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['name', 'files'],
+      properties: {
+        name: { type: 'string' },
+        env: { type: 'string', description: 'JSON object of deploy-time variables' },
+        files: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'filename = path inside the folder' },
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: FlowView, description: 'Building in the background. 413 over 5 MB in all.' })
+  @UseInterceptors(
+    UploadSizeInterceptor,
+    FilesInterceptor('files', MAX_UPLOAD_FILES, {
+      preservePath: true,
+      limits: { fileSize: MAX_FLOW_SOURCE_BYTES, files: MAX_UPLOAD_FILES, fields: 10, fieldSize: 64 * 1024 },
+    }),
+  )
+  deployUpload(
+    @CurrentUser() user: User,
+    @Body() dto: UploadFlowDto,
+    @UploadedFiles() files: UploadedFlowFile[] | undefined,
+  ): Promise<FlowView> {
+    return this.flows.deployUpload(user.id, dto.name, files ?? [], dto.env);
   }
 
   @Get()
@@ -30,10 +106,54 @@ export class FlowsController {
     return this.flows.get(user.id, name);
   }
 
+  @Post(':name/redeploy')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: FlowView,
+    description: 'Building again: a git source is cloned again, otherwise the latest bundle is reused.',
+  })
+  redeploy(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: RedeployFlowDto): Promise<FlowView> {
+    return this.flows.redeploy(user.id, name, dto.env);
+  }
+
+  @Post(':name/pause')
+  @HttpCode(200)
+  @ApiOkResponse({ type: FlowView, description: 'Paused: events no longer reach the flow; runs already queued still run.' })
+  pause(@CurrentUser() user: User, @Param('name') name: string): Promise<FlowView> {
+    return this.flows.setPaused(user.id, name, true);
+  }
+
+  @Post(':name/resume')
+  @HttpCode(200)
+  @ApiOkResponse({ type: FlowView })
+  resume(@CurrentUser() user: User, @Param('name') name: string): Promise<FlowView> {
+    return this.flows.setPaused(user.id, name, false);
+  }
+
+  @Get(':name/deployments')
+  @ApiOkResponse({ type: [DeploymentView], description: 'Newest first; `live` marks the one receiving events.' })
+  deployments(@CurrentUser() user: User, @Param('name') name: string): Promise<DeploymentView[]> {
+    return this.flows.deployments(user.id, name);
+  }
+
+  @Get(':name/deployments/:version')
+  @ApiOkResponse({ type: DeploymentDetailView })
+  deployment(
+    @CurrentUser() user: User,
+    @Param('name') name: string,
+    @Param('version', ParseIntPipe) version: number,
+  ): Promise<DeploymentDetailView> {
+    return this.flows.deployment(user.id, name, version);
+  }
+
   @Delete(':name')
   @HttpCode(204)
-  @ApiOkResponse({ description: 'Undeployed: the flow stops receiving events; its runs stay.' })
-  undeploy(@CurrentUser() user: User, @Param('name') name: string): Promise<void> {
-    return this.flows.undeploy(user.id, name);
+  @ApiQuery({ name: 'purge', required: false, type: Boolean })
+  @ApiNoContentResponse({
+    description:
+      'Undeployed: the flow stops receiving events; its runs stay. With purge=true: the flow, its deployments and runs are deleted.',
+  })
+  undeploy(@CurrentUser() user: User, @Param('name') name: string, @Query('purge') purge?: string): Promise<void> {
+    return this.flows.undeploy(user.id, name, { purge: purge === 'true' });
   }
 }

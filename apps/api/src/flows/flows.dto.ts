@@ -1,6 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import type { DeploymentSource, DeploymentStatus } from '@openflows/db';
 import { FLOW_NAME } from '@openflows/runtime';
+
+/** Largest bundle (`POST /api/flows`) and largest folder upload (`POST /api/flows/upload`, all files together). */
+export const MAX_FLOW_SOURCE_BYTES = 5 * 1024 * 1024;
 
 /** Body of `POST /api/flows`: a flow bundled by `openflows deploy` (esbuild, SDK external). */
 export class DeployFlowDto {
@@ -11,10 +15,68 @@ export class DeployFlowDto {
 
   @ApiProperty({ description: 'The flow bundle: one CommonJS file exporting run(); at most 5 MB.' })
   @IsString()
-  @MaxLength(5 * 1024 * 1024)
+  @MaxLength(MAX_FLOW_SOURCE_BYTES)
   code!: string;
 
   @ApiPropertyOptional({ description: 'Deploy-time variables read with env(name).', example: { owner: 'octo', repo: 'hello' } })
+  @IsOptional()
+  @IsObject()
+  env?: Record<string, string>;
+}
+
+/** Body of `POST /api/flows/inspect-git`: where the flow's folder is. */
+export class GitSourceDto {
+  @ApiProperty({
+    example: 'https://github.com/openflows/flows.git',
+    description: 'https:// or http:// (file:// and local paths only with FLOW_SOURCES_ALLOW_LOCAL=true); no credentials.',
+  })
+  @IsString()
+  @MaxLength(2000)
+  url!: string;
+
+  @ApiPropertyOptional({ example: 'main', description: "Default: the repository's default branch." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  branch?: string;
+
+  @ApiPropertyOptional({ example: 'flows/github-chat', description: 'Sub-folder holding the flow; relative, without "..".' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  path?: string;
+}
+
+/** Body of `POST /api/flows/git`: the flow's name, its git source and variables. */
+export class DeployGitDto extends GitSourceDto {
+  @ApiProperty({ example: 'github-chat', pattern: FLOW_NAME.source })
+  @IsString()
+  @Matches(FLOW_NAME)
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Deploy-time variables read with env(name).', example: { owner: 'octo', repo: 'hello' } })
+  @IsOptional()
+  @IsObject()
+  env?: Record<string, string>;
+}
+
+/** Text fields of the multipart `POST /api/flows/upload` (the files come in field `files`). */
+export class UploadFlowDto {
+  @ApiProperty({ example: 'github-chat', pattern: FLOW_NAME.source })
+  @IsString()
+  @Matches(FLOW_NAME)
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Deploy-time variables as a JSON object string.', example: '{"owner":"octo"}' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64 * 1024)
+  env?: string;
+}
+
+/** Body of `POST /api/flows/:name/redeploy`. */
+export class RedeployFlowDto {
+  @ApiPropertyOptional({ description: 'New deploy-time variables; default: those of the latest deployment.' })
   @IsOptional()
   @IsObject()
   env?: Record<string, string>;
@@ -27,18 +89,63 @@ export class SubscriptionView {
   @ApiProperty({ description: 'False while no active GitHub App installation covers the repository.' }) registered!: boolean;
 }
 
+export class FlowVariableView {
+  @ApiPropertyOptional() description?: string;
+  @ApiPropertyOptional() required?: boolean;
+}
+
+/** One deployment (version) of a flow. */
+export class DeploymentView {
+  @ApiProperty() id!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ enum: ['building', 'failed', 'active', 'superseded', 'undeployed'] }) status!: DeploymentStatus;
+  @ApiProperty({ description: 'Whether this is the deployment that receives events now.' }) live!: boolean;
+  @ApiProperty({
+    description: "{ kind: 'bundle' } | { kind: 'git', url, branch?, path?, commit? } | { kind: 'upload', files }",
+    example: { kind: 'git', url: 'https://github.com/openflows/flows.git', branch: 'main', path: 'flows/github-chat', commit: 'a1b2c3d' },
+  })
+  source!: DeploymentSource;
+  @ApiPropertyOptional({ description: 'Why the deployment failed, in one line.' }) error?: string;
+  @ApiProperty() createdAt!: Date;
+  @ApiPropertyOptional() finishedAt?: Date;
+}
+
+/** One deployment with its build log. */
+export class DeploymentDetailView extends DeploymentView {
+  @ApiProperty({ description: 'What the build did, line by line (clone, install, bundle, subscriptions, registration).' })
+  buildLog!: string;
+}
+
+export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
+
 /** A flow as the API shows it. */
 export class FlowView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({
-    enum: ['running', 'unregistered', 'undeployed'],
-    description: 'unregistered: deployed, but some subscription receives no events yet (see reason).',
+    enum: ['pending', 'building', 'unregistered', 'running', 'paused', 'error', 'undeployed'],
+    description:
+      'building: a deployment is being built; running; unregistered: live, but some subscription receives no events yet (see reason); ' +
+      'paused: live but gets no events; error: the latest deployment failed and none is live (see reason); undeployed; pending: nothing deployed yet.',
   })
-  status!: 'running' | 'unregistered' | 'undeployed';
-  @ApiPropertyOptional({ description: 'What to do about an unregistered flow: the repositories and the install link.' }) reason?: string;
+  status!: FlowStatus;
+  @ApiPropertyOptional({ description: 'unregistered: the repositories and the install link; error: why the build failed.' })
+  reason?: string;
   @ApiPropertyOptional({ description: 'Version of the live deployment.' }) version?: number;
   @ApiPropertyOptional() deployedAt?: Date;
-  @ApiProperty({ description: 'Deploy-time variables of the live deployment.' }) env!: Record<string, string>;
+  @ApiProperty({ description: 'Deploy-time variables of the live deployment (else of the latest one).' }) env!: Record<string, string>;
   @ApiProperty({ type: [SubscriptionView] }) subscriptions!: SubscriptionView[];
+  @ApiProperty({
+    description: 'The variables the flow declares in its package.json `openflows.variables` (known once built from git or an upload).',
+    example: { owner: { description: 'Repository owner', required: true } },
+  })
+  variables!: Record<string, FlowVariableView>;
+  @ApiPropertyOptional({ type: DeploymentView, description: 'The newest deployment, live or not (building, failed…).' })
+  latestDeployment?: DeploymentView;
+}
+
+/** Answer of `POST /api/flows/inspect-git`. */
+export class InspectGitView {
+  @ApiPropertyOptional({ description: 'package.json name without its scope.' }) name?: string;
+  @ApiProperty({ example: { owner: { description: 'Repository owner', required: true } } }) variables!: Record<string, FlowVariableView>;
 }

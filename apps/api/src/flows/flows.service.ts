@@ -1,34 +1,112 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { FlowsRepository, type FlowDetail } from '@openflows/db';
+import { BadRequestException, HttpException, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
 import { SubscriptionRegistrationService } from '@openflows/github';
-import { FlowDeployError, discoverSubscriptions } from '@openflows/runtime';
-import type { DeployFlowDto, FlowView } from './flows.dto';
+import { FlowDeployError, discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
+import { FlowBuildsService } from './flow-builds.service';
+import {
+  MAX_FLOW_SOURCE_BYTES,
+  type DeployFlowDto,
+  type DeployGitDto,
+  type DeploymentDetailView,
+  type DeploymentView,
+  type FlowStatus,
+  type FlowView,
+  type InspectGitView,
+} from './flows.dto';
 
-/** Deploying, listing and undeploying flows, each call on behalf of one owner (another owner's flow is not found). */
+/** A file of a folder upload as multer hands it over: `originalname` is its path inside the folder. */
+export interface UploadedFlowFile {
+  originalname: string;
+  size: number;
+  buffer: Buffer;
+}
+
+/** `{ statusCode, code, message }`, the error body of every API route. */
+function httpError(status: number, code: string, message: string): HttpException {
+  return new HttpException({ statusCode: status, code, message }, status);
+}
+
+const notFound = (name: string) => new NotFoundException({ statusCode: 404, code: 'FLOW_NOT_FOUND', message: `no flow named ${name}` });
+
+/**
+ * Deploying, building, pausing, listing and removing flows, each call on behalf of one owner (another
+ * owner's flow is not found).
+ */
 @Injectable()
 export class FlowsService {
   constructor(
     private readonly flows: FlowsRepository,
     private readonly registration: SubscriptionRegistrationService,
+    private readonly builds: FlowBuildsService,
   ) {}
 
   /**
-   * Learns the bundle's subscriptions by calling its `run()`, then makes it the flow's live deployment.
-   * A GitHub repository no active App installation of the owner covers leaves the flow deployed but `unregistered`,
-   * with the install link as its `reason`, until an installation covers it.
+   * Learns the bundle's subscriptions by calling its `run()`, then makes it the flow's live deployment
+   * (source `bundle`, a short build log). A GitHub repository no active App installation of the owner
+   * covers leaves the flow deployed but `unregistered`, with the install link as its `reason`, until
+   * an installation covers it.
    * @throws BadRequestException with the flow's own error when it does not load or declares nothing.
    */
   async deploy(ownerId: string, dto: DeployFlowDto): Promise<FlowView> {
-    const env = dto.env ?? {};
-    const badVariable = Object.entries(env).find(([, value]) => typeof value !== 'string');
-    if (badVariable) throw new BadRequestException(`env.${badVariable[0]} must be a string`);
-    try {
-      const subscriptions = await this.registration.check(ownerId, await discoverSubscriptions(dto.code, env, dto.name));
-      return this.view(await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions }));
-    } catch (error) {
-      if (error instanceof FlowDeployError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
-      throw error;
+    const env = this.checkEnv(dto.env);
+    return this.translate(async () => {
+      const declared = await discoverSubscriptions(dto.code, env, dto.name);
+      const subscriptions = await this.registration.check(ownerId, declared);
+      const reason = this.registration.reason(subscriptions);
+      const buildLog = [
+        `bundle received from the CLI (${dto.code.length} bytes)`,
+        `run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`,
+        reason ? `unregistered: ${reason}` : 'every subscription is registered',
+        '',
+      ].join('\n');
+      const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
+      // Creates, updates or removes the owner's repository webhooks (token connections) to match.
+      await this.registration.sync(ownerId);
+      return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
+    });
+  }
+
+  /** Reads a git source's package.json (name, variables) for the deploy form. @throws BadRequestException */
+  async inspectGit(spec: GitSourceSpec): Promise<InspectGitView> {
+    return this.translate(() => this.builds.inspectGit(spec));
+  }
+
+  /** Starts a build from git; the flow is `building` until it is live or failed. @throws BadRequestException for an unusable source. */
+  async deployGit(ownerId: string, dto: DeployGitDto): Promise<FlowView> {
+    const env = this.checkEnv(dto.env);
+    return this.translate(async () => this.view(await this.builds.startGit(ownerId, dto.name, dto, env)));
+  }
+
+  /**
+   * Starts a build from an uploaded folder.
+   * @throws PayloadTooLargeException (413) over 5 MB in all; BadRequestException for a bad `env` or file path.
+   */
+  async deployUpload(ownerId: string, name: string, files: UploadedFlowFile[], envJson?: string): Promise<FlowView> {
+    const total = files.reduce((sum, file) => sum + file.size, 0);
+    if (total > MAX_FLOW_SOURCE_BYTES) {
+      throw new PayloadTooLargeException({
+        statusCode: 413,
+        code: 'UPLOAD_TOO_LARGE',
+        message: `the files add up to more than 5 MB (${total} bytes)`,
+      });
     }
+    const env = this.checkEnv(this.parseEnv(envJson));
+    const uploaded = files.map((file) => ({ path: file.originalname, content: file.buffer }));
+    return this.translate(async () => this.view(await this.builds.startUpload(ownerId, name, uploaded, env)));
+  }
+
+  /** Builds the flow again (git: cloned again; else the latest bundle) with `env` or its current variables. @throws NotFoundException, BadRequestException */
+  async redeploy(ownerId: string, name: string, env?: Record<string, string>): Promise<FlowView> {
+    const detail = await this.detail(ownerId, name);
+    const checked = env === undefined ? undefined : this.checkEnv(env);
+    return this.translate(async () => this.view(await this.builds.startRedeploy(ownerId, detail, checked)));
+  }
+
+  /** Pauses or resumes a flow: paused, its live deployment gets no events (runs already queued still run). @throws NotFoundException */
+  async setPaused(ownerId: string, name: string, paused: boolean): Promise<FlowView> {
+    const detail = await this.flows.setPaused(ownerId, name, paused);
+    if (!detail) throw notFound(name);
+    return this.view(detail);
   }
 
   async list(ownerId: string): Promise<FlowView[]> {
@@ -40,29 +118,117 @@ export class FlowsService {
     return this.view(await this.detail(ownerId, name));
   }
 
-  /** @throws NotFoundException */
-  async undeploy(ownerId: string, name: string): Promise<void> {
-    if (!(await this.flows.undeploy(ownerId, name))) throw new NotFoundException(`no flow named ${name}`);
+  /**
+   * Removes a flow: undeploys it (no more events, builds under way cancelled, history kept) or, with
+   * `purge`, deletes it with its deployments and runs. Every removal goes through here.
+   * @throws NotFoundException
+   */
+  async undeploy(ownerId: string, name: string, options: { purge?: boolean } = {}): Promise<void> {
+    const done = options.purge ? await this.flows.purge(ownerId, name) : await this.flows.undeploy(ownerId, name);
+    if (!done) throw notFound(name);
+    await this.registration.sync(ownerId);
+  }
+
+  /** A flow's deployments, newest first. @throws NotFoundException */
+  async deployments(ownerId: string, name: string): Promise<DeploymentView[]> {
+    const found = await this.flows.listDeployments(ownerId, name);
+    if (!found) throw notFound(name);
+    return found.deployments.map((d) => this.deploymentView(d, found.flow.activeDeploymentId));
+  }
+
+  /** One deployment with its build log. @throws NotFoundException for an unknown flow or version. */
+  async deployment(ownerId: string, name: string, version: number): Promise<DeploymentDetailView> {
+    const found = await this.flows.findDeploymentByVersion(ownerId, name, version);
+    if (!found) {
+      throw new NotFoundException({
+        statusCode: 404,
+        code: 'DEPLOYMENT_NOT_FOUND',
+        message: `no deployment v${version} of a flow named ${name}`,
+      });
+    }
+    return { ...this.deploymentView(found.deployment, found.flow.activeDeploymentId), buildLog: found.deployment.buildLog };
   }
 
   /** @throws NotFoundException */
   async detail(ownerId: string, name: string): Promise<FlowDetail> {
     const detail = await this.flows.findByName(ownerId, name);
-    if (!detail) throw new NotFoundException(`no flow named ${name}`);
+    if (!detail) throw notFound(name);
     return detail;
   }
 
+  /** Runs `work`, turning a FlowDeployError into a 400 with its code and message. */
+  private async translate<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof FlowDeployError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
+      throw error;
+    }
+  }
+
+  /** @throws BadRequestException unless every variable is a string. */
+  private checkEnv(env: Record<string, unknown> = {}): Record<string, string> {
+    const badVariable = Object.entries(env).find(([, value]) => typeof value !== 'string');
+    if (badVariable) throw httpError(400, 'ENV_INVALID', `env.${badVariable[0]} must be a string`);
+    return env as Record<string, string>;
+  }
+
+  /** @throws BadRequestException unless `json` is a JSON object. */
+  private parseEnv(json?: string): Record<string, unknown> {
+    if (json === undefined || json.trim() === '') return {};
+    let env: unknown;
+    try {
+      env = JSON.parse(json);
+    } catch {
+      throw httpError(400, 'ENV_INVALID', 'env must be a JSON object of strings');
+    }
+    if (typeof env !== 'object' || env === null || Array.isArray(env))
+      throw httpError(400, 'ENV_INVALID', 'env must be a JSON object of strings');
+    return env as Record<string, unknown>;
+  }
+
+  /**
+   * The status flows.network shows: `building` while the newest deployment builds; with a live
+   * deployment `paused`, `unregistered` or `running`; without one `error` when the newest failed,
+   * `undeployed` after an undeploy, else `pending`.
+   */
+  private status(detail: FlowDetail, unregistered: boolean): FlowStatus {
+    if (detail.latest?.status === 'building') return 'building';
+    if (detail.deployment) return detail.flow.pausedAt ? 'paused' : unregistered ? 'unregistered' : 'running';
+    if (detail.latest?.status === 'failed') return 'error';
+    return detail.latest ? 'undeployed' : 'pending';
+  }
+
   private view(detail: FlowDetail): FlowView {
-    const reason = this.registration.reason(detail.subscriptions);
+    const unregistered = this.registration.reason(detail.subscriptions);
+    const status = this.status(detail, unregistered !== undefined);
+    const live = detail.deployment;
+    const reason = status === 'error' ? (detail.latest?.error ?? undefined) : unregistered;
     return {
       id: detail.flow.id,
       name: detail.flow.name,
-      status: !detail.deployment ? 'undeployed' : reason ? 'unregistered' : 'running',
+      status,
       reason,
-      version: detail.deployment?.version,
-      deployedAt: detail.deployment?.createdAt,
-      env: detail.deployment?.env ?? {},
+      version: live?.version,
+      deployedAt: live?.createdAt,
+      env: live?.env ?? detail.latest?.env ?? {},
       subscriptions: detail.subscriptions,
+      variables: detail.variables,
+      latestDeployment: detail.latest ? this.deploymentView(detail.latest, detail.flow.activeDeploymentId) : undefined,
+    };
+  }
+
+  private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {
+    const { variables: _variables, ...source } = deployment.source;
+    return {
+      id: deployment.id,
+      version: deployment.version,
+      status: deployment.status,
+      live: deployment.id === liveId,
+      source,
+      error: deployment.error ?? undefined,
+      createdAt: deployment.createdAt,
+      finishedAt: deployment.finishedAt ?? undefined,
     };
   }
 }

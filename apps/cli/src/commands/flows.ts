@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { apiClientFromEnv } from '../api-client';
-import type { FlowJson } from '../api-types';
+import type { DeploymentJson, FlowJson } from '../api-types';
 import { formatFields, formatTable, formatTime, print } from '../output';
 import { describeSubscriptions } from '../subscriptions';
 
@@ -36,10 +36,28 @@ async function show(name: string): Promise<void> {
   for (const line of describeSubscriptions(flow.subscriptions)) print(`  ${line}`);
 }
 
-/** `openflows flows list` and `openflows flows show <name>`. */
+/** Prints a flow's deployments, newest first, marking the live one. @throws CliError for an unknown flow. */
+async function deployments(name: string): Promise<void> {
+  const list = await apiClientFromEnv().request<DeploymentJson[]>('GET', `/api/flows/${encodeURIComponent(name)}/deployments`);
+  const rows = list.map((d) => [
+    `v${d.version}${d.live ? ' *' : ''}`,
+    d.status,
+    d.source.kind === 'git' ? `git ${d.source.url}${d.source.commit ? `@${d.source.commit.slice(0, 7)}` : ''}` : d.source.kind,
+    formatTime(d.createdAt),
+    d.error ?? '',
+  ]);
+  print(formatTable(['VERSION', 'STATUS', 'SOURCE', 'CREATED', 'ERROR'], rows));
+}
+
+/** `openflows flows list`, `openflows flows show <name>` and `openflows flows deployments <name>`. */
 export function flowsCommand(): Command {
   const flows = new Command('flows').description('list and inspect deployed flows');
   flows.command('list').description('list flows with their status and subscriptions').action(list);
   flows.command('show').description('show a flow: version, variables, subscriptions').argument('<name>', 'flow name').action(show);
+  flows
+    .command('deployments')
+    .description("list a flow's deployments, newest first (* = live)")
+    .argument('<name>', 'flow name')
+    .action(deployments);
   return flows;
 }

@@ -1,5 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectionsRepository, EventsRepository, FlowsRepository, type MatchedFlow, type StoredEvent } from '@openflows/db';
+import {
+  ConnectionsRepository,
+  EventsRepository,
+  FlowsRepository,
+  RepositoryWebhooksRepository,
+  type MatchedFlow,
+  type StoredEvent,
+} from '@openflows/db';
 import { InstallationsService, SubscriptionRegistrationService } from '@openflows/github';
 import { RunDispatchService } from '@openflows/runs';
 import { SlackRoutingService, SlackWorkspacesService, type SlackEventCallback } from '@openflows/slack';
@@ -18,6 +25,7 @@ export class EventsService {
     private readonly flows: FlowsRepository,
     private readonly dispatcher: RunDispatchService,
     private readonly connections: ConnectionsRepository,
+    private readonly webhooks: RepositoryWebhooksRepository,
     private readonly installations: InstallationsService,
     private readonly registration: SubscriptionRegistrationService,
     private readonly slackWorkspaces: SlackWorkspacesService,
@@ -47,14 +55,22 @@ export class EventsService {
 
   /**
    * Subscribed flows of the owner of the account the event came through: a GitHub event reaches the
-   * flows of whoever connected its installation (none while nobody has), a Slack event those of the
-   * workspace's owner, under each name of its channel unless it is dropped.
+   * flows of whoever connected its installation (none while nobody has); one without an `installation`
+   * field came through a repository webhook the platform created, and reaches the flows of the owners
+   * of the token connections with a hook on its repository. A Slack event reaches those of the
+   * workspace's owner, under each name of its channel (and `message.<subtype>` for subtypes flows opt
+   * into) unless it is dropped.
    */
   private async matches(event: StoredEvent): Promise<MatchedFlow[]> {
     if (!event.target) return [];
     if (event.provider !== 'slack') {
       const installationId = (event.payload as { installation?: { id?: number } }).installation?.id;
-      const connection = installationId === undefined ? undefined : await this.connections.findInstallation(String(installationId));
+      if (installationId === undefined) {
+        const owners = await this.webhooks.ownersOfRepository(event.target);
+        const matched = await Promise.all(owners.map((owner) => this.flows.match(event.provider, event.target!, event.name, owner)));
+        return matched.flat();
+      }
+      const connection = await this.connections.findInstallation(String(installationId));
       return connection?.ownerId ? this.flows.match(event.provider, event.target, event.name, connection.ownerId) : [];
     }
     const routing = await this.slackRouting.targets(event);
@@ -63,6 +79,6 @@ export class EventsService {
       return [];
     }
     const owner = routing.session.ownerId;
-    return owner ? this.flows.match(event.provider, routing.targets, event.name, owner) : [];
+    return owner ? this.flows.match(event.provider, routing.targets, routing.events, owner) : [];
   }
 }

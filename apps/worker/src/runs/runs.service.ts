@@ -119,7 +119,7 @@ export class RunsService {
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
-      event: { ...this.flowEvent(event), targets: slack.targets },
+      event: { ...this.flowEvent(event), targets: slack.targets, names: slack.events },
       services: await this.services(run, flow, event, slack, log, usage),
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
@@ -174,7 +174,7 @@ export class RunsService {
    * The workspace's client and every name the event's channel matches under; resolved before the flow
    * starts because the SDK's `slack.client` is used synchronously.
    */
-  private async slackFor(event: StoredEvent): Promise<Bound<SlackClient, SlackContext> & { targets?: string[] }> {
+  private async slackFor(event: StoredEvent): Promise<Bound<SlackClient, SlackContext> & { targets?: string[]; events?: string[] }> {
     const notSlack = { teamId: '', teamName: '' };
     if (event.provider !== 'slack') {
       return { error: new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events'), context: notSlack };
@@ -182,7 +182,7 @@ export class RunsService {
     const routing = await this.slackRouting.targets(event);
     if ('dropped' in routing) return { error: new SdkError('SLACK_NOT_CONNECTED', routing.dropped), context: notSlack };
     const { client, teamId, teamName, botUserId } = routing.session;
-    return { client, targets: routing.targets, context: { teamId, teamName, botUserId: botUserId ?? undefined } };
+    return { client, targets: routing.targets, events: routing.events, context: { teamId, teamName, botUserId: botUserId ?? undefined } };
   }
 
   /** Resolved before the flow starts because the SDK's `github` is used synchronously. */

@@ -1,0 +1,23 @@
+import { ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { SignInRequiredException } from './auth.service';
+
+/**
+ * A browser that follows a link to a page needing sign-in (a connect route, say) goes to `/login` and
+ * comes back after; API clients get the JSON 401.
+ */
+@Catch(SignInRequiredException)
+export class SignInRedirectFilter implements ExceptionFilter {
+  catch(exception: SignInRequiredException, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html') {
+      res.redirect(302, loginUrl(req.originalUrl));
+      return;
+    }
+    res.status(401).json(exception.getResponse());
+  }
+}
+
+/** `/login?next=<path>`: where the dashboard sends a browser that must sign in first. */
+export const loginUrl = (next: string) => `/login?next=${encodeURIComponent(next)}`;

@@ -1,0 +1,266 @@
+/**
+ * The dashboard's only way to the platform: the public HTTP API (see /work/contract.md, the README's
+ * "REST API"), called with the session cookie. Every state-changing request carries the
+ * `X-CSRF-Token` header from `GET /auth/session` (or the login/setup answer); error bodies
+ * `{ statusCode, code, message }` become an {@link ApiError} with a message a person can read; a 401
+ * (signed out, session expired) sends the browser to /login through {@link onSignedOut}.
+ */
+
+export type User = { id: string; login: string; provider: 'github' | 'local'; admin: boolean };
+export type Session = { user: User; csrfToken: string };
+export type AuthOptions = { github: boolean; setupRequired: boolean };
+
+export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
+export type DeploymentStatus = 'building' | 'failed' | 'active' | 'superseded' | 'undeployed';
+export type DeploymentSource =
+  | { kind: 'bundle' }
+  | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string }
+  | { kind: 'upload'; files: number | string[] };
+export type Deployment = {
+  id: string;
+  version: number;
+  status: DeploymentStatus;
+  live: boolean;
+  source: DeploymentSource | null;
+  error?: string | null;
+  createdAt: string;
+  finishedAt?: string | null;
+  buildLog?: string | null;
+};
+export type Variable = { description?: string; required?: boolean };
+export type Subscription = { provider: string; target: string; event: string; registered: boolean };
+export type Flow = {
+  id: string;
+  name: string;
+  status: FlowStatus;
+  reason?: string | null;
+  version?: number | null;
+  deployedAt?: string | null;
+  env: Record<string, string>;
+  subscriptions: Subscription[];
+  variables: Record<string, Variable>;
+  latestDeployment?: Deployment | null;
+};
+
+export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
+export type RunEvent = {
+  id: string;
+  provider: string;
+  name: string;
+  action?: string | null;
+  target?: string | null;
+  deliveryId: string;
+  receivedAt: string;
+  replayOf?: string | null;
+  payload?: unknown;
+};
+export type Run = {
+  id: string;
+  flowId: string;
+  flowName: string;
+  eventId: string;
+  status: RunStatus;
+  attempts: number;
+  error?: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  durationMs?: number | null;
+  createdAt: string;
+  event: RunEvent;
+};
+export type LogLine = { attempt: number; level: string; message: string; fields?: Record<string, unknown> | null; at: string };
+export type RunDetail = Run & { logs: LogLine[] };
+
+export type Connection = {
+  id: string;
+  provider: 'github' | 'slack';
+  kind: 'installation' | 'token' | 'workspace';
+  externalId: string;
+  account: string;
+  status: 'active' | 'unregistered' | 'revoked' | 'error';
+  reason?: string | null;
+  botUserId?: string | null;
+  repositories?: string[] | null;
+  createdAt: string;
+  updatedAt: string;
+};
+export type Secret = {
+  name: string;
+  kind: 'llm' | 'generic';
+  last4: string;
+  baseURL?: string | null;
+  model?: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lastUsedAt?: string | null;
+  lastUsedBy?: string | null;
+};
+export type ApiToken = { id: string; name: string; createdAt: string; lastUsedAt?: string | null };
+
+/** A failed call: HTTP status, the platform's stable `code`, and a sentence for people. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let csrfToken: string | undefined;
+let signedOut: (() => void) | undefined;
+
+/** Called when an API call answers 401 (the layout navigates to /login). */
+export function onSignedOut(handler: () => void): void {
+  signedOut = handler;
+}
+
+/** Remembers the CSRF token from a session, login or setup answer. */
+export function rememberSession(session: Session | undefined): void {
+  csrfToken = session?.csrfToken;
+}
+
+const plainMessages: Record<number, string> = {
+  400: 'The platform could not accept that request.',
+  401: 'You are signed out. Sign in again to continue.',
+  403: 'You are not allowed to do that.',
+  404: 'Not found.',
+  409: 'That conflicts with something that already exists.',
+  413: 'That is too large for the platform to accept.',
+  429: 'Too many attempts. Wait a moment and try again.',
+  500: 'The platform had an internal error. Try again; if it keeps happening, check the server log.',
+  502: 'The platform could not reach a service it depends on.',
+  503: 'The platform is not ready (a service it needs is unavailable). Try again in a moment.',
+};
+
+async function toError(res: Response): Promise<ApiError> {
+  let body: any;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  const raw = body?.message;
+  const message = Array.isArray(raw) ? raw.join('. ') : typeof raw === 'string' && raw ? raw : plainMessages[res.status];
+  const retryAfter = Number(res.headers.get('retry-after')) || undefined;
+  return new ApiError(res.status, body?.code ?? `HTTP_${res.status}`, message ?? `The platform answered ${res.status}.`, retryAfter);
+}
+
+async function ensureCsrf(): Promise<string | undefined> {
+  if (csrfToken) return csrfToken;
+  const res = await fetch('/auth/session', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  if (res.ok) csrfToken = ((await res.json()) as Session).csrfToken;
+  return csrfToken;
+}
+
+type RequestOptions = { body?: unknown; form?: FormData; quiet401?: boolean };
+
+/**
+ * One call to the platform. JSON in and out; `form` sends multipart instead. Resolves with the parsed
+ * body (undefined for 204).
+ * @throws ApiError with a plain message; on 401 also calls the signed-out handler unless `quiet401`.
+ */
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') {
+    const token = await ensureCsrf();
+    if (token) headers['x-csrf-token'] = token;
+  }
+  let body: BodyInit | undefined;
+  if (options.form) body = options.form;
+  else if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'Cannot reach the platform. Check your connection and that the server is running.');
+  }
+  if (!res.ok) {
+    const error = await toError(res);
+    if (res.status === 401 && !options.quiet401) {
+      csrfToken = undefined;
+      signedOut?.();
+    }
+    // A stale CSRF token (the session was renewed elsewhere): forget it so the next try fetches it again.
+    if (res.status === 403 && error.code === 'CSRF') csrfToken = undefined;
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const enc = encodeURIComponent;
+const query = (params: Record<string, string | number | undefined>) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+};
+
+/** The platform's routes the dashboard uses, one function each. */
+export const api = {
+  options: () => request<AuthOptions>('GET', '/auth/options', { quiet401: true }),
+  session: () => request<Session>('GET', '/auth/session', { quiet401: true }),
+  login: (login: string, password: string) => request<Session>('POST', '/auth/login', { body: { login, password }, quiet401: true }),
+  setup: (login: string, password: string) => request<Session>('POST', '/auth/setup', { body: { login, password }, quiet401: true }),
+  logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
+
+  flows: () => request<Flow[]>('GET', '/api/flows'),
+  flow: (name: string) => request<Flow>('GET', `/api/flows/${enc(name)}`),
+  inspectGit: (source: { url: string; branch?: string; path?: string }) =>
+    request<{ name?: string; variables: Record<string, Variable> }>('POST', '/api/flows/inspect-git', { body: source }),
+  deployGit: (body: { name: string; url: string; branch?: string; path?: string; env?: Record<string, string> }) =>
+    request<Flow>('POST', '/api/flows/git', { body }),
+  deployUpload: (form: FormData) => request<Flow>('POST', '/api/flows/upload', { form }),
+  redeploy: (name: string, env?: Record<string, string>) =>
+    request<Flow>('POST', `/api/flows/${enc(name)}/redeploy`, { body: env ? { env } : {} }),
+  pause: (name: string) => request<Flow>('POST', `/api/flows/${enc(name)}/pause`),
+  resume: (name: string) => request<Flow>('POST', `/api/flows/${enc(name)}/resume`),
+  undeploy: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}`),
+  purge: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}?purge=true`),
+  deployments: (name: string) => request<Deployment[]>('GET', `/api/flows/${enc(name)}/deployments`),
+  deployment: (name: string, version: number) => request<Deployment>('GET', `/api/flows/${enc(name)}/deployments/${version}`),
+
+  runs: (filter: { status?: string; flow?: string; limit?: number; before?: string }) => request<Run[]>('GET', `/api/runs${query(filter)}`),
+  flowRuns: (name: string, filter: { status?: string; limit?: number; before?: string } = {}) =>
+    request<Run[]>('GET', `/api/flows/${enc(name)}/runs${query(filter)}`),
+  run: (id: string) => request<RunDetail>('GET', `/api/runs/${enc(id)}`),
+  replayRun: (id: string) => request<{ runs: Run[] }>('POST', `/api/runs/${enc(id)}/replay`),
+  replayRuns: (ids: string[]) => request<{ runs: Run[] }>('POST', '/api/runs/replay', { body: { ids } }),
+  replayEvent: (id: string) => request<{ runs: Run[] }>('POST', `/api/events/${enc(id)}/replay`),
+
+  connections: () => request<Connection[]>('GET', '/api/connections'),
+  connectGithubToken: (token: string) => request<Connection>('POST', '/api/connections/github-token', { body: { token } }),
+  disconnect: (id: string) => request<void>('DELETE', `/api/connections/${enc(id)}`),
+
+  secrets: () => request<Secret[]>('GET', '/api/secrets'),
+  putSecret: (name: string, body: { value: string; kind?: 'llm' | 'generic'; baseURL?: string; model?: string }) =>
+    request<Secret>('PUT', `/api/secrets/${enc(name)}`, { body }),
+  deleteSecret: (name: string) => request<void>('DELETE', `/api/secrets/${enc(name)}`),
+
+  tokens: () => request<ApiToken[]>('GET', '/api/tokens'),
+  createToken: (name: string) => request<ApiToken & { token: string }>('POST', '/api/tokens', { body: { name } }),
+  revokeToken: (id: string) => request<void>('DELETE', `/api/tokens/${enc(id)}`),
+};
+
+/** Server-sent events URLs (same origin: the session cookie goes along). */
+export const streams = {
+  runs: (flow?: string) => `/api/runs/stream${query({ flow })}`,
+  run: (id: string) => `/api/runs/${enc(id)}/stream`,
+};
+
+/** The message to show for anything thrown by an API call. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
