@@ -110,7 +110,11 @@ describe('live updates (server-sent events)', () => {
       for (const s of [flowStream, everything]) {
         await s.until('the succeeded run', () => s.data('run').some((r) => r.id === queued.id && r.status === 'succeeded'));
       }
-      const statuses = (s: EventStream) => s.data('run').filter((r) => r.id === queued.id).map((r) => r.status);
+      const statuses = (s: EventStream) =>
+        s
+          .data('run')
+          .filter((r) => r.id === queued.id)
+          .map((r) => r.status);
       expect(statuses(flowStream)).toEqual(['queued', 'running', 'succeeded']);
       expect(statuses(everything)).toEqual(['queued', 'running', 'succeeded']);
       expect(flowStream.events.every((e) => e.event === 'run')).toBe(true);
@@ -165,7 +169,13 @@ describe('listing and detail', () => {
     expect(created).toEqual([...created].sort().reverse());
     const listed = body.find((r) => r.id === failed.id);
     expect(listed).toMatchObject({ flowName: 'failing-flow', status: 'failed', attempts: 2, error: 'boom requested by the comment' });
-    expect(listed.event).toMatchObject({ provider: 'github', name: 'issue_comment', action: 'created', target: `${OWNER}/boom`, replayOf: null });
+    expect(listed.event).toMatchObject({
+      provider: 'github',
+      name: 'issue_comment',
+      action: 'created',
+      target: `${OWNER}/boom`,
+      replayOf: null,
+    });
     expect(listed.event).not.toHaveProperty('payload');
     expect(listed).not.toHaveProperty('logs');
   });
@@ -199,7 +209,7 @@ describe('listing and detail', () => {
     expect(body.logs.map((l: any) => l.message)).toContain('handled by 1 handler(s)');
   });
 
-  test("the secret used by the run shows its kind and the flow that used it last", async () => {
+  test('the secret used by the run shows its kind and the flow that used it last', async () => {
     const { body } = await api<any[]>('GET', '/api/secrets');
     expect(body).toEqual([
       expect.objectContaining({ name: 'openai', kind: 'llm', lastUsedBy: 'github-chat', lastUsedAt: expect.any(String) }),

@@ -80,11 +80,9 @@ export class RunDispatchService {
     await this.updates.publishRuns(queued.map((r) => r.id));
     for (const run of queued) {
       const partition = runsPartitionFor(run.flowId, event.conversationKey, this.config.runs.partitions);
-      await this.queues.partition(partition).add(
-        EXECUTE_RUN_JOB,
-        { runId: run.id },
-        { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) },
-      );
+      await this.queues
+        .partition(partition)
+        .add(EXECUTE_RUN_JOB, { runId: run.id }, { ...runJobOptions(this.config.runs), jobId: runJobId(event.id, run.flowId) });
     }
     return runs;
   }

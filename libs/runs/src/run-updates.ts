@@ -124,6 +124,10 @@ export class RunUpdatesSubscriber implements OnModuleInit, OnApplicationShutdown
 
   async onApplicationShutdown(): Promise<void> {
     this.subject.complete();
-    await this.connection?.quit().catch(() => this.connection?.disconnect());
+    const connection = this.connection;
+    if (!connection) return;
+    // QUIT would wait in the offline queue forever while Redis is unreachable.
+    if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+    else connection.disconnect();
   }
 }

@@ -1,4 +1,4 @@
-import type { RunEventSummary, RunLogLine, RunRecord, RunStatus } from '@openflows/db';
+import type { RunEventSummary, RunLogLine, RunRecord, RunStatus, StoredEvent } from '@openflows/db';
 
 /**
  * A run as the API, the CLI and the live updates show it (the contract's RunView): the run row without
@@ -53,6 +53,12 @@ export function toRunView(record: RunRecord): RunView {
     createdAt: record.createdAt,
     event: { ...record.event },
   };
+}
+
+/** The summary of a stored event that runs show (no payload, conversation key or status). */
+export function eventSummary(event: StoredEvent): RunEventSummary {
+  const { id, provider, name, action, target, deliveryId, receivedAt, replayOf } = event;
+  return { id, provider, name, action, target, deliveryId, receivedAt, replayOf };
 }
 
 /** Whether a run has reached a status it never leaves (`succeeded`, `failed`). */

@@ -197,7 +197,13 @@ describe('SecretsService (real Redis)', () => {
     expect((await secrets.put(A, 'kind-named', { value: 'v-0123456789ab', kind: 'llm' })).kind).toBe('llm');
     expect((await secrets.put(A, 'kind-generic', { value: 'v-0123456789ab', model: 'm', kind: 'generic' })).kind).toBe('generic');
     const listed = Object.fromEntries((await secrets.list(A)).map((s) => [s.name, s.kind]));
-    expect(listed).toMatchObject({ 'kind-url': 'llm', 'kind-model': 'llm', 'kind-plain': 'generic', 'kind-named': 'llm', 'kind-generic': 'generic' });
+    expect(listed).toMatchObject({
+      'kind-url': 'llm',
+      'kind-model': 'llm',
+      'kind-plain': 'generic',
+      'kind-named': 'llm',
+      'kind-generic': 'generic',
+    });
   });
 
   it('lists a secret stored before kinds existed with the default kind', async () => {
@@ -218,7 +224,10 @@ describe('SecretsService (real Redis)', () => {
     expect(used.lastUsedAt! >= before).toBe(true);
 
     await secrets.put(A, 'used', { value: 'v-new-0123456789' });
-    expect((await secrets.list(A)).find((s) => s.name === 'used')).toMatchObject({ lastUsedBy: 'github-chat', lastUsedAt: used.lastUsedAt });
+    expect((await secrets.list(A)).find((s) => s.name === 'used')).toMatchObject({
+      lastUsedBy: 'github-chat',
+      lastUsedAt: used.lastUsedAt,
+    });
     expect(await secrets.reveal(A, 'never-there', { usedBy: 'x' })).toBeUndefined();
     expect(await redis.exists(`${prefix}:secret:${A}:never-there`)).toBe(0);
   });

@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { ConflictException, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { EVENTS_JOB_OPTIONS, EVENTS_QUEUE, ROUTE_EVENT_JOB, type RouteEventJob } from '@openflows/common';
-import { EventsRepository, FlowsRepository, RunsRepository, type MatchedFlow, type StoredEvent } from '@openflows/db';
-import { RunDispatchService, toRunView, type RunView } from '@openflows/runs';
+import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type StoredEvent } from '@openflows/db';
+import { RunDispatchService, eventSummary, toRunView, type RunView } from '@openflows/runs';
 import { isRunId, notFound } from './runs.service';
 
 /** How long an event replay waits for the worker to route its copy before answering with the runs so far (ms). */
@@ -32,7 +32,7 @@ export class ReplayService {
    *   ConflictException (`FLOW_NOT_DEPLOYED`, `FLOW_PAUSED`) when a run's flow has no live deployment or is paused.
    */
   async replayRuns(ownerId: string, ids: string[]): Promise<RunView[]> {
-    const plans: { event: StoredEvent; match: MatchedFlow }[] = [];
+    const plans: { event: StoredEvent; flow: Flow; deploymentId: string }[] = [];
     for (const id of [...new Set(ids)]) {
       const record = isRunId(id) ? await this.runs.findOwnedRecord(ownerId, id) : undefined;
       if (!record) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
@@ -52,20 +52,17 @@ export class ReplayService {
           message: `Flow ${flow.name} is paused, so its run ${id} cannot be replayed. Resume the flow first.`,
         });
       }
-      plans.push({ event, match: { flowId: flow.id, deploymentId: flow.activeDeploymentId } });
+      plans.push({ event, flow, deploymentId: flow.activeDeploymentId });
     }
-    const created: string[] = [];
-    for (const { event, match } of plans) {
+    const replayed: RunView[] = [];
+    for (const { event, flow, deploymentId } of plans) {
       const copy = await this.events.recordReplay(event);
-      const [run] = await this.dispatcher.dispatch(copy, [match]);
+      const [run] = await this.dispatcher.dispatch(copy, [{ flowId: flow.id, deploymentId }]);
       await this.events.setStatus(copy.id, 'routed');
-      created.push(run.id);
+      // As created (`queued`): the worker may have started it by now, which the streams tell.
+      replayed.push(toRunView({ ...run, flowName: flow.name, ownerId: flow.ownerId, event: eventSummary(copy) }));
     }
-    const records = new Map((await this.runs.findRecords(created)).map((r) => [r.id, r]));
-    return created.flatMap((id) => {
-      const record = records.get(id);
-      return record ? [toRunView(record)] : [];
-    });
+    return replayed;
   }
 
   /**

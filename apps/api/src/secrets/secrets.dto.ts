@@ -12,7 +12,8 @@ export class PutSecretDto {
 
   @ApiPropertyOptional({
     enum: ['llm', 'generic'],
-    description: '`llm`: a key for chatCompletion; `generic`: any other secret. Default: `llm` when baseURL or model is given, else `generic`.',
+    description:
+      '`llm`: a key for chatCompletion; `generic`: any other secret. Default: `llm` when baseURL or model is given, else `generic`.',
   })
   @IsOptional()
   @IsIn(['llm', 'generic'])

@@ -32,7 +32,12 @@ export class RunLog implements FlowLogger {
       return;
     }
     const text = String(message);
-    const line: RunLogLine = { level, message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text, fields, at: new Date() };
+    const line: RunLogLine = {
+      level,
+      message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text,
+      fields,
+      at: new Date(),
+    };
     this.lines.push(line);
     this.onLine?.(line);
   }
