@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, messageOf, streams, type LogLine, type Run, type RunDetail } from '../api';
 import { ErrorNotice, Facts, JsonViewer, Loading, Notice, NotFound, PageHeader, Time, formatDuration, useLoad, useTitle } from '../ui';
-import { RunBadge, eventText } from './runs';
+import { ReplayNotice, RunBadge, eventText, type ReplayOutcome } from './runs';
 
 const lineKey = (l: LogLine) => `${l.at}|${l.attempt}|${l.level}|${l.message}`;
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 });
@@ -27,7 +27,7 @@ export function RunPage() {
   const [logs, setLogs] = useState<LogLine[]>([]);
   const [live, setLive] = useState(false);
   const [busy, setBusy] = useState<string>();
-  const [notice, setNotice] = useState<{ tone: 'ok' | 'bad'; text: string; runs?: Run[] }>();
+  const [notice, setNotice] = useState<ReplayOutcome>();
   const setDetail = detail.setData;
   const loaded = detail.data !== undefined;
   const finished = detail.data?.status === 'succeeded' || detail.data?.status === 'failed';
@@ -125,16 +125,7 @@ export function RunPage() {
         </button>
       </PageHeader>
 
-      {notice && (
-        <Notice tone={notice.tone} onClose={() => setNotice(undefined)}>
-          {notice.text}{' '}
-          {notice.runs?.map((r) => (
-            <Link key={r.id} to={`/runs/${r.id}`} className="inline-link">
-              {r.flowName}
-            </Link>
-          ))}
-        </Notice>
-      )}
+      {notice && <ReplayNotice outcome={notice} onClose={() => setNotice(undefined)} />}
       {run.error && (
         <Notice tone="bad" title={run.status === 'failed' ? 'The run failed' : 'The last attempt failed'}>
           <pre className="error-pre">{run.error}</pre>

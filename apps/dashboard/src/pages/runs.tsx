@@ -130,7 +130,7 @@ export function RunsPage() {
   const [live, setLive] = useState<'connecting' | 'live' | 'offline'>('connecting');
   const [loadingMore, setLoadingMore] = useState(false);
   const [replaying, setReplaying] = useState(false);
-  const [notice, setNotice] = useState<{ tone: 'ok' | 'bad'; text: string; runs?: Run[] }>();
+  const [notice, setNotice] = useState<ReplayOutcome>();
   const setRuns = runs.setData;
 
   useEffect(() => setSelected(new Set()), [status, flow]);
@@ -224,16 +224,7 @@ export function RunsPage() {
           </select>
         </label>
       </div>
-      {notice && (
-        <Notice tone={notice.tone} onClose={() => setNotice(undefined)}>
-          {notice.text}{' '}
-          {notice.runs?.map((r) => (
-            <Link key={r.id} to={`/runs/${r.id}`} className="inline-link">
-              {r.flowName}
-            </Link>
-          ))}
-        </Notice>
-      )}
+      {notice && <ReplayNotice outcome={notice} onClose={() => setNotice(undefined)} />}
       {runs.loading && <Loading what="Loading runs" />}
       {runs.error && <ErrorNotice error={runs.error} retry={() => void runs.reload()} title="Cannot load runs" />}
       {runs.data && runs.data.length === 0 && (
@@ -265,5 +256,22 @@ export function RunsPage() {
         </>
       )}
     </>
+  );
+}
+
+/** What a replay (or another action on runs) came to: a sentence, and links to the runs it started. */
+export type ReplayOutcome = { tone: 'ok' | 'bad'; text: string; runs?: Run[] };
+
+/** Shows a {@link ReplayOutcome}, each started run linked by its flow's name. */
+export function ReplayNotice({ outcome, onClose }: { outcome: ReplayOutcome; onClose: () => void }) {
+  return (
+    <Notice tone={outcome.tone} onClose={onClose}>
+      {outcome.text}{' '}
+      {outcome.runs?.map((r) => (
+        <Link key={r.id} to={`/runs/${r.id}`} className="inline-link">
+          {r.flowName}
+        </Link>
+      ))}
+    </Notice>
   );
 }
