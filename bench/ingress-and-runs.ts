@@ -306,6 +306,8 @@ const github: Source = {
   conversationKind: 'issue',
   platform: { repositories: [`${OWNER}/${REPO}`], env: {} },
   async prepare(platform, root) {
+    // Events reach only the flows of whoever connected the installation they come through.
+    await platform.installApp();
     await platform.putLlmKey(KEY_NAME);
     await platform.deploy(join(root, 'flows', 'github-chat'), { owner: OWNER, repo: REPO, openai_key_name: KEY_NAME });
   },

@@ -26,14 +26,28 @@ export function runUpdatesChannel(config: AppConfig): string {
 }
 
 /**
- * Publishes {@link RunUpdate}s on the process's shared Redis connection. Live updates are best effort:
- * a failed publish is logged and never fails the run or the request that caused it (the run's state is
- * in the database either way).
+ * The key that says some api has live-update clients: `<REDIS_PREFIX>:run-watchers`, set for
+ * {@link WATCHERS_TTL_MS} and refreshed while they are connected. Without it run changes are not
+ * published, which spares the worker a database read per status change when no one is watching.
+ */
+export function runWatchersKey(config: AppConfig): string {
+  return redisKey(config, 'run-watchers');
+}
+
+/** How long the watchers key lives without a refresh (ms), and how often a watching api refreshes it. */
+const WATCHERS_TTL_MS = 30_000;
+const WATCHERS_REFRESH_MS = 10_000;
+
+/**
+ * Publishes {@link RunUpdate}s on the process's shared Redis connection, while some api has live-update
+ * clients (see {@link runWatchersKey}). Live updates are best effort: a failed publish is logged and
+ * never fails the run or the request that caused it (the run's state is in the database either way).
  */
 @Injectable()
 export class RunUpdatesPublisher {
   private readonly logger = new Logger(RunUpdatesPublisher.name);
   private readonly channel: string;
+  private readonly watchersKey: string;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -41,11 +55,16 @@ export class RunUpdatesPublisher {
     private readonly runs: RunsRepository,
   ) {
     this.channel = runUpdatesChannel(config);
+    this.watchersKey = runWatchersKey(config);
   }
 
-  /** Publishes the current state of each run (one `run` update each, in the order given); unknown ids are skipped. */
+  /**
+   * Publishes the current state of each run (one `run` update each, in the order given); unknown ids
+   * are skipped. Nothing is read or sent while no api has live-update clients.
+   */
   async publishRuns(ids: string[]): Promise<void> {
     try {
+      if (!(await this.redis.exists(this.watchersKey))) return;
       const records = await this.runs.findRecords(ids);
       const byId = new Map(records.map((r) => [r.id, r]));
       for (const id of ids) {
@@ -91,11 +110,42 @@ export class RunUpdatesSubscriber implements OnModuleInit, OnApplicationShutdown
   private readonly logger = new Logger(RunUpdatesSubscriber.name);
   private readonly subject = new Subject<RunUpdate>();
   private connection?: Redis;
+  private watchers = 0;
+  private refresh?: NodeJS.Timeout;
 
   /** Every update of every owner, as parsed from the channel; filter by `ownerId` before handing one out. */
   readonly updates: Observable<RunUpdate> = this.subject.asObservable();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /**
+   * Registers a live-update client: sets the watchers key (see {@link runWatchersKey}) before it
+   * resolves, so every change after that is published, and keeps it fresh while any client of this
+   * process is connected. @returns the release, to call when the client goes (idempotent).
+   */
+  async watch(): Promise<() => void> {
+    this.watchers += 1;
+    this.refresh ??= setInterval(() => void this.markWatched(), WATCHERS_REFRESH_MS);
+    await this.markWatched();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.watchers -= 1;
+      if (this.watchers > 0) return;
+      clearInterval(this.refresh);
+      this.refresh = undefined;
+    };
+  }
+
+  private async markWatched(): Promise<void> {
+    await this.redis
+      .set(runWatchersKey(this.config), '1', 'PX', WATCHERS_TTL_MS)
+      .catch((error: unknown) => this.logger.warn(`run watchers not marked: ${errorMessage(error)}`));
+  }
 
   async onModuleInit(): Promise<void> {
     const channel = runUpdatesChannel(this.config);
@@ -123,6 +173,7 @@ export class RunUpdatesSubscriber implements OnModuleInit, OnApplicationShutdown
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.refresh);
     this.subject.complete();
     const connection = this.connection;
     if (!connection) return;

@@ -20,7 +20,7 @@ import {
 } from '@openflows/common';
 import { DATABASE, EventsRepository, FlowsRepository, RunsRepository, UsersRepository } from '@openflows/db';
 import { RunDispatchService, RunQueues } from './run-dispatch.service';
-import { RunUpdatesPublisher, RunUpdatesSubscriber, runUpdatesChannel, type RunUpdate } from './run-updates';
+import { RunUpdatesPublisher, RunUpdatesSubscriber, runUpdatesChannel, runWatchersKey, type RunUpdate } from './run-updates';
 
 describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', () => {
   const testRedis = useTestRedis('runs');
@@ -29,6 +29,7 @@ describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', ()
   let config: AppConfig;
   let app: TestingModule;
   let subscriber: RunUpdatesSubscriber;
+  let stopWatching: () => void;
   let ownerId: string;
 
   const configFor = (prefix: string) => loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: prefix, RUN_PARTITIONS: '2' });
@@ -51,10 +52,13 @@ describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', ()
     }).compile();
     await app.init();
     subscriber = app.get(RunUpdatesSubscriber);
+    // A client of live updates is watching, as the api's streams do; one test below goes without.
+    stopWatching = await subscriber.watch();
     ownerId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
   afterAll(async () => {
+    stopWatching?.();
     await app?.close();
     await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -155,7 +159,7 @@ describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', ()
   it('keeps platforms with other prefixes apart: their channel is another', async () => {
     const otherConfig = configFor(`${testRedis.prefix}-other`);
     expect(runUpdatesChannel(otherConfig)).toBe(`${testRedis.prefix}-other:run-updates`);
-    const other = new RunUpdatesSubscriber(otherConfig);
+    const other = new RunUpdatesSubscriber(otherConfig, app.get(REDIS));
     await other.onModuleInit();
     const heard: RunUpdate[] = [];
     other.updates.subscribe((u) => heard.push(u));
@@ -168,5 +172,24 @@ describe('run dispatch and live updates (real Redis, PostgreSQL and BullMQ)', ()
     expect(await ours).toHaveLength(1);
     expect(heard).toEqual([]);
     await other.onApplicationShutdown();
+  });
+
+  it('reads and publishes nothing about runs while no api has live-update clients', async () => {
+    const { event, match } = await eventAndFlow();
+    const [run] = await new RunsRepository(database.handle.db).createQueued(event.id, [match]);
+    stopWatching();
+    await testRedis.redis.del(runWatchersKey(config));
+    const heard: RunUpdate[] = [];
+    const listening = subscriber.updates.pipe(filter((u) => u.runId === run.id)).subscribe((u) => heard.push(u));
+
+    await app.get(RunUpdatesPublisher).publishRuns([run.id]);
+    // A publish would have arrived by the time a later one does.
+    stopWatching = await subscriber.watch();
+    const later = updatesOf(run.id, 1);
+    await app.get(RunUpdatesPublisher).publishRuns([run.id]);
+    await later;
+
+    listening.unsubscribe();
+    expect(heard).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Observable, filter, map } from 'rxjs';
+import { Observable, filter, finalize, map } from 'rxjs';
 import { RunsRepository } from '@openflows/db';
 import { RunUpdatesSubscriber, isFinished, toRunView, type RunUpdate } from '@openflows/runs';
 import { isRunId, notFound, RunsService } from './runs.service';
@@ -24,10 +24,12 @@ export class RunStreamsService {
    */
   async ownerStream(ownerId: string, flowName?: string): Promise<Observable<SseMessage>> {
     const flowId = flowName === undefined ? undefined : await this.runsService.flowId(ownerId, flowName);
+    const release = await this.subscriber.watch();
     return this.subscriber.updates.pipe(
       filter((u): u is Extract<RunUpdate, { type: 'run' }> => u.type === 'run' && u.ownerId === ownerId),
       filter((u) => flowId === undefined || u.flowId === flowId),
-      map((u) => ({ event: 'run', data: u.run })),
+      map((u): SseMessage => ({ event: 'run', data: u.run })),
+      finalize(release),
     );
   }
 
@@ -57,8 +59,10 @@ export class RunStreamsService {
       const subscription = this.subscriber.updates
         .pipe(filter((u) => u.runId === id && u.ownerId === ownerId))
         .subscribe((update) => (pending ? pending.push(update) : forward(update)));
-      this.runs
-        .findOwnedRecord(ownerId, id)
+      // Changes are published once the watchers key is set; what changed before is in the state read after.
+      const watching = this.subscriber.watch();
+      watching
+        .then(() => this.runs.findOwnedRecord(ownerId, id))
         .then((record) => {
           if (subscriber.closed || !record) return subscriber.complete();
           subscriber.next({ event: 'run', data: toRunView(record) });
@@ -68,7 +72,10 @@ export class RunStreamsService {
           queued.forEach(forward);
         })
         .catch((error: unknown) => subscriber.error(error));
-      return () => subscription.unsubscribe();
+      return () => {
+        subscription.unsubscribe();
+        void watching.then((release) => release());
+      };
     });
   }
 }
