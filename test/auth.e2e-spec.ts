@@ -32,7 +32,7 @@ describe('before the first run', () => {
     expect((await platform.requestAs(undefined, 'GET', '/api/flows')).status).toBe(200);
     expect(await platform.requestAs(undefined, 'GET', '/auth/options')).toEqual({
       status: 200,
-      body: { github: false, setupRequired: true },
+      body: { github: false, setupRequired: true, setupTokenRequired: false },
     });
     expect((await platform.requestAs(undefined, 'GET', '/auth/session')).body).toMatchObject({ statusCode: 401, code: 'NOT_SIGNED_IN' });
   });
@@ -66,7 +66,11 @@ describe('first run and sessions', () => {
   test('a second setup is refused, and the options no longer ask for it', async () => {
     const res = await fetch(`${platform.url}/auth/setup`, json({ login: 'intruder', password: PASSWORD }));
     expect(res.status).toBe(409);
-    expect((await platform.requestAs(undefined, 'GET', '/auth/options')).body).toEqual({ github: false, setupRequired: false });
+    expect((await platform.requestAs(undefined, 'GET', '/auth/options')).body).toEqual({
+      github: false,
+      setupRequired: false,
+      setupTokenRequired: false,
+    });
   });
 
   test('the API now needs credentials: none → 401, the session → 200', async () => {
@@ -180,5 +184,33 @@ describe('signing in and out', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await limited.json()) as { code: string }).code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('first run where API_TOKEN is set', () => {
+  const API_TOKEN = 'e2e-operator-token-0123456789';
+  let guarded: Platform;
+
+  beforeAll(async () => {
+    guarded = await Platform.start({ mode: 'separate', repositories: [], env: { API_TOKEN } });
+  });
+
+  afterAll(async () => {
+    await guarded?.stop();
+  });
+
+  test("only whoever knows the platform's API_TOKEN can create the account", async () => {
+    expect((await guarded.requestAs(undefined, 'GET', '/auth/options')).body).toEqual({
+      github: false,
+      setupRequired: true,
+      setupTokenRequired: true,
+    });
+    const post = (body: unknown) => fetch(`${guarded.url}/auth/setup`, json(body));
+    for (const setupToken of [undefined, 'a-guess-at-the-api-token']) {
+      const refused = await post({ login: LOGIN, password: PASSWORD, setupToken });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { code: string }).code).toBe('SETUP_TOKEN');
+    }
+    expect((await post({ login: LOGIN, password: PASSWORD, setupToken: API_TOKEN })).status).toBe(201);
   });
 });

@@ -8,7 +8,7 @@
 
 export type User = { id: string; login: string; provider: 'github' | 'local'; admin: boolean };
 export type Session = { user: User; csrfToken: string };
-export type AuthOptions = { github: boolean; setupRequired: boolean };
+export type AuthOptions = { github: boolean; setupRequired: boolean; setupTokenRequired: boolean };
 
 export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
 export type DeploymentStatus = 'building' | 'failed' | 'active' | 'superseded' | 'undeployed';
@@ -211,7 +211,8 @@ export const api = {
   options: () => request<AuthOptions>('GET', '/auth/options', { quiet401: true }),
   session: () => request<Session>('GET', '/auth/session', { quiet401: true }),
   login: (login: string, password: string) => request<Session>('POST', '/auth/login', { body: { login, password }, quiet401: true }),
-  setup: (login: string, password: string) => request<Session>('POST', '/auth/setup', { body: { login, password }, quiet401: true }),
+  setup: (login: string, password: string, setupToken?: string) =>
+    request<Session>('POST', '/auth/setup', { body: { login, password, setupToken }, quiet401: true }),
   logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
 
   flows: () => request<Flow[]>('GET', '/api/flows'),

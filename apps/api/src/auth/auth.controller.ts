@@ -6,7 +6,7 @@ import type { User } from '@openflows/db';
 import { AuthService, SignInRateLimitedException, SignInRequiredException, type SessionUser } from './auth.service';
 import { CsrfService } from './csrf.service';
 import { CurrentUser } from './current-user.decorator';
-import { AuthOptionsView, CredentialsDto, SessionView } from './auth.dto';
+import { AuthOptionsView, CredentialsDto, SessionView, SetupDto } from './auth.dto';
 import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie';
 
 /**
@@ -24,7 +24,11 @@ export class AuthController {
 
   @Get('options')
   async options(): Promise<AuthOptionsView> {
-    return { github: signInEnabled(this.config), setupRequired: await this.auth.setupRequired() };
+    return {
+      github: signInEnabled(this.config),
+      setupRequired: await this.auth.setupRequired(),
+      setupTokenRequired: Boolean(this.config.apiToken),
+    };
   }
 
   /** The signed-in user and a CSRF token for the session. @throws SignInRequiredException without a live session. */
@@ -38,8 +42,8 @@ export class AuthController {
   }
 
   @Post('setup')
-  async setup(@Body() dto: CredentialsDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
-    return this.signedIn(await this.auth.setUp(dto.login, dto.password), req, res);
+  async setup(@Body() dto: SetupDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
+    return this.signedIn(await this.auth.setUp(dto.login, dto.password, dto.setupToken), req, res);
   }
 
   @Post('login')

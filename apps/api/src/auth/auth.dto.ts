@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 
 /** Body of `POST /auth/setup` and `POST /auth/login`. */
 export class CredentialsDto {
@@ -27,8 +27,19 @@ export class SessionView {
   @ApiProperty() csrfToken!: string;
 }
 
+/** Body of `POST /auth/setup`: the account, and `API_TOKEN` when the platform has one. */
+export class SetupDto extends CredentialsDto {
+  @ApiPropertyOptional({
+    description: "The platform's API_TOKEN: required when it is set, so that only its operator can claim a fresh install.",
+  })
+  @IsOptional()
+  @IsString()
+  setupToken?: string;
+}
+
 /** How one can sign in to this install. */
 export class AuthOptionsView {
   @ApiProperty({ description: 'GitHub sign-in is configured.' }) github!: boolean;
   @ApiProperty({ description: 'No account exists yet: the first-run page creates the admin account.' }) setupRequired!: boolean;
+  @ApiProperty({ description: "The first-run page asks for the platform's API_TOKEN (it is set)." }) setupTokenRequired!: boolean;
 }

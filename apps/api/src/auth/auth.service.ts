@@ -101,12 +101,22 @@ export class AuthService {
   }
 
   /**
-   * First run: makes the local user the install's admin account with this login and password.
-   * @throws ForbiddenException when GitHub sign-in is configured; ConflictException when it was done already.
+   * First run: makes the local user the install's admin account with this login and password. Where
+   * `API_TOKEN` is set, `setupToken` must be it: a fresh install reachable by others is then claimed
+   * only by whoever configured it.
+   * @throws ForbiddenException when GitHub sign-in is configured (`SETUP_DISABLED`) or the setup token is
+   *   missing or wrong (`SETUP_TOKEN`); ConflictException when it was done already.
    */
-  async setUp(login: string, password: string): Promise<User> {
+  async setUp(login: string, password: string, setupToken?: string): Promise<User> {
     if (signInEnabled(this.config)) {
       throw new ForbiddenException({ statusCode: 403, code: 'SETUP_DISABLED', message: 'this install signs in with GitHub' });
+    }
+    if (this.config.apiToken && !(setupToken && timingSafeEqual(digest(setupToken), digest(this.config.apiToken)))) {
+      throw new ForbiddenException({
+        statusCode: 403,
+        code: 'SETUP_TOKEN',
+        message: "enter the platform's API_TOKEN to create the account",
+      });
     }
     const user = await this.users.setUpLocalAccount(login, await hash(password, ARGON2));
     if (!user) throw new ConflictException({ statusCode: 409, code: 'SETUP_DONE', message: 'the account exists already: sign in' });

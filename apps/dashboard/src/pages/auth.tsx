@@ -128,6 +128,7 @@ export function SetupPage() {
   const [login, setLogin] = useState('admin');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
+  const [setupToken, setSetupToken] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -140,7 +141,7 @@ export function SetupPage() {
     if (password !== repeat) return setError('The two passwords differ. Type the same password twice.');
     setBusy(true);
     try {
-      signedIn(await api.setup(login.trim(), password));
+      signedIn(await api.setup(login.trim(), password, options.data?.setupTokenRequired ? setupToken.trim() : undefined));
       void navigate('/flows', { replace: true });
     } catch (err) {
       setError(
@@ -169,6 +170,19 @@ export function SetupPage() {
             connections you add while signed in with it.
           </p>
           <form className="form" onSubmit={submit}>
+            {options.data?.setupTokenRequired && (
+              <label>
+                API token of this platform <span className="hint">the API_TOKEN it was started with</span>
+                <input
+                  name="setupToken"
+                  type="password"
+                  autoComplete="off"
+                  required
+                  value={setupToken}
+                  onChange={(e) => setSetupToken(e.target.value)}
+                />
+              </label>
+            )}
             <label>
               Login
               <input name="login" autoComplete="username" required value={login} onChange={(e) => setLogin(e.target.value)} />
