@@ -7,6 +7,7 @@
  */
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleFlow } from '@openflows/runtime';
 import { examplePayload, withRepo } from '@openflows/test-support/github-webhooks';
 import { Platform, WEBHOOK_SECRET } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
@@ -20,7 +21,7 @@ jest.setTimeout(60_000);
 
 let platform: Platform;
 
-const hooksOn = (repository: string) => [...platform.github.hooks.values()].filter((h) => h.repository === repository);
+const hooksOn = (repository: string, on = platform) => [...on.github.hooks.values()].filter((h) => h.repository === repository);
 const flow = async (name: string) => (await platform.request('GET', `/api/flows/${name}`)).body;
 const deployChat = (repo: string) => platform.deploy(join(ROOT, 'flows/github-chat'), { owner: LOGIN, repo, openai_key_name: 'openai' });
 
@@ -70,7 +71,7 @@ test('connect with a token, deploy on a repo only it covers: hook created, flow 
     config: { url: `${PUBLIC_URL}/webhooks/github`, content_type: 'json', secret: WEBHOOK_SECRET },
   });
 
-  const delivery = await platform.deliver('issues', hookIssueOpened(501, 'Via hook'));
+  const delivery = await platform.deliver('issues', hookIssueOpened(501, 'Via hook'), { hookId: hook.id });
   expect(delivery.status).toBe(202);
   const [comment] = await waitFor('the reply through the token', () => {
     const found = platform.github.comments.filter((c) => c.issue_number === 501);
@@ -102,6 +103,95 @@ test('disconnecting the token deletes its hooks and leaves the flow unregistered
   expect((await platform.request('DELETE', `/api/connections/${connection.id}`)).status).toBe(204);
   expect(hooksOn(`${LOGIN}/${REPO}`)).toEqual([]);
   expect(await flow('github-chat')).toMatchObject({ status: 'unregistered' });
+});
+
+describe('two users with a token on the same repository', () => {
+  const OAUTH = { clientId: 'Iv23liE2eHooks01', clientSecret: 'e2e-oauth-client-secret' };
+  const SHARED = { owner: 'octo-org', repo: 'shared' };
+  let shared: Platform;
+  const users: Record<'alice' | 'bob', { token: string; hookId: number }> = {} as never;
+
+  /** `alice`'s or `bob`'s runs of `github-chat` caused by the delivery `deliveryId`. */
+  const runsOf = async (user: 'alice' | 'bob', deliveryId: string) =>
+    (await shared.requestAs(users[user].token, 'GET', '/api/flows/github-chat/runs')).body.filter(
+      (r: { event: { deliveryId: string } }) => r.event.deliveryId === deliveryId,
+    );
+  const finished = (runs: { status: string }[]) => runs.length > 0 && runs.every((r) => ['succeeded', 'failed'].includes(r.status));
+  const issue = (number: number, title: string) => {
+    const payload = withRepo(examplePayload('issues', 'opened'), SHARED.owner, SHARED.repo);
+    delete payload.installation;
+    Object.assign(payload.issue, { number, title, body: 'to one hook' });
+    return payload;
+  };
+
+  beforeAll(async () => {
+    shared = await Platform.start({ mode: 'separate', repositories: [], oauth: OAUTH, env: { PUBLIC_URL } });
+    for (const login of ['alice', 'bob'] as const) {
+      const token = await shared.signIn(login);
+      const githubToken = shared.github.issuePersonalToken(login, ['admin:repo_hook'], [`${SHARED.owner}/${SHARED.repo}`]);
+      expect((await shared.requestAs(token, 'POST', '/api/connections/github-token', { token: githubToken })).status).toBe(201);
+      const key = { value: `sk-${login}-0123456789abcdef`, baseURL: shared.llm.url, model: 'gpt-4o-mini' };
+      expect((await shared.requestAs(token, 'PUT', '/api/secrets/openai', key)).status).toBe(200);
+      const before = new Set(shared.github.hooks.keys());
+      const { name, code } = await bundleFlow(join(ROOT, 'flows/github-chat'));
+      const env = { owner: SHARED.owner, repo: SHARED.repo, openai_key_name: 'openai' };
+      const deployed = await shared.requestAs(token, 'POST', '/api/flows', { name, code, env });
+      expect(deployed).toMatchObject({ status: 201, body: { status: 'running' } });
+      const [hookId] = [...shared.github.hooks.keys()].filter((id) => !before.has(id));
+      users[login] = { token, hookId };
+    }
+  });
+
+  afterAll(async () => {
+    if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(shared?.output() ?? '');
+    await shared?.stop();
+  });
+
+  test('each user has a hook of their own on the repository', () => {
+    expect(users.alice.hookId).toBeDefined();
+    expect(users.bob.hookId).toBeDefined();
+    expect(users.alice.hookId).not.toBe(users.bob.hookId);
+    expect(hooksOn(`${SHARED.owner}/${SHARED.repo}`, shared)).toHaveLength(2);
+  });
+
+  test("a delivery through one user's hook runs that user's flow once, and not the other's", async () => {
+    const unknown = await shared.deliver('issues', issue(700, 'Nobody'), { hookId: 4_999_999 });
+    const toAlice = await shared.deliver('issues', issue(701, 'For Alice'), { hookId: users.alice.hookId });
+    const toBob = await shared.deliver('issues', issue(702, 'For Bob'), { hookId: users.bob.hookId });
+    for (const delivery of [unknown, toAlice, toBob]) expect(delivery.status).toBe(202);
+
+    const [aliceRun] = await waitFor("Alice's run", async () => {
+      const runs = await runsOf('alice', toAlice.deliveryId);
+      return finished(runs) && runs;
+    });
+    const [bobRun] = await waitFor("Bob's run", async () => {
+      const runs = await runsOf('bob', toBob.deliveryId);
+      return finished(runs) && runs;
+    });
+    expect(aliceRun).toMatchObject({ status: 'succeeded' });
+    expect(bobRun).toMatchObject({ status: 'succeeded' });
+    // The unknown hook's delivery was queued first; give its routing a moment more before looking.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await runsOf('alice', toAlice.deliveryId)).toHaveLength(1);
+    expect(await runsOf('bob', toAlice.deliveryId)).toEqual([]);
+    expect(await runsOf('bob', toBob.deliveryId)).toHaveLength(1);
+    expect(await runsOf('alice', toBob.deliveryId)).toEqual([]);
+    expect(await runsOf('alice', unknown.deliveryId)).toEqual([]);
+    expect(await runsOf('bob', unknown.deliveryId)).toEqual([]);
+    const comments = (n: number) => shared.github.comments.filter((c) => c.repo === SHARED.repo && c.issue_number === n);
+    expect(comments(701)).toHaveLength(1);
+    expect(comments(702)).toHaveLength(1);
+    expect(comments(700)).toEqual([]);
+  });
+
+  test('a delivery without a repository hook id (as stored before hook ids were kept) still reaches both users', async () => {
+    const legacy = await shared.deliver('issues', issue(703, 'Old style'));
+    expect(legacy.status).toBe(202);
+    for (const user of ['alice', 'bob'] as const) {
+      await waitFor(`${user}'s run of the delivery without hook id`, async () => finished(await runsOf(user, legacy.deliveryId)));
+      expect(await runsOf(user, legacy.deliveryId)).toHaveLength(1);
+    }
+  });
 });
 
 describe('GitHub App from the manifest', () => {

@@ -83,8 +83,10 @@ export function withInstallation<T extends object>(
 
 /**
  * A webhook delivery as GitHub POSTs it: `body` is the compact JSON payload, `headers` carry
- * `X-GitHub-Event`, `X-GitHub-Delivery` (random UUID unless given), `X-GitHub-Hook-ID`,
- * `X-Hub-Signature-256` (`sha256=` + HMAC-SHA256 hex of the raw body, from `@octokit/webhooks-methods`
+ * `X-GitHub-Event`, `X-GitHub-Delivery` (random UUID unless given), `X-GitHub-Hook-ID` with
+ * `X-GitHub-Hook-Installation-Target-Type` (`hookId` given: that repository webhook's id and
+ * `repository`, as a hook made through the hooks API delivers; otherwise a random id and
+ * `integration`, as the App's webhook delivers), `X-Hub-Signature-256` (`sha256=` + HMAC-SHA256 hex of the raw body, from `@octokit/webhooks-methods`
  * `sign`), the legacy `X-Hub-Signature` (sha1), `Content-Type: application/json` and
  * `User-Agent: GitHub-Hookshot/…`. Async because `sign` is.
  */
@@ -93,6 +95,7 @@ export async function signedDelivery(options: {
   payload: unknown;
   secret: string;
   deliveryId?: string;
+  hookId?: string | number;
 }): Promise<{ headers: Record<string, string>; body: string }> {
   const body = JSON.stringify(options.payload);
   return {
@@ -101,7 +104,8 @@ export async function signedDelivery(options: {
       'User-Agent': `GitHub-Hookshot/${randomBytes(4).toString('hex').slice(0, 7)}`,
       'X-GitHub-Event': options.event,
       'X-GitHub-Delivery': options.deliveryId ?? randomUUID(),
-      'X-GitHub-Hook-ID': String(100_000_000 + (randomBytes(3).readUIntBE(0, 3) % 1_000_000)),
+      'X-GitHub-Hook-ID': String(options.hookId ?? 100_000_000 + (randomBytes(3).readUIntBE(0, 3) % 1_000_000)),
+      'X-GitHub-Hook-Installation-Target-Type': options.hookId === undefined ? 'integration' : 'repository',
       'X-Hub-Signature': `sha1=${createHmac('sha1', options.secret).update(body).digest('hex')}`,
       'X-Hub-Signature-256': await webhooksMethodsModule().sign(options.secret, body),
     },

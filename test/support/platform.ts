@@ -274,17 +274,21 @@ export class Platform {
     if (res.status !== 200) throw new Error(`secret failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
-  /** Posts a webhook delivery signed as GitHub signs it. */
+  /**
+   * Posts a webhook delivery signed as GitHub signs it; with `hookId`, as the repository webhook of
+   * that id delivers it (see `signedDelivery`).
+   */
   async deliver(
     event: string,
     payload: unknown,
-    options: { deliveryId?: string; secret?: string; base?: string } = {},
+    options: { deliveryId?: string; secret?: string; base?: string; hookId?: string | number } = {},
   ): Promise<{ status: number; body: any; deliveryId: string }> {
     const { headers, body } = await signedDelivery({
       event,
       payload,
       secret: options.secret ?? WEBHOOK_SECRET,
       deliveryId: options.deliveryId,
+      hookId: options.hookId,
     });
     const res = await fetch(`${options.base ?? this.url}/webhooks/github`, { method: 'POST', headers, body });
     const text = await res.text();

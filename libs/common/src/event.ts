@@ -17,6 +17,13 @@ export interface EventEnvelope {
    * Slack; absent for app-level events.
    */
   target?: string;
+  /**
+   * GitHub only: the id of the repository webhook the delivery came through (`X-GitHub-Hook-ID`, sent
+   * with `X-GitHub-Hook-Installation-Target-Type: repository`), a decimal string; absent for App
+   * deliveries, other providers and deliveries without the header. Routing attributes a delivery
+   * without `installation` to the owner of the token connection that created this hook.
+   */
+  hookId?: string;
   /** Events with the same key run in arrival order (an issue, a pull request, a thread). */
   conversationKey: string;
   /** The body as the vendor sent it, parsed from JSON. */

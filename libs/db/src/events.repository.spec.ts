@@ -45,6 +45,7 @@ describe.each(TEST_DRIVERS)('EventsRepository (%s)', (driver) => {
       target: envelope.target,
       conversationKey: envelope.conversationKey,
       status: 'received',
+      hookId: null,
     });
     expect(stored.payload).toEqual(envelope.payload);
     expect(stored.receivedAt).toBeInstanceOf(Date);
@@ -119,5 +120,14 @@ describe.each(TEST_DRIVERS)('EventsRepository (%s)', (driver) => {
       replayOf: original.id,
     });
     expect(original.replayOf).toBeNull();
+  });
+
+  it('keeps the repository webhook a delivery came through, in the row and in a replay copy', async () => {
+    const payload = envelopeFactory().payload as { installation?: unknown };
+    delete payload.installation;
+    const original = await events.record(envelopeFactory({ payload, hookId: '4000001' }));
+    expect(original.hookId).toBe('4000001');
+    expect((await events.findById(original.id))?.hookId).toBe('4000001');
+    expect((await events.recordReplay(original)).hookId).toBe('4000001');
   });
 });

@@ -15,7 +15,8 @@ export class EventsRepository {
 
   /**
    * Records a delivery once. A redelivery (same provider and delivery id) returns the row stored the
-   * first time, so the caller can tell whether it still has to be queued.
+   * first time, so the caller can tell whether it still has to be queued. Keeps the envelope's
+   * `hookId` (GitHub repository webhook deliveries) in `hook_id`.
    */
   async record(envelope: EventEnvelope): Promise<StoredEvent> {
     const [inserted] = await this.db
@@ -28,6 +29,7 @@ export class EventsRepository {
         target: envelope.target,
         conversationKey: envelope.conversationKey,
         payload: envelope.payload,
+        hookId: envelope.hookId,
         status: 'received',
       })
       .onConflictDoNothing({ target: [events.provider, events.deliveryId] })
@@ -70,8 +72,8 @@ export class EventsRepository {
   /**
    * Records a copy of `original` to run again: a new id, the delivery id
    * `<original delivery id>:replay:<12 hex digits>` (unique, so the copy is never a redelivery),
-   * `replayOf` = the original's id, the same provider, name, action, target, conversation key and
-   * payload, status `received`, received now.
+   * `replayOf` = the original's id, the same provider, name, action, target, conversation key, payload
+   * and hook id (so routing attributes it as it did the original), status `received`, received now.
    */
   async recordReplay(original: StoredEvent): Promise<StoredEvent> {
     const [copy] = await this.db
@@ -84,6 +86,7 @@ export class EventsRepository {
         target: original.target,
         conversationKey: original.conversationKey,
         payload: original.payload,
+        hookId: original.hookId,
         status: 'received',
         replayOf: original.id,
       })

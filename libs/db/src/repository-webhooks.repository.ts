@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { connections, repositoryWebhooks } from './schema';
+import { connections, repositoryWebhooks, type ConnectionStatus } from './schema';
 import { DATABASE } from './tokens';
 
 export type RepositoryWebhook = typeof repositoryWebhooks.$inferSelect;
@@ -67,6 +67,8 @@ export class RepositoryWebhooksRepository {
   /**
    * Who receives a delivery of `repository` (`owner/repo`, lower-case) that came through a repository
    * webhook (no `installation` field): the owners of active token connections with a hook there.
+   * Only for deliveries that carry no hook id (stored before it was kept); others go by
+   * {@link findByHookId}.
    */
   async ownersOfRepository(repository: string): Promise<string[]> {
     const rows = await this.db
@@ -75,5 +77,22 @@ export class RepositoryWebhooksRepository {
       .innerJoin(connections, eq(connections.id, repositoryWebhooks.connectionId))
       .where(and(eq(repositoryWebhooks.repository, repository), eq(connections.status, 'active')));
     return rows.map((r) => r.ownerId).filter((id): id is string => id !== null);
+  }
+
+  /**
+   * The hook GitHub knows by `hookId` (`X-GitHub-Hook-ID` of a delivery, a decimal string), with the
+   * owner and status of the connection that created it: what routing attributes a repository webhook
+   * delivery by. Undefined when no connection has (or still has) such a hook.
+   */
+  async findByHookId(
+    hookId: string,
+  ): Promise<(RepositoryWebhook & { ownerId: string | null; connectionStatus: ConnectionStatus }) | undefined> {
+    const [row] = await this.db
+      .select({ hook: repositoryWebhooks, ownerId: connections.ownerId, connectionStatus: connections.status })
+      .from(repositoryWebhooks)
+      .innerJoin(connections, eq(connections.id, repositoryWebhooks.connectionId))
+      .where(eq(repositoryWebhooks.hookId, hookId))
+      .limit(1);
+    return row && { ...row.hook, ownerId: row.ownerId, connectionStatus: row.connectionStatus };
   }
 }

@@ -211,6 +211,11 @@ export const events = pgTable(
     status: text('status').$type<EventStatus>().notNull(),
     /** A replay's original event: the copy has its own delivery id and runs. */
     replayOf: uuid('replay_of'),
+    /**
+     * GitHub's id of the repository webhook the delivery came through (`X-GitHub-Hook-ID`); null for App
+     * deliveries, Slack, and events stored before it was kept. Matches `repository_webhooks.hook_id`.
+     */
+    hookId: text('hook_id'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('events_provider_delivery').on(t.provider, t.deliveryId), index('events_received_at').on(t.receivedAt)],

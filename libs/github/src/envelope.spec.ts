@@ -2,12 +2,20 @@ import { examplePayload, withRepo } from '@openflows/test-support/github-webhook
 import { randomUUID } from 'node:crypto';
 import { MalformedDeliveryError, githubEnvelope } from './envelope';
 
-/** Headers as the ingress hands them over (Node lower-cases header names). */
-const headersFor = (event: string, deliveryId: string = randomUUID()) => ({
+/** Headers of an App delivery as the ingress hands them over (Node lower-cases header names). */
+const headersFor = (event: string, deliveryId: string = randomUUID()): Record<string, string | undefined> => ({
   'x-github-event': event,
   'x-github-delivery': deliveryId,
   'x-github-hook-id': '123456789',
+  'x-github-hook-installation-target-type': 'integration',
   'content-type': 'application/json',
+});
+
+/** Headers of a delivery through a repository webhook (the ones token connections create). */
+const repositoryHookHeaders = (event: string, hookId: string) => ({
+  ...headersFor(event),
+  'x-github-hook-id': hookId,
+  'x-github-hook-installation-target-type': 'repository',
 });
 
 function malformedErrorOf(work: () => unknown): MalformedDeliveryError {
@@ -85,11 +93,34 @@ describe('githubEnvelope', () => {
     expect(githubEnvelope(headersFor('issues', deliveryId), payload)).toEqual(githubEnvelope(headersFor('issues', deliveryId), payload));
   });
 
+  it('keeps the hook id of a delivery through a repository webhook', () => {
+    const payload = examplePayload('issues', 'opened');
+    delete payload.installation;
+    const envelope = githubEnvelope(repositoryHookHeaders('issues', '4000001'), payload);
+    expect(envelope).toMatchObject({ hookId: '4000001', target: 'codertocat/hello-world' });
+  });
+
+  it('keeps the hook id when GitHub sends no target type (older GitHub Enterprise Server)', () => {
+    const headers = repositoryHookHeaders('issues', '4000002');
+    delete (headers as Record<string, string | undefined>)['x-github-hook-installation-target-type'];
+    expect(githubEnvelope(headers, examplePayload('issues', 'opened')).hookId).toBe('4000002');
+  });
+
+  it.each([
+    ['an App delivery (integration)', { 'x-github-hook-installation-target-type': 'integration' }],
+    ['an organization hook', { 'x-github-hook-installation-target-type': 'organization' }],
+    ['no X-GitHub-Hook-ID', { 'x-github-hook-id': undefined }],
+    ['a hook id that is not a number', { 'x-github-hook-id': 'abc' }],
+  ])('gives no hook id for %s', (_what, override) => {
+    const headers = { ...repositoryHookHeaders('issues', '4000003'), ...override };
+    expect(githubEnvelope(headers, examplePayload('issues', 'opened'))).not.toHaveProperty('hookId');
+  });
+
   it.each([
     ['X-GitHub-Event', 'x-github-event'],
     ['X-GitHub-Delivery', 'x-github-delivery'],
   ])('refuses a delivery without %s', (header, key) => {
-    const headers: Record<string, string | undefined> = headersFor('issues');
+    const headers = headersFor('issues');
     delete headers[key];
     expect(malformedErrorOf(() => githubEnvelope(headers, examplePayload('issues', 'opened'))).message).toBe(`missing ${header} header`);
     headers[key] = '';

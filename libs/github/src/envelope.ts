@@ -20,8 +20,24 @@ function threadNumber(payload: GithubPayload): number | undefined {
 }
 
 /**
+ * The repository webhook a delivery came through: `X-GitHub-Hook-ID` (GitHub's id of the hook, sent on
+ * every delivery) when `X-GitHub-Hook-Installation-Target-Type` says `repository` or is absent (older
+ * GitHub Enterprise Server). App (`integration`), organization and other hooks give undefined: their
+ * deliveries are not attributed by hook.
+ */
+function repositoryHookId(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const id = headers['x-github-hook-id'];
+  const targetType = headers['x-github-hook-installation-target-type'];
+  if (typeof id !== 'string' || !/^\d+$/.test(id.trim())) return undefined;
+  if (targetType !== undefined && (typeof targetType !== 'string' || targetType.toLowerCase() !== 'repository')) return undefined;
+  return id.trim();
+}
+
+/**
  * Converts a verified GitHub delivery into the internal envelope.
- * @param headers `X-GitHub-Event` and `X-GitHub-Delivery` as GitHub sends them (lower-case keys).
+ * @param headers `X-GitHub-Event` and `X-GitHub-Delivery` as GitHub sends them (lower-case keys), and
+ *   `X-GitHub-Hook-ID` with `X-GitHub-Hook-Installation-Target-Type`: a repository hook's id becomes
+ *   `hookId` (see {@link EventEnvelope.hookId}).
  * @param payload the JSON body as GitHub sent it (shape per event: see `@octokit/webhooks-types`).
  * @throws MalformedDeliveryError when a header is missing or the body is not a JSON object.
  */
@@ -37,6 +53,7 @@ export function githubEnvelope(headers: Record<string, string | string[] | undef
   const fullName = body.repository?.full_name;
   const target = typeof fullName === 'string' ? fullName.toLowerCase() : undefined;
   const thread = threadNumber(body);
+  const hookId = repositoryHookId(headers);
   return {
     provider: 'github',
     deliveryId,
@@ -45,5 +62,6 @@ export function githubEnvelope(headers: Record<string, string | string[] | undef
     target,
     conversationKey: target ? (thread === undefined ? target : `${target}#${thread}`) : `app:${name}`,
     payload,
+    ...(hookId === undefined ? {} : { hookId }),
   };
 }

@@ -56,8 +56,9 @@ export class EventsService {
   /**
    * Subscribed flows of the owner of the account the event came through: a GitHub event reaches the
    * flows of whoever connected its installation (none while nobody has); one without an `installation`
-   * field came through a repository webhook the platform created, and reaches the flows of the owners
-   * of the token connections with a hook on its repository. A Slack event reaches those of the
+   * field came through a repository webhook the platform created with a token connection, and reaches
+   * the flows of that connection's owner, found by the hook id the delivery carried (see
+   * {@link hookOwners}). A Slack event reaches those of the
    * workspace's owner, under each name of its channel (and `message.<subtype>` for subtypes flows opt
    * into) unless it is dropped.
    */
@@ -66,7 +67,7 @@ export class EventsService {
     if (event.provider !== 'slack') {
       const installationId = (event.payload as { installation?: { id?: number } }).installation?.id;
       if (installationId === undefined) {
-        const owners = await this.webhooks.ownersOfRepository(event.target);
+        const owners = await this.hookOwners(event, event.target);
         const matched = await Promise.all(owners.map((owner) => this.flows.match(event.provider, event.target!, event.name, owner)));
         return matched.flat();
       }
@@ -80,5 +81,25 @@ export class EventsService {
     }
     const owner = routing.session.ownerId;
     return owner ? this.flows.match(event.provider, routing.targets, routing.events, owner) : [];
+  }
+
+  /**
+   * Owners a GitHub delivery without `installation` (a repository webhook's) is for. With the hook id
+   * the ingress kept (`X-GitHub-Hook-ID`): the owner of the active token connection whose hook on the
+   * event's repository has that id, or nobody (each of GitHub's deliveries, one per hook, reaches one
+   * owner, however many have a hook on the repository). Without one (events stored before hook ids
+   * were kept, and their replays): every owner of an active token connection with a hook there.
+   */
+  private async hookOwners(event: StoredEvent, target: string): Promise<string[]> {
+    if (!event.hookId) return this.webhooks.ownersOfRepository(target);
+    const hook = await this.webhooks.findByHookId(event.hookId);
+    const skip = (why: string) => {
+      this.logger.debug(`GitHub event ${event.deliveryId} (hook ${event.hookId}) not routed: ${why}`);
+      return [];
+    };
+    if (!hook) return skip('no token connection has this hook');
+    if (hook.repository !== target) return skip(`the hook is on ${hook.repository}, not on ${target}`);
+    if (hook.connectionStatus !== 'active') return skip(`the hook's connection is ${hook.connectionStatus}`);
+    return hook.ownerId ? [hook.ownerId] : skip("the hook's connection has no owner");
   }
 }
