@@ -7,7 +7,7 @@ import { AuthService, SignInRateLimitedException, SignInRequiredException, type 
 import { CsrfService } from './csrf.service';
 import { CurrentUser } from './current-user.decorator';
 import { AuthOptionsView, CredentialsDto, SessionView, SetupDto } from './auth.dto';
-import { SESSION_COOKIE, sessionCookieOptions } from './session-cookie';
+import { SESSION_COOKIE, sessionCookieOptions, sessionToken } from './session-cookie';
 
 /**
  * Dashboard sign-in: `/auth/options`, `/auth/session`, `/auth/setup` (first run), `/auth/login`,
@@ -34,7 +34,7 @@ export class AuthController {
   /** The signed-in user and a CSRF token for the session. @throws SignInRequiredException without a live session. */
   @Get('session')
   async session(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
-    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const token = sessionToken(req);
     const user = await this.auth.sessionUser(token);
     if (!user || !token) throw new SignInRequiredException();
     res.setHeader('cache-control', 'no-store');
@@ -60,7 +60,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   async logout(@CurrentUser() _user: User, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    const token = sessionToken(req);
     if (token) await this.auth.endSession(token);
     const { maxAge: _maxAge, ...options } = sessionCookieOptions(this.config);
     res.clearCookie(SESSION_COOKIE, options);

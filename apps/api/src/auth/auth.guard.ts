@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@
 import { AuthService } from './auth.service';
 import { CsrfService } from './csrf.service';
 import type { AuthenticatedRequest } from './current-user.decorator';
-import { SESSION_COOKIE } from './session-cookie';
+import { sessionToken } from './session-cookie';
 
 /**
  * The routes that start a connection (and the GitHub App creation): the browser comes there from a
@@ -38,7 +38,7 @@ export class AuthGuard implements CanActivate {
       req.user = await this.auth.authenticate(bearer);
       return true;
     }
-    const session = await this.auth.sessionUser((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+    const session = await this.auth.sessionUser(sessionToken(req));
     if (session) {
       if (!SAFE_METHODS.has(req.method) && !this.csrf.valid(req)) {
         throw new ForbiddenException({ statusCode: 403, code: 'CSRF', message: 'missing or wrong CSRF token: reload the page' });

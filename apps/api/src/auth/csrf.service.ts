@@ -3,7 +3,7 @@ import { doubleCsrf, type DoubleCsrfUtilities } from 'csrf-csrf';
 import type { Request, Response } from 'express';
 import { hkdfSync } from 'node:crypto';
 import { APP_CONFIG, loadMasterKey, type AppConfig } from '@openflows/common';
-import { SESSION_COOKIE } from './session-cookie';
+import { SESSION_COOKIE, sessionToken } from './session-cookie';
 
 /** The header the dashboard sends its CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
@@ -22,7 +22,7 @@ export class CsrfService {
     const secret = Buffer.from(hkdfSync('sha256', loadMasterKey(config), Buffer.alloc(0), 'openflows csrf v1', 32)).toString('base64');
     this.csrf = doubleCsrf({
       getSecret: () => secret,
-      getSessionIdentifier: (req) => (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? '',
+      getSessionIdentifier: (req) => sessionToken(req) ?? '',
       cookieName: 'openflows_csrf',
       cookieOptions: { sameSite: 'lax', path: '/', secure: config.publicUrl.startsWith('https:'), httpOnly: true },
       getCsrfTokenFromRequest: (req) => req.headers[CSRF_HEADER] as string | undefined,

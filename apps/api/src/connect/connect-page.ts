@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { SESSION_COOKIE } from '../auth/session-cookie';
+import { sessionToken } from '../auth/session-cookie';
 
 /** Text made safe for HTML element content and attribute values. */
 export const escapeHtml = (text: string) =>
@@ -15,7 +15,7 @@ export const connectPage = (title: string, message: string) =>
  * of the account still has to approve); others get the plain page with `message`.
  */
 export function connected(req: Request, res: Response, provider: 'github' | 'slack', message: string, requested = false): void {
-  if ((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]) {
+  if (sessionToken(req)) {
     res.redirect(302, `/connections?connected=${provider}${requested ? '&requested=1' : ''}`);
     return;
   }

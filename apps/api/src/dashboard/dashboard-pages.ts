@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { AuthService } from '../auth/auth.service';
-import { SESSION_COOKIE } from '../auth/session-cookie';
+import { sessionToken } from '../auth/session-cookie';
 import { loginUrl } from '../auth/sign-in-redirect.filter';
 
 /** Where `npm run build` puts the dashboard (Vite's output): `<repo>/dist/dashboard`, beside `dist/apps`. */
@@ -29,7 +29,7 @@ export function dashboardPages(auth: AuthService, dir = DASHBOARD_DIR): RequestH
     // A missing file (favicon.png) is a 404, not the app.
     if (!ours(req) || extname(req.path)) return next();
     if (!PUBLIC_PAGES.has(req.path)) {
-      const user = await auth.sessionUser((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+      const user = await auth.sessionUser(sessionToken(req));
       if (!user) return res.redirect(302, loginUrl(req.originalUrl));
     }
     if (!existsSync(index)) {

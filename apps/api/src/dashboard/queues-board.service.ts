@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { APP_CONFIG, EVENTS_QUEUE, bullConnection, runsQueueNames, type AppConfig } from '@openflows/common';
 import { AuthService } from '../auth/auth.service';
-import { SESSION_COOKIE } from '../auth/session-cookie';
+import { sessionToken } from '../auth/session-cookie';
 import { loginUrl } from '../auth/sign-in-redirect.filter';
 
 /** Where Bull Board is mounted. */
@@ -43,7 +43,7 @@ export class QueuesBoardService implements OnApplicationShutdown {
   }
 
   private async admit(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const session = await this.auth.sessionUser((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+    const session = await this.auth.sessionUser(sessionToken(req));
     const user = session ?? ((await this.auth.open()) ? await this.auth.localUser() : undefined);
     if (!user) return res.redirect(302, loginUrl(req.originalUrl));
     if (!this.auth.isAdmin(user) && !(await this.auth.open())) {
