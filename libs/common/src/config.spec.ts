@@ -46,6 +46,12 @@ describe('loadConfig', () => {
       llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
       runs: { attempts: 3, backoffMs: 1000, partitions: 8, lockMs: 30_000 },
       flowSources: { allowLocal: false },
+      flows: {
+        limits: { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 },
+        isolates: 64,
+        ownerConcurrency: 4,
+        egress: { allow: [], maxRequests: 50, maxResponseBytes: 5 * 1024 * 1024, timeoutMs: 10_000 },
+      },
     });
   });
 

@@ -56,6 +56,15 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  FLOW_CPU_MS: positiveInt.default(2000),
+  FLOW_WALL_MS: positiveInt.default(120_000),
+  FLOW_MEMORY_MB: positiveInt.min(8).default(64),
+  FLOW_ISOLATES: positiveInt.default(64),
+  FLOW_OWNER_CONCURRENCY: positiveInt.default(4),
+  FLOW_EGRESS_ALLOW: z.string().default(''),
+  FLOW_FETCH_MAX_REQUESTS: positiveInt.default(50),
+  FLOW_FETCH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
+  FLOW_FETCH_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
 type Env = z.infer<typeof schema>;
@@ -96,6 +105,50 @@ export interface AppConfig {
   runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
   /** Flow builds from git: `allowLocal` lets `file://` URLs and local paths through (tests, single machines). */
   flowSources: { allowLocal: boolean };
+  flows: FlowsConfig;
+}
+
+/** Per-run limits of flow code; a flow's package.json (`openflows.limits`) may only tighten them. */
+export interface FlowLimits {
+  /** CPU time the flow's own code may use in one run (ms). */
+  cpuMs: number;
+  /** Wall time of one run, awaited SDK calls included (ms). */
+  wallMs: number;
+  /** Heap of the flow's isolate (MB). */
+  memoryMb: number;
+}
+
+/**
+ * Outbound HTTP of flows (`fetch` in the SDK) and of server-side git clones. Loopback, private,
+ * link-local, CGNAT, multicast and metadata addresses are refused unless `allow` names them.
+ */
+export interface EgressConfig {
+  /** `host:port` patterns let through whatever they resolve to (`FLOW_EGRESS_ALLOW`, comma-separated; `*` for any port). */
+  allow: string[];
+  /** Requests one run may make. */
+  maxRequests: number;
+  /** Largest response body one request may bring back (bytes). */
+  maxResponseBytes: number;
+  /** Time one request may take, redirects included (ms). */
+  timeoutMs: number;
+}
+
+/** How flow code is run: limits, the isolate cache, per-owner fairness, egress. */
+export interface FlowsConfig {
+  limits: FlowLimits;
+  /** Isolates kept warm per process (one per deployment, least recently used dropped first). */
+  isolates: number;
+  /** Runs of one owner executing at once per worker process. */
+  ownerConcurrency: number;
+  egress: EgressConfig;
+}
+
+/** `FLOW_EGRESS_ALLOW`: comma- or space-separated `host:port` patterns, lower-cased. */
+function egressAllowList(value: string): string[] {
+  return value
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /** Thrown when the environment does not describe a valid configuration; lists every variable at fault. */
@@ -216,6 +269,17 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       lockMs: e.RUN_LOCK_MS,
     },
     flowSources: { allowLocal: e.FLOW_SOURCES_ALLOW_LOCAL },
+    flows: {
+      limits: { cpuMs: e.FLOW_CPU_MS, wallMs: e.FLOW_WALL_MS, memoryMb: e.FLOW_MEMORY_MB },
+      isolates: e.FLOW_ISOLATES,
+      ownerConcurrency: e.FLOW_OWNER_CONCURRENCY,
+      egress: {
+        allow: egressAllowList(e.FLOW_EGRESS_ALLOW),
+        maxRequests: e.FLOW_FETCH_MAX_REQUESTS,
+        maxResponseBytes: e.FLOW_FETCH_MAX_BYTES,
+        timeoutMs: e.FLOW_FETCH_TIMEOUT_MS,
+      },
+    },
   };
 }
 

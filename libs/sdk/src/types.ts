@@ -109,15 +109,46 @@ export type SdkErrorCode =
   | 'LLM_FAILED'
   | 'GITHUB_NOT_CONNECTED'
   | 'SLACK_NOT_CONNECTED'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** The run used more CPU time than its limit (`FLOW_CPU_MS`, `openflows.limits.cpuMs`). */
+  | 'LIMIT_CPU'
+  /** The run took longer than its wall-time limit, awaited SDK calls included. */
+  | 'LIMIT_WALL'
+  /** The flow's isolate ran out of heap. */
+  | 'LIMIT_MEMORY'
+  /** The run wrote more log lines or bytes than a run may keep. */
+  | 'LIMIT_LOG'
+  /** A value handed to the platform (SDK call arguments, a handler's result) is larger than allowed. */
+  | 'LIMIT_OUTPUT'
+  /** The run made more `fetch` requests, or got a larger response, than allowed. */
+  | 'LIMIT_FETCH'
+  /** `fetch` to an address the egress policy refuses (loopback, private, link-local, metadata…). */
+  | 'EGRESS_REFUSED'
+  /** `fetch` failed: DNS, connection, TLS, timeout, too many redirects. */
+  | 'FETCH_FAILED'
+  /** A GitHub or Slack API call failed; `status` (HTTP) and `data` (the vendor's error body) say why. */
+  | 'REQUEST_FAILED';
+
+/** What a failed vendor call adds to an {@link SdkError} (REQUEST_FAILED, FETCH_FAILED). */
+export interface SdkErrorDetails {
+  /** The HTTP status the vendor answered with. */
+  status?: number;
+  /** The vendor's error body, parsed from JSON (GitHub's `{ message, documentation_url }`, Slack's `{ ok: false, error }`). */
+  data?: unknown;
+}
 
 /** The one error class the SDK throws. */
 export class SdkError extends Error {
   override readonly name = 'SdkError';
+  readonly status?: number;
+  readonly data?: unknown;
   constructor(
     readonly code: SdkErrorCode,
     message: string,
+    details: SdkErrorDetails = {},
   ) {
     super(message);
+    if (details.status !== undefined) this.status = details.status;
+    if (details.data !== undefined) this.data = details.data;
   }
 }
