@@ -17,6 +17,9 @@ const pem = optionalText.transform((value) => value?.replace(/\\n/g, '\n'));
  * Every setting the platform reads, with its default. Names are fixed by DESIGN.md ("Configuration");
  * the rest (tuning knobs) are ours and documented in the README's configuration table.
  */
+/** Per-run limits of flow code unless configured otherwise (`FLOW_CPU_MS`, `FLOW_WALL_MS`, `FLOW_MEMORY_MB`). */
+export const DEFAULT_FLOW_LIMITS: FlowLimits = { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 };
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -56,9 +59,9 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
-  FLOW_CPU_MS: positiveInt.default(2000),
-  FLOW_WALL_MS: positiveInt.default(120_000),
-  FLOW_MEMORY_MB: positiveInt.min(8).default(64),
+  FLOW_CPU_MS: positiveInt.default(DEFAULT_FLOW_LIMITS.cpuMs),
+  FLOW_WALL_MS: positiveInt.default(DEFAULT_FLOW_LIMITS.wallMs),
+  FLOW_MEMORY_MB: positiveInt.min(8).default(DEFAULT_FLOW_LIMITS.memoryMb),
   FLOW_ISOLATES: positiveInt.default(64),
   FLOW_OWNER_CONCURRENCY: positiveInt.default(4),
   FLOW_EGRESS_ALLOW: z.string().default(''),

@@ -1,9 +1,8 @@
-import { errorMessage } from '@openflows/common';
-import { SdkError, type EventSource, type FlowLogger, type FlowStore } from '@openflows/sdk';
-import { createSdk } from '@openflows/sdk/sdk';
-import type { SdkHost } from '@openflows/sdk/host';
+import { DEFAULT_FLOW_LIMITS, errorMessage, type FlowLimits } from '@openflows/common';
+import { SdkError, type EventSource } from '@openflows/sdk';
 import { FlowDeployError } from './errors';
-import { loadFlowModule } from './sandbox';
+import { FlowIsolate } from './isolate/flow-isolate';
+import { FlowLimitError } from './isolate/limits';
 
 /** A subscription as `run()` declares it at deploy. */
 export interface DeclaredSubscription {
@@ -12,52 +11,51 @@ export interface DeclaredSubscription {
   event: string;
 }
 
-/** How long `run()` may take at deploy to declare its subscriptions (ms). */
+/** How long `run()` may take at deploy to declare its subscriptions (ms), whatever the flow's wall limit. */
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /**
- * Calls the flow's `run()` once, with an SDK that records `listenToEvent` calls instead of waiting for
- * events. Everything else the SDK offers only works in a handler and throws NOT_IN_HANDLER here.
+ * Calls the flow's `run()` once, in a new isolate under the flow's limits, with an SDK that records
+ * `listenToEvent` calls instead of waiting for events. Everything else the SDK offers only works in a
+ * handler and throws NOT_IN_HANDLER here. Runs in the api process, which holds secrets: the isolate
+ * is the only thing between them and the flow.
  * @returns the de-duplicated subscriptions.
- * @throws FlowDeployError FLOW_INVALID when the flow cannot load, throws, or declares nothing.
+ * @throws FlowDeployError FLOW_INVALID when the flow cannot load, throws, hits a limit (its code in
+ *   the message), or declares nothing.
  */
-export async function discoverSubscriptions(bundle: string, env: Record<string, string>, name: string): Promise<DeclaredSubscription[]> {
+export async function discoverSubscriptions(
+  bundle: string,
+  env: Record<string, string>,
+  name: string,
+  limits: FlowLimits = DEFAULT_FLOW_LIMITS,
+): Promise<DeclaredSubscription[]> {
   const found = new Map<string, DeclaredSubscription>();
-  const notHere = (): never => {
-    throw new SdkError('NOT_IN_HANDLER', 'only listenToEvent, env and log work in run(); call the rest from an event handler');
-  };
-  const quiet = () => undefined;
-  const log: FlowLogger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-  const store: FlowStore = { get: notHere, set: notHere, del: notHere };
-  const host: SdkHost = {
-    async listen(source, eventNames) {
-      for (const event of eventNames) {
-        const subscription = { provider: source.provider, target: source.target, event };
-        found.set(JSON.stringify(subscription), subscription);
-      }
-    },
-    chatCompletion: notHere,
-    github: notHere,
-    githubContext: notHere,
-    slack: notHere,
-    slackContext: notHere,
-    store,
-    env: (key) => env[key],
-    log,
-  };
-  const flow = loadFlowModule(bundle, createSdk(host), `${name}.js`);
-  let timer: NodeJS.Timeout | undefined;
+  const notHere = () => Promise.reject(new SdkError('NOT_IN_HANDLER', 'only listenToEvent, env and log work in run()'));
+  const isolate = new FlowIsolate(bundle, `${name}.js`, limits.memoryMb);
   try {
-    await Promise.race([
-      Promise.resolve(flow.run()),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`run() did not finish within ${DISCOVERY_TIMEOUT_MS} ms`)), DISCOVERY_TIMEOUT_MS);
-      }),
-    ]);
+    await isolate.execute(
+      { mode: 'discover', env },
+      { ...limits, wallMs: Math.min(limits.wallMs, DISCOVERY_TIMEOUT_MS) },
+      {
+        call: notHere,
+        log: () => undefined,
+        subscribe({ provider, target, names }) {
+          for (const event of Array.isArray(names) ? names : []) {
+            if (typeof provider !== 'string' || typeof target !== 'string' || typeof event !== 'string') continue;
+            const subscription = { provider: provider as EventSource['provider'], target, event };
+            found.set(JSON.stringify(subscription), subscription);
+          }
+        },
+      },
+    );
   } catch (error) {
-    throw new FlowDeployError('FLOW_INVALID', `run() failed at deploy: ${errorMessage(error)}`);
+    if (error instanceof FlowDeployError) throw error;
+    const wall = error instanceof FlowLimitError && error.code === 'LIMIT_WALL';
+    const reason = wall ? `run() did not finish within ${DISCOVERY_TIMEOUT_MS} ms` : errorMessage(error);
+    const code = error instanceof FlowLimitError && !wall ? ` (${error.code})` : '';
+    throw new FlowDeployError('FLOW_INVALID', `run() failed at deploy: ${reason}${code}`);
   } finally {
-    clearTimeout(timer);
+    isolate.dispose();
   }
   if (found.size === 0) throw new FlowDeployError('FLOW_INVALID', 'run() declared no subscription; call listenToEvent(...) in it');
   return [...found.values()];

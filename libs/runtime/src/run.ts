@@ -1,9 +1,14 @@
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '@openflows/common';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext, SlackContext } from '@openflows/sdk';
-import type { GithubClient, SdkHost, SlackClient } from '@openflows/sdk/host';
-import { createSdk } from '@openflows/sdk/sdk';
-import { loadFlowModule } from './sandbox';
+import type { GithubClient, SlackClient } from '@openflows/sdk/host';
+import { dispatchHandler } from './isolate/capabilities';
+import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
+import type { IsolateKey } from './isolate/isolate-cache';
 
-/** The host services one run binds the SDK to; the worker and the CLI's local loop each build theirs. */
+/**
+ * The host services one run binds the SDK to; the worker and the CLI's local loop each build theirs.
+ * They stay in the host: the flow reaches them only through bridge messages (`isolate/capabilities.ts`).
+ */
 export interface RunServices {
   chatCompletion: ChatCompletion;
   github(): GithubClient;
@@ -12,6 +17,8 @@ export interface RunServices {
   slackContext(): SlackContext;
   store: FlowStore;
   log: FlowLogger;
+  /** `fetch` of the flow, under the egress policy; unset: the flow's fetch fails with NOT_IN_RUNTIME. */
+  fetch?(request: unknown): Promise<unknown>;
 }
 
 /** What a run is asked to do: one event for one deployed flow. */
@@ -27,6 +34,10 @@ export interface RunRequest {
    */
   event: FlowEvent & { target?: string; targets?: string[]; names?: string[] };
   services: RunServices;
+  /** The flow's limits; default: the platform's defaults. */
+  limits?: FlowLimits;
+  /** The deployment the run belongs to: its warm isolate is reused (FlowRuntime only). */
+  isolate?: IsolateKey;
 }
 
 /** What came of a run: how many handlers matched the event. */
@@ -35,39 +46,40 @@ export interface RunResult {
 }
 
 /**
- * Runs a flow for one event, as flows.network does: `run()` is called, and each `listenToEvent` whose
- * source and event names match the event calls its handler. Resolves when `run()` and every matched
- * handler have settled, even handlers the flow forgot to await.
- * @throws whatever the flow threw (the caller records it on the run).
+ * What the guest needs to start a run: the event and env as data, and the contexts the SDK's
+ * `github.context` / `slack.context` read synchronously (resolved here, before the flow starts).
+ */
+export function dispatchStart(request: RunRequest): RunStart {
+  const context = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    mode: 'dispatch',
+    env: request.env,
+    event: request.event,
+    github: context(() => request.services.githubContext()),
+    slack: context(() => request.services.slackContext()),
+  };
+}
+
+/**
+ * Runs a flow for one event in a new isolate, disposed afterwards (`openflows dev`, tests; the worker
+ * keeps isolates warm with FlowRuntime). As flows.network does: `run()` is called, and each
+ * `listenToEvent` whose source and event names match calls its handler; resolves when `run()` and every
+ * matched handler have settled, even handlers the flow forgot to await.
+ * @throws whatever the flow threw (SdkError, FlowError), FlowLimitError (LIMIT_*), FlowDeployError
+ *   FLOW_INVALID when the module does not load.
  */
 export async function executeFlow(request: RunRequest): Promise<RunResult> {
-  const { event, services } = request;
-  const handlers: Promise<unknown>[] = [];
-  const host: SdkHost = {
-    listen(source, eventNames, handler) {
-      const named = source.target === event.target || (event.targets?.includes(source.target) ?? false);
-      const names = event.names ?? [event.name];
-      const matches = source.provider === event.provider && named && eventNames.some((n) => names.includes(n));
-      if (!matches) return Promise.resolve();
-      const handled = Promise.resolve().then(() => handler(event));
-      handlers.push(handled);
-      const settled = handled.then(() => undefined);
-      // A flow that does not await listenToEvent leaves this promise unobserved; its rejection would
-      // then crash the process. The error still fails the run through `handlers` below.
-      settled.catch(() => undefined);
-      return settled;
-    },
-    chatCompletion: services.chatCompletion,
-    github: services.github,
-    githubContext: services.githubContext,
-    slack: services.slack,
-    slackContext: services.slackContext,
-    store: services.store,
-    env: (name) => request.env[name],
-    log: services.log,
-  };
-  const flow = loadFlowModule(request.bundle, createSdk(host), `${request.flowName}.js`);
-  await flow.run();
-  await Promise.all(handlers);
-  return { handled: handlers.length };
+  const limits = request.limits ?? DEFAULT_FLOW_LIMITS;
+  const isolate = new FlowIsolate(request.bundle, `${request.flowName}.js`, limits.memoryMb);
+  try {
+    return await isolate.execute(dispatchStart(request), limits, dispatchHandler(request.services));
+  } finally {
+    isolate.dispose();
+  }
 }

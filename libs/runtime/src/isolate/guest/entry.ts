@@ -1,0 +1,89 @@
+/**
+ * What runs first in every flow context: the language's missing web globals, the SDK bound to the
+ * bridge, the CommonJS loader of the flow's bundle, and the entry points the host calls. Bundled by
+ * esbuild into one script (see `guest-script.ts`); it receives only `__openflowsSend`, a callback that
+ * copies primitives to the host.
+ */
+import { AbortController, AbortSignal } from 'abort-controller';
+import atob from 'core-js-pure/actual/atob';
+import btoa from 'core-js-pure/actual/btoa';
+import structuredClone from 'core-js-pure/actual/structured-clone';
+import URL from 'core-js-pure/actual/url';
+import URLSearchParams from 'core-js-pure/actual/url-search-params';
+import * as textEncoding from 'fast-text-encoding';
+import { SdkError } from '@openflows/sdk';
+import { createSdk } from '@openflows/sdk/sdk';
+import { connect, forgetPending, post, resume, toWireError, type Send } from './bridge';
+import { consoleFor } from './console';
+import { Headers, Response, flowFetch } from './fetch';
+import { beginRun, endRun, guestHost, guestLog, type RunStart } from './host';
+import { clearTimers, fireTimer, timerGlobals } from './timers';
+
+/** The isolate's global object, as the guest writes to it. */
+const global = globalThis as unknown as Record<string, unknown>;
+
+connect(global.__openflowsSend as Send);
+delete global.__openflowsSend;
+
+const sdk = createSdk(guestHost);
+const sdkModule = { ...sdk, SdkError, fetch: flowFetch, default: undefined as unknown };
+sdkModule.default = sdkModule;
+
+Object.assign(global, {
+  ...timerGlobals,
+  console: consoleFor(guestLog),
+  queueMicrotask: (callback: () => void) => void Promise.resolve().then(callback),
+  structuredClone,
+  TextEncoder: (textEncoding as Record<string, unknown>).TextEncoder,
+  TextDecoder: (textEncoding as Record<string, unknown>).TextDecoder,
+  URL,
+  URLSearchParams,
+  AbortController,
+  AbortSignal,
+  atob,
+  btoa,
+  fetch: flowFetch,
+  Headers,
+  Response,
+});
+
+function requireFor(id: string): unknown {
+  if (id === '@openflows/sdk') return sdkModule;
+  throw new SdkError(
+    'INVALID_ARGUMENT',
+    `flows can import only @openflows/sdk and the packages bundled with them; "${id}" is not available`,
+  );
+}
+
+const flowModule: { exports: Record<string, unknown> } = { exports: {} };
+
+/** Evaluates the flow's bundle, which the host compiled as `__openflowsFlow(module, exports, require)`. */
+function load(): void {
+  const factory = global.__openflowsFlow as (module: unknown, exports: unknown, require: unknown) => void;
+  delete global.__openflowsFlow;
+  factory(flowModule, flowModule.exports, requireFor);
+  if (typeof flowModule.exports.run !== 'function') {
+    throw new SdkError('INVALID_ARGUMENT', 'flow module must export an async function run()');
+  }
+}
+
+/** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
+function start(json: string): void {
+  const run = beginRun(JSON.parse(json) as RunStart);
+  Promise.resolve()
+    .then(() => (flowModule.exports.run as () => unknown)())
+    .then(() => Promise.all(run.handlers))
+    .then(
+      () => post('done', run.handlers.length),
+      (error: unknown) => post('fail', JSON.stringify(toWireError(error))),
+    );
+}
+
+/** Ends the run on the guest's side: its timers and unanswered calls are forgotten. */
+function finish(): void {
+  endRun();
+  clearTimers();
+  forgetPending();
+}
+
+global.__openflows = { load, start, finish, resume, fireTimer };
