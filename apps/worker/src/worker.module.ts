@@ -5,11 +5,13 @@ import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConf
 import { GithubModule } from '@openflows/github';
 import { ChatService, RedisConversationMemory } from '@openflows/llm';
 import { RunsModule } from '@openflows/runs';
+import { FlowRuntime } from '@openflows/runtime';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
 import { EventsProcessor } from './events/events.processor';
 import { EventsService } from './events/events.service';
 import { QueueSetupService } from './queue-setup.service';
+import { FlowRuntimeHost } from './runs/flow-runtime.host';
 import { runsProcessorFor } from './runs/runs.processor';
 import { RunsService } from './runs/runs.service';
 
@@ -36,6 +38,8 @@ export class WorkerModule {
         EventsService,
         RunsService,
         QueueSetupService,
+        FlowRuntimeHost,
+        { provide: FlowRuntime, inject: [FlowRuntimeHost], useFactory: (host: FlowRuntimeHost) => host.runtime },
         ...partitions.map((_, i) => runsProcessorFor(i, config.runs.lockMs)),
         {
           provide: ChatService,

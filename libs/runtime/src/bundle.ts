@@ -1,15 +1,51 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import type { FlowLimits } from '@openflows/common';
 import { FlowDeployError } from './errors';
 
 /** Flow names: lower-case letters, digits, `-` and `_`; taken from the folder's package.json name. */
 export const FLOW_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/** The first line of a bundle whose package.json sets `openflows.limits`; the runtime reads it back. */
+const LIMITS_BANNER = '// openflows:limits ';
+
+/**
+ * The comment line carrying a flow's own limits (`openflows.limits` in its package.json: `cpuMs`,
+ * `wallMs`, `memoryMb`, positive numbers, each optional), so that the limits travel with the bundle
+ * through every way of deploying it. They can only tighten the platform's (see `tightenLimits`).
+ * @throws FlowDeployError FLOW_INVALID when `openflows.limits` is not an object of positive numbers.
+ */
+function limitsBanner(limits: unknown): string {
+  if (limits === undefined) return '';
+  const valid =
+    typeof limits === 'object' &&
+    limits !== null &&
+    !Array.isArray(limits) &&
+    Object.entries(limits).every(([key, value]) => ['cpuMs', 'wallMs', 'memoryMb'].includes(key) && typeof value === 'number' && value > 0);
+  if (!valid)
+    throw new FlowDeployError(
+      'FLOW_INVALID',
+      'package.json "openflows.limits" must be { cpuMs?, wallMs?, memoryMb? } with positive numbers',
+    );
+  return `${LIMITS_BANNER}${JSON.stringify(limits)}`;
+}
+
+/** The limits a bundle's first line declares (see {@link limitsBanner}); none when it has no such line or it does not parse. */
+export function bundleLimits(code: string): Partial<FlowLimits> | undefined {
+  if (!code.startsWith(LIMITS_BANNER)) return undefined;
+  try {
+    const parsed = JSON.parse(code.slice(LIMITS_BANNER.length, code.indexOf('\n'))) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<FlowLimits>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A bundled flow, ready for `POST /api/flows`. */
 export interface FlowBundle {
   name: string;
-  /** One CommonJS file; `@openflows/sdk` is left as a `require` the runtime answers. */
+  /** One CommonJS file; `@openflows/sdk` is left as a `require` the runtime answers; first line: the flow's limits, when it sets any. */
   code: string;
 }
 
@@ -42,7 +78,7 @@ export async function bundleFlow(folder: string, options: BundleOptions = {}): P
   const dir = resolve(folder);
   const pkgFile = join(dir, 'package.json');
   if (!existsSync(pkgFile)) throw new FlowDeployError('FLOW_INVALID', `${dir} has no package.json`);
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { name?: string; main?: string };
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { name?: string; main?: string; openflows?: { limits?: unknown } };
   const name = (pkg.name ?? '').replace(/^@[^/]+\//, '');
   if (!FLOW_NAME.test(name)) {
     throw new FlowDeployError(
@@ -60,6 +96,7 @@ export async function bundleFlow(folder: string, options: BundleOptions = {}): P
       format: 'cjs',
       target: 'node24',
       external: ['@openflows/sdk'],
+      banner: { js: limitsBanner(pkg.openflows?.limits) },
       write: false,
       metafile: true,
       logLevel: 'silent',

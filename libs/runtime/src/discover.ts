@@ -2,7 +2,8 @@ import { DEFAULT_FLOW_LIMITS, errorMessage, type FlowLimits } from '@openflows/c
 import { SdkError, type EventSource } from '@openflows/sdk';
 import { FlowDeployError } from './errors';
 import { FlowIsolate } from './isolate/flow-isolate';
-import { FlowLimitError } from './isolate/limits';
+import { FlowLimitError, tightenLimits } from './isolate/limits';
+import { bundleLimits } from './bundle';
 
 /** A subscription as `run()` declares it at deploy. */
 export interface DeclaredSubscription {
@@ -15,7 +16,8 @@ export interface DeclaredSubscription {
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /**
- * Calls the flow's `run()` once, in a new isolate under the flow's limits, with an SDK that records
+ * Calls the flow's `run()` once, in a new isolate under `limits` (the platform's, tightened by the
+ * bundle's own), with an SDK that records
  * `listenToEvent` calls instead of waiting for events. Everything else the SDK offers only works in a
  * handler and throws NOT_IN_HANDLER here. Runs in the api process, which holds secrets: the isolate
  * is the only thing between them and the flow.
@@ -27,8 +29,9 @@ export async function discoverSubscriptions(
   bundle: string,
   env: Record<string, string>,
   name: string,
-  limits: FlowLimits = DEFAULT_FLOW_LIMITS,
+  platformLimits: FlowLimits = DEFAULT_FLOW_LIMITS,
 ): Promise<DeclaredSubscription[]> {
+  const limits = tightenLimits(platformLimits, bundleLimits(bundle));
   const found = new Map<string, DeclaredSubscription>();
   const notHere = () => Promise.reject(new SdkError('NOT_IN_HANDLER', 'only listenToEvent, env and log work in run()'));
   const isolate = new FlowIsolate(bundle, `${name}.js`, limits.memoryMb);

@@ -1,4 +1,6 @@
-import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '@openflows/common';
+import { DEFAULT_FLOW_LIMITS } from '@openflows/common';
+import { bundleLimits } from './bundle';
+import { tightenLimits } from './isolate/limits';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext, SlackContext } from '@openflows/sdk';
 import type { GithubClient, SlackClient } from '@openflows/sdk/host';
 import { dispatchHandler } from './isolate/capabilities';
@@ -34,8 +36,6 @@ export interface RunRequest {
    */
   event: FlowEvent & { target?: string; targets?: string[]; names?: string[] };
   services: RunServices;
-  /** The flow's limits; default: the platform's defaults. */
-  limits?: FlowLimits;
   /** The deployment the run belongs to: its warm isolate is reused (FlowRuntime only). */
   isolate?: IsolateKey;
 }
@@ -67,7 +67,7 @@ export function dispatchStart(request: RunRequest): RunStart {
 }
 
 /**
- * Runs a flow for one event in a new isolate, disposed afterwards (`openflows dev`, tests; the worker
+ * Runs a flow for one event in a new isolate under the default limits (tightened by the bundle's own), disposed afterwards (`openflows dev`, tests; the worker
  * keeps isolates warm with FlowRuntime). As flows.network does: `run()` is called, and each
  * `listenToEvent` whose source and event names match calls its handler; resolves when `run()` and every
  * matched handler have settled, even handlers the flow forgot to await.
@@ -75,7 +75,7 @@ export function dispatchStart(request: RunRequest): RunStart {
  *   FLOW_INVALID when the module does not load.
  */
 export async function executeFlow(request: RunRequest): Promise<RunResult> {
-  const limits = request.limits ?? DEFAULT_FLOW_LIMITS;
+  const limits = tightenLimits(DEFAULT_FLOW_LIMITS, bundleLimits(request.bundle));
   const isolate = new FlowIsolate(request.bundle, `${request.flowName}.js`, limits.memoryMb);
   try {
     return await isolate.execute(dispatchStart(request), limits, dispatchHandler(request.services));

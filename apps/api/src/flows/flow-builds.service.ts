@@ -175,7 +175,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     const work = mkdtempSync(join(tmpdir(), 'openflows-build-'));
     try {
       const bundle = await this.produceBundle(deploymentId, env, input, work, log);
-      const declared = await discoverSubscriptions(bundle, env, name);
+      const declared = await discoverSubscriptions(bundle, env, name, this.config.flows.limits);
       await log(`run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`);
       const subscriptions = await this.registration.check(ownerId, declared);
       const reason = this.registration.reason(subscriptions);

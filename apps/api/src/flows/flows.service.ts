@@ -1,4 +1,5 @@
-import { BadRequestException, HttpException, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
 import { SubscriptionRegistrationService } from '@openflows/github';
 import { FlowDeployError, discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
@@ -38,6 +39,7 @@ export class FlowsService {
     private readonly flows: FlowsRepository,
     private readonly registration: SubscriptionRegistrationService,
     private readonly builds: FlowBuildsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class FlowsService {
   async deploy(ownerId: string, dto: DeployFlowDto): Promise<FlowView> {
     const env = this.checkEnv(dto.env);
     return this.translate(async () => {
-      const declared = await discoverSubscriptions(dto.code, env, dto.name);
+      const declared = await discoverSubscriptions(dto.code, env, dto.name, this.config.flows.limits);
       const subscriptions = await this.registration.check(ownerId, declared);
       const reason = this.registration.reason(subscriptions);
       const buildLog = [

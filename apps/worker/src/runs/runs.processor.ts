@@ -19,8 +19,8 @@ export function runsProcessorFor(partition: number, lockMs: number): Type<Worker
       super();
     }
 
-    process(job: Job<ExecuteRunJob>): Promise<void> {
-      return this.runs.execute(job);
+    process(job: Job<ExecuteRunJob>, token?: string): Promise<void> {
+      return this.runs.execute(job, token);
     }
 
     @OnWorkerEvent('error')

@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob, type Provider } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
 import { RunUpdatesPublisher } from '@openflows/runs';
-import { FlowDeployError, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
+import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowStore, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode, type SlackContext } from '@openflows/sdk';
 import type { GithubClient, SlackClient } from '@openflows/sdk/host';
 import { SecretsService } from '@openflows/secrets';
 import { SlackRoutingService } from '@openflows/slack';
+import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
 
 /** SDK errors that the same input will raise again: retrying cannot help. */
@@ -22,11 +23,19 @@ const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'NOT_IN_RUNTIME',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
+  'EGRESS_REFUSED',
+  'LIMIT_FETCH',
 ]);
+
+/** How long a run waits when its owner's slots are all busy before it is tried again (ms). */
+const OWNER_BUSY_DELAY_MS = 500;
 
 function isPermanent(error: unknown): boolean {
   return (
-    error instanceof FlowDeployError || error instanceof UnrecoverableError || (error instanceof SdkError && PERMANENT.has(error.code))
+    error instanceof FlowDeployError ||
+    error instanceof UnrecoverableError ||
+    error instanceof FlowLimitError ||
+    (error instanceof SdkError && PERMANENT.has(error.code))
   );
 }
 
@@ -43,13 +52,16 @@ interface Usage {
 }
 
 /**
- * Executes one run attempt: loads the deployed bundle, binds the SDK to this run's services, calls the
- * flow, and records status, attempts, duration, token usage, error and log lines. A flow's failure
- * fails its run only; the error goes back to BullMQ, which retries with backoff unless it is permanent.
+ * Executes one run attempt: runs the deployed bundle in its deployment's isolate (FlowRuntime) with this
+ * run's services behind the bridge, and records status, attempts, duration, token usage, error and log
+ * lines. A flow's failure fails its run only; the error goes back to BullMQ, which retries with backoff
+ * unless it is permanent (a limit, a missing secret…). An owner whose slots are all busy has the run put
+ * back for a moment, freeing the lane for others.
  */
 @Injectable()
 export class RunsService {
   private readonly logger = new Logger(RunsService.name);
+  private readonly slots: OwnerSlots;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -62,17 +74,34 @@ export class RunsService {
     private readonly secrets: SecretsService,
     private readonly chat: ChatService,
     private readonly updates: RunUpdatesPublisher,
-  ) {}
+    private readonly runtime: FlowRuntime,
+  ) {
+    this.slots = new OwnerSlots(config.flows.ownerConcurrency);
+  }
 
   /**
    * Every status change (`running`, then `succeeded`, `retrying` or `failed`) and every log line is
    * published as a live update once the database has it (log lines: as written).
-   * @throws the flow's error (retried by BullMQ), or UnrecoverableError for a permanent failure.
+   * @param token the job's lock token, to put it back when the owner has no free slot.
+   * @throws the flow's error (retried by BullMQ), UnrecoverableError for a permanent failure, or
+   *   DelayedError when the run was put back to wait for its owner's slot.
    */
-  async execute(job: Job<ExecuteRunJob>): Promise<void> {
+  async execute(job: Job<ExecuteRunJob>, token?: string): Promise<void> {
     const run = await this.runs.findById(job.data.runId);
     if (!run) throw new UnrecoverableError(`run ${job.data.runId} does not exist`);
     const owner = await this.flows.findById(run.flowId);
+    if (owner && !this.slots.tryAcquire(owner.ownerId)) {
+      await job.moveToDelayed(Date.now() + OWNER_BUSY_DELAY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      await this.executeAttempt(job, run, owner);
+    } finally {
+      if (owner) this.slots.release(owner.ownerId);
+    }
+  }
+
+  private async executeAttempt(job: Job<ExecuteRunJob>, run: Run, owner: Flow | undefined): Promise<void> {
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
     const live = owner && { ownerId: owner.ownerId, runId: run.id, flowId: run.flowId };
@@ -115,12 +144,13 @@ export class RunsService {
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
     );
     const slack = await this.slackFor(event);
-    const { handled } = await executeFlow({
+    const { handled } = await this.runtime.execute({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
       event: { ...this.flowEvent(event), targets: slack.targets, names: slack.events },
       services: await this.services(run, flow, event, slack, log, usage),
+      isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
   }

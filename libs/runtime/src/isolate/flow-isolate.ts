@@ -172,12 +172,14 @@ export class FlowIsolate {
     flowContext.entries = { load, start, finish, resume, fireTimer };
     await context.global.delete('__openflows');
     await this.flow.run(context, { timeout });
+    let exportsRun: unknown;
     try {
-      await load.apply(undefined, [], { timeout });
+      exportsRun = await load.apply(undefined, [], { timeout });
     } catch (error) {
       if (this.isolate.isDisposed || run.ended) throw error;
       throw new FlowDeployError('FLOW_INVALID', `flow failed to load: ${(error as Error).message}`);
     }
+    if (exportsRun !== true) throw new FlowDeployError('FLOW_INVALID', 'flow module must export an async function run()');
     return flowContext;
   }
 

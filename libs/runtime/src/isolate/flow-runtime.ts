@@ -1,4 +1,5 @@
 import type { FlowsConfig } from '@openflows/common';
+import { bundleLimits } from '../bundle';
 import { dispatchStart, type RunRequest, type RunResult } from '../run';
 import { dispatchHandler } from './capabilities';
 import { FlowIsolate } from './flow-isolate';
@@ -26,7 +27,7 @@ export class FlowRuntime {
    * @throws as {@link executeFlow}, and IsolateDisposedError when another run's limit stopped the isolate.
    */
   async execute(request: RunRequest): Promise<RunResult> {
-    const limits = tightenLimits(this.config.limits, request.limits);
+    const limits = tightenLimits(this.config.limits, bundleLimits(request.bundle));
     const create = () => new FlowIsolate(request.bundle, `${request.flowName}.js`, limits.memoryMb);
     const isolate = request.isolate ? this.cache.get(request.isolate, create) : create();
     try {

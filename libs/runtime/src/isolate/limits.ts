@@ -1,5 +1,5 @@
 import type { FlowLimits } from '@openflows/common';
-import { SdkError } from '@openflows/sdk';
+import { SdkError, type SdkErrorCode } from '@openflows/sdk';
 
 /** What may cross the bridge in one run: the largest message, SDK calls, live timers, log volume. */
 export const BRIDGE_LIMITS = {
@@ -15,8 +15,12 @@ export const BRIDGE_LIMITS = {
   logChars: 4 * 1024 * 1024,
 } as const;
 
-/** A run stopped by a limit: failed with `code`, never retried. */
-export class FlowLimitError extends SdkError {}
+/** A run stopped by a limit: failed with `code` (also the first word of the message), never retried. */
+export class FlowLimitError extends SdkError {
+  constructor(code: SdkErrorCode, message: string) {
+    super(code, `${code}: ${message}`);
+  }
+}
 
 /**
  * The limits of a flow: the platform's defaults, lowered (never raised) by the flow's own

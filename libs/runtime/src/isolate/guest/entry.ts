@@ -57,14 +57,15 @@ function requireFor(id: string): unknown {
 
 const flowModule: { exports: Record<string, unknown> } = { exports: {} };
 
-/** Evaluates the flow's bundle, which the host compiled as `__openflowsFlow(module, exports, require)`. */
-function load(): void {
+/**
+ * Evaluates the flow's bundle, which the host compiled as `__openflowsFlow(module, exports, require)`.
+ * @returns false when the module exports no `run()` function.
+ */
+function load(): boolean {
   const factory = global.__openflowsFlow as (module: unknown, exports: unknown, require: unknown) => void;
   delete global.__openflowsFlow;
   factory(flowModule, flowModule.exports, requireFor);
-  if (typeof flowModule.exports.run !== 'function') {
-    throw new SdkError('INVALID_ARGUMENT', 'flow module must export an async function run()');
-  }
+  return typeof flowModule.exports.run === 'function';
 }
 
 /** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
