@@ -244,6 +244,14 @@ describe('createFlowFetch', () => {
     ['not a URL', { url: 'nope' }, 'not a valid URL'],
     ['a forbidden method', { url: '/text', method: 'CONNECT' }, 'CONNECT is not a method fetch can send'],
     ['a GET with a body', { url: '/text', body: 'x' }, 'a GET request cannot have a body'],
+    // What crosses the isolate boundary is only JSON: shapes other than the declared ones fail as plainly.
+    ['a method that is not text', { url: '/text', method: 42 as unknown as string }, '42 is not a method fetch can send'],
+    ['a body that is not text', { url: '/echo', method: 'POST', body: {} as unknown as string }, 'body must be a string'],
+    [
+      'headers that are not pairs',
+      { url: '/text', headers: { a: 'b' } as unknown as [string, string][] },
+      'headers must be [name, value] pairs',
+    ],
     ['a header Node refuses', { url: '/text', headers: [['x-bad', 'a\nb']] }, 'Invalid character in header content'],
     ['a closed port', { url: 'http://127.0.0.1:1/' }, 'ECONNREFUSED'],
   ])('fails plainly for %s', async (_what, request, message) => {

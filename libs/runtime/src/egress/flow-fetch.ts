@@ -101,20 +101,22 @@ export function createFlowFetch(egress: EgressConfig, log: (line: string) => voi
 }
 
 /** The method as WHATWG fetch sends it, or undefined when it is not an HTTP token or is forbidden. */
-function validMethod(method = 'GET'): string | undefined {
+function validMethod(method: unknown = 'GET'): string | undefined {
+  if (typeof method !== 'string') return undefined;
   const upper = method.toUpperCase();
   if (!TOKEN.test(method) || FORBIDDEN_METHODS.has(upper)) return undefined;
   return NORMALISED_METHODS.has(upper) ? upper : method;
 }
 
 /** The `host[:port]` of a URL for the log line; `-` when it is not a URL. */
-function hostOf(url: string): string {
-  return URL.canParse(url) ? new URL(url).host || '-' : '-';
+function hostOf(url: unknown): string {
+  return typeof url === 'string' && URL.canParse(url) ? new URL(url).host || '-' : '-';
 }
 
 /** The first hop of a request. @throws SdkError FETCH_FAILED for a bad URL, method, headers or body. */
 function firstHop(request: FetchRequest, method: string | undefined): Hop {
   if (!method) throw new SdkError('FETCH_FAILED', `${String(request.method)} is not a method fetch can send`);
+  if (request.body !== undefined && typeof request.body !== 'string') throw new SdkError('FETCH_FAILED', 'body must be a string');
   const body = request.body === undefined ? undefined : Buffer.from(request.body, request.bodyEncoding === 'base64' ? 'base64' : 'utf8');
   if (body && (method === 'GET' || method === 'HEAD')) throw new SdkError('FETCH_FAILED', `a ${method} request cannot have a body`);
   const headers = headerRecord(request.headers ?? []);
@@ -140,8 +142,9 @@ function headerRecord(pairs: [string, string][]): Record<string, string> {
  * `url` parsed, without its fragment (never sent).
  * @throws SdkError FETCH_FAILED unless it is an `http:`/`https:` URL without credentials (WHATWG fetch refuses those too).
  */
-function fetchableUrl(url: string, base?: URL): URL {
-  if (!URL.canParse(url, base?.href)) throw new SdkError('FETCH_FAILED', base ? 'a redirect pointed to an invalid URL' : 'not a valid URL');
+function fetchableUrl(url: unknown, base?: URL): URL {
+  if (typeof url !== 'string' || !URL.canParse(url, base?.href))
+    throw new SdkError('FETCH_FAILED', base ? 'a redirect pointed to an invalid URL' : 'not a valid URL');
   const parsed = new URL(url, base);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new SdkError('FETCH_FAILED', `only http: and https: URLs can be fetched, not ${parsed.protocol}`);
@@ -210,7 +213,8 @@ function exchange(policy: EgressPolicy, hop: Hop, signal: AbortSignal, maxBytes:
     if (signal.aborted) return settle(signal.reason);
     signal.addEventListener('abort', onAbort);
     // Named after this hop's host: after a redirect it is not the one the flow asked for.
-    request.once('error', (error) => settle(error instanceof EgressRefusedError ? error : networkError(error, hop.url.host)));
+    // `on`, not `once`: a destroyed request can report more than one error, and an unheard one would crash the process.
+    request.on('error', (error) => settle(error instanceof EgressRefusedError ? error : networkError(error, hop.url.host)));
     request.once('response', (response) => readAnswer(response, hop.url.host, maxBytes, settle));
     request.end(hop.body);
   });
@@ -234,7 +238,7 @@ function readAnswer(response: IncomingMessage, host: string, maxBytes: number, s
     if (size > maxBytes) return settle(tooLarge());
     chunks.push(chunk);
   });
-  response.once('error', (error) => settle(networkError(error, host)));
+  response.on('error', (error) => settle(networkError(error, host)));
   response.once('end', () => settle(undefined, { ...head, body: Buffer.concat(chunks) }));
 }
 
