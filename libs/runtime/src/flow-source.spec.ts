@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleFlow } from './bundle';
@@ -15,6 +17,8 @@ import {
 } from './flow-source';
 
 const GITHUB_CHAT = resolve(__dirname, '../../../flows/github-chat');
+/** No allow patterns: `file://` clones are not subject to the egress policy, so they need none. */
+const NO_EGRESS = { allow: [] };
 const dirs: string[] = [];
 
 function tempDir(): string {
@@ -155,7 +159,7 @@ describe('cloneFlowSource', () => {
   it('clones a branch at depth 1 and returns the sub-folder and commit, which bundles inside the checkout', async () => {
     const dir = join(tempDir(), 'checkout');
     const { cloneUrl, path } = checkGitSource({ url: repo, branch: 'flows', path: 'flows/github-chat' }, true);
-    const { folder, commit } = await cloneFlowSource({ cloneUrl, branch: 'flows', path }, dir);
+    const { folder, commit } = await cloneFlowSource({ cloneUrl, branch: 'flows', path }, dir, NO_EGRESS);
     expect(folder).toBe(join(dir, 'flows/github-chat'));
     expect(commit).toBe(branchCommit);
     expect(git(dir, 'rev-list', '--count', 'HEAD')).toBe('1');
@@ -164,14 +168,130 @@ describe('cloneFlowSource', () => {
 
   it('fails plainly for a missing branch or sub-folder', async () => {
     const cloneUrl = checkGitSource({ url: repo }, true).cloneUrl;
-    await expect(cloneFlowSource({ cloneUrl, branch: 'nope' }, join(tempDir(), 'a'))).rejects.toMatchObject({
+    await expect(cloneFlowSource({ cloneUrl, branch: 'nope' }, join(tempDir(), 'a'), NO_EGRESS)).rejects.toMatchObject({
       code: 'FLOW_SOURCE_INVALID',
       message: expect.stringContaining('git clone failed'),
     });
-    await expect(cloneFlowSource({ cloneUrl, path: 'flows/github-chat' }, join(tempDir(), 'b'))).rejects.toMatchObject({
+    await expect(cloneFlowSource({ cloneUrl, path: 'flows/github-chat' }, join(tempDir(), 'b'), NO_EGRESS)).rejects.toMatchObject({
       code: 'FLOW_SOURCE_INVALID',
       message: 'the repository has no folder flows/github-chat',
     });
+  });
+});
+
+/**
+ * Smart HTTP in front of the repositories under `root` (`/git/<name>.git/…`) through `git
+ * http-backend` as CGI; `/moved/…` answers a redirect to `/git/…`. Counts the requests under `/git/`.
+ */
+function gitHttpServer(root: string): { server: Server; gitRequests: () => number } {
+  let gitRequests = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname.startsWith('/moved/')) {
+      res.writeHead(301, { location: url.pathname.replace(/^\/moved/, '/git') + url.search }).end();
+      return;
+    }
+    gitRequests += 1;
+    const backend = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: url.pathname.replace(/^\/git/, ''),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+        HTTP_GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+      },
+    });
+    req.pipe(backend.stdin);
+    const out: Buffer[] = [];
+    backend.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    backend.on('close', () => {
+      const all = Buffer.concat(out);
+      const split = all.indexOf('\r\n\r\n');
+      const headers = Object.fromEntries(
+        all
+          .subarray(0, split)
+          .toString()
+          .split('\r\n')
+          .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      );
+      const status = Number((headers.status ?? '200').split(' ')[0]);
+      delete headers.status;
+      res.writeHead(status, headers).end(all.subarray(split + 4));
+    });
+  });
+  return { server, gitRequests: () => gitRequests };
+}
+
+describe('cloneFlowSource over http, under the egress policy', () => {
+  let http: ReturnType<typeof gitHttpServer>;
+  let port: number;
+  let commit: string;
+
+  beforeAll(async () => {
+    const work = tempDir();
+    git(work, 'init', '-q', '-b', 'main');
+    writeFileSync(join(work, 'README.md'), 'over http\n');
+    git(work, 'add', '.');
+    git(work, 'commit', '-qm', 'readme');
+    commit = git(work, 'rev-parse', 'HEAD');
+    const root = tempDir();
+    git(root, 'clone', '-q', '--bare', work, 'repo.git');
+    http = gitHttpServer(root);
+    await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+    port = (http.server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    http.server.closeAllConnections();
+    await new Promise((resolve) => http.server.close(resolve));
+  });
+
+  it.each(['127.0.0.1', 'localhost'])('clones from %s when its host:port is allowed', async (host) => {
+    const dir = join(tempDir(), 'checkout');
+    const { cloneUrl } = checkGitSource({ url: `http://${host}:${port}/git/repo.git` }, false);
+    await expect(cloneFlowSource({ cloneUrl }, dir, { allow: [`${host}:${port}`] })).resolves.toEqual({ folder: dir, commit });
+  });
+
+  it.each([
+    ['127.0.0.1', '127.0.0.1 is a loopback address'],
+    ['localhost', 'localhost resolves to 127.0.0.1, a loopback address'],
+  ])('refuses %s when nothing allows it, before git talks to it', async (host, why) => {
+    const before = http.gitRequests();
+    const dir = join(tempDir(), 'checkout');
+    await expect(cloneFlowSource({ cloneUrl: `http://${host}:${port}/git/repo.git` }, dir, { allow: [] })).rejects.toMatchObject({
+      code: 'FLOW_SOURCE_INVALID',
+      message: `git clone refused: ${why}`,
+    });
+    expect(http.gitRequests()).toBe(before);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it.each([
+    ['http://169.254.169.254/repo.git', '169.254.169.254 is a cloud metadata address'],
+    ['https://10.0.0.1/repo.git', '10.0.0.1 is a private address'],
+    ['https://[fd00:ec2::254]/repo.git', 'fd00:ec2::254 is a cloud metadata address'],
+    ['http://metadata.google.internal/repo.git', 'metadata.google.internal is a cloud metadata address'],
+  ])('refuses %s without connecting', async (cloneUrl, why) => {
+    const started = performance.now();
+    await expect(cloneFlowSource({ cloneUrl }, join(tempDir(), 'checkout'), { allow: [] })).rejects.toMatchObject({
+      code: 'FLOW_SOURCE_INVALID',
+      message: `git clone refused: ${why}`,
+    });
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('does not follow a redirect, even on an allowed host', async () => {
+    const before = http.gitRequests();
+    await expect(
+      cloneFlowSource({ cloneUrl: `http://127.0.0.1:${port}/moved/repo.git` }, join(tempDir(), 'checkout'), {
+        allow: [`127.0.0.1:${port}`],
+      }),
+    ).rejects.toMatchObject({ code: 'FLOW_SOURCE_INVALID', message: expect.stringContaining('git clone failed') });
+    expect(http.gitRequests()).toBe(before);
   });
 });
 

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, posix, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { errorMessage } from '@openflows/common';
+import { errorMessage, type EgressConfig } from '@openflows/common';
 import { simpleGit } from 'simple-git';
+import { EgressPolicy, EgressRefusedError, urlPort } from './egress/egress-policy';
 import { FlowDeployError } from './errors';
 
 /** One deploy-time variable a flow declares in its package.json under `openflows.variables`. */
@@ -134,16 +136,22 @@ export function checkRelativePath(path: string, what: string): string {
 
 /**
  * Clones `source` (depth 1, its branch only, no tags; git never prompts for credentials) into `dir`.
- * Call {@link checkGitSource} first.
+ * Call {@link checkGitSource} first. An `http(s)://` host is resolved and checked against the egress
+ * policy first (loopback, private, metadata… refused unless `egress.allow` names its `host:port`),
+ * git is pinned to the addresses checked (`http.curloptResolve`, git 2.37+) and told not to follow
+ * redirects, so it cannot be led anywhere the check did not see. `file://` URLs are not checked.
  * @returns the flow folder (the sub-folder when given) and the commit checked out.
- * @throws FlowDeployError FLOW_SOURCE_INVALID when git fails (message: git's own last lines) or the
- *   sub-folder is missing or leads outside the checkout.
+ * @throws FlowDeployError FLOW_SOURCE_INVALID when the policy refuses the host (the message names it
+ *   and why), it does not resolve, git fails (message: git's own last lines), or the sub-folder is
+ *   missing or leads outside the checkout.
  */
 export async function cloneFlowSource(
   source: { cloneUrl: string; branch?: string; path?: string },
   dir: string,
+  egress: Pick<EgressConfig, 'allow'>,
 ): Promise<{ folder: string; commit: string }> {
-  const git = simpleGit({ timeout: { block: CLONE_TIMEOUT_MS }, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env({
+  const config = ['http.followRedirects=false', ...(await pinnedResolve(new URL(source.cloneUrl), egress))];
+  const git = simpleGit({ timeout: { block: CLONE_TIMEOUT_MS }, allowEnvironment: ['GIT_TERMINAL_PROMPT'], config }).env({
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? dir,
     GIT_TERMINAL_PROMPT: '0',
@@ -157,6 +165,25 @@ export async function cloneFlowSource(
   }
   const commit = (await git.cwd(dir).revparse(['HEAD'])).trim();
   return { folder: folderInside(dir, source.path ?? ''), commit };
+}
+
+/**
+ * The git config that pins an `http(s)` URL's host to the addresses the egress policy checked
+ * (`http.curloptResolve=host:port:addr,…`); none for an IP literal (nothing to resolve) or `file://`.
+ * @throws FlowDeployError FLOW_SOURCE_INVALID when the policy refuses the host or it does not resolve.
+ */
+async function pinnedResolve(url: URL, egress: Pick<EgressConfig, 'allow'>): Promise<string[]> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return [];
+  let addresses: string[];
+  try {
+    addresses = await new EgressPolicy(egress.allow).resolve(url);
+  } catch (error) {
+    if (error instanceof EgressRefusedError) throw new FlowDeployError('FLOW_SOURCE_INVALID', `git clone refused: ${error.message}`);
+    throw new FlowDeployError('FLOW_SOURCE_INVALID', `git clone failed: cannot resolve ${url.hostname} (${errorMessage(error)})`);
+  }
+  if (isIP(url.hostname.replace(/^\[(.*)\]$/, '$1'))) return [];
+  const listed = addresses.map((address) => (isIP(address) === 6 ? `[${address}]` : address)).join(',');
+  return [`http.curloptResolve=${url.hostname}:${urlPort(url)}:${listed}`];
 }
 
 /** `root/path` when it is a directory inside `root` (symbolic links resolved). @throws FlowDeployError FLOW_SOURCE_INVALID */

@@ -1,5 +1,7 @@
 export * from './bundle';
 export * from './discover';
+export * from './egress/egress-policy';
+export * from './egress/flow-fetch';
 export * from './errors';
 export * from './flow-source';
 export * from './flow-store';

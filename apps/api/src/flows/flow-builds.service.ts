@@ -80,7 +80,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     const clone = { ...checkGitSource(spec, this.config.flowSources.allowLocal), branch: spec.branch };
     const dir = mkdtempSync(join(tmpdir(), 'openflows-inspect-'));
     try {
-      const { folder } = await cloneFlowSource(clone, join(dir, 'checkout'));
+      const { folder } = await cloneFlowSource(clone, join(dir, 'checkout'), this.config.flows.egress);
       const { name, variables } = readFlowPackage(folder);
       return { name, variables };
     } finally {
@@ -219,7 +219,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
       ];
       await log(`cloning ${where.filter(Boolean).join(', ')}`);
       root = join(work, 'checkout');
-      const cloned = await cloneFlowSource(input.clone, root);
+      const cloned = await cloneFlowSource(input.clone, root, this.config.flows.egress);
       folder = cloned.folder;
       source = { ...input.source, commit: cloned.commit };
       await log(`checked out ${cloned.commit}`);
