@@ -20,6 +20,9 @@ const pem = optionalText.transform((value) => value?.replace(/\\n/g, '\n'));
 /** Per-run limits of flow code unless configured otherwise (`FLOW_CPU_MS`, `FLOW_WALL_MS`, `FLOW_MEMORY_MB`). */
 export const DEFAULT_FLOW_LIMITS: FlowLimits = { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 };
 
+/** Egress limits of a flow's `fetch` unless configured otherwise (`FLOW_FETCH_*`); nothing private allowed. */
+export const DEFAULT_EGRESS: EgressConfig = { allow: [], maxRequests: 50, maxResponseBytes: 5 * 1024 * 1024, timeoutMs: 10_000 };
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -65,9 +68,9 @@ const schema = z.object({
   FLOW_ISOLATES: positiveInt.default(64),
   FLOW_OWNER_CONCURRENCY: positiveInt.default(4),
   FLOW_EGRESS_ALLOW: z.string().default(''),
-  FLOW_FETCH_MAX_REQUESTS: positiveInt.default(50),
-  FLOW_FETCH_MAX_BYTES: positiveInt.default(5 * 1024 * 1024),
-  FLOW_FETCH_TIMEOUT_MS: positiveInt.default(10_000),
+  FLOW_FETCH_MAX_REQUESTS: positiveInt.default(DEFAULT_EGRESS.maxRequests),
+  FLOW_FETCH_MAX_BYTES: positiveInt.default(DEFAULT_EGRESS.maxResponseBytes),
+  FLOW_FETCH_TIMEOUT_MS: positiveInt.default(DEFAULT_EGRESS.timeoutMs),
 });
 
 type Env = z.infer<typeof schema>;
@@ -147,7 +150,7 @@ export interface FlowsConfig {
 }
 
 /** `FLOW_EGRESS_ALLOW`: comma- or space-separated `host:port` patterns, lower-cased. */
-function egressAllowList(value: string): string[] {
+export function egressAllowList(value: string): string[] {
   return value
     .split(/[\s,]+/)
     .map((entry) => entry.trim().toLowerCase())

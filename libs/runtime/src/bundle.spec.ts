@@ -1,12 +1,36 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createSdk, unboundHost } from '@openflows/sdk/sdk';
+import { randomUUID } from 'node:crypto';
+import { unboundHost } from '@openflows/sdk/sdk';
 import type { FlowLogger } from '@openflows/sdk';
-import { bundleFlow } from './bundle';
+import { bundleFlow, bundleLimits } from './bundle';
 import { discoverSubscriptions } from './discover';
 import { FlowDeployError } from './errors';
-import { loadFlowModule } from './sandbox';
+import { executeFlow, type RunServices } from './run';
+
+/** Runs `code` once for an `issues` event of octo/hello; @returns its log lines. */
+async function runOnce(code: string): Promise<string[]> {
+  const lines: string[] = [];
+  const log: FlowLogger = {
+    debug: (m) => lines.push(m),
+    info: (m) => lines.push(m),
+    warn: (m) => lines.push(m),
+    error: (m) => lines.push(m),
+  };
+  const { chatCompletion, github, githubContext, slack, slackContext, store } = unboundHost();
+  const services: RunServices = { chatCompletion, github, githubContext, slack, slackContext, store, log };
+  const event = {
+    id: randomUUID(),
+    provider: 'github' as const,
+    name: 'issues',
+    deliveryId: randomUUID(),
+    target: 'octo/hello',
+    payload: {},
+  };
+  await executeFlow({ flowName: 'my-flow', bundle: code, env: {}, event, services });
+  return lines;
+}
 
 const GITHUB_CHAT = resolve(__dirname, '../../../flows/github-chat');
 
@@ -42,8 +66,6 @@ async function deployErrorOf(work: Promise<unknown>): Promise<FlowDeployError> {
   return error as FlowDeployError;
 }
 
-const silentLog: FlowLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-
 afterEach(() => {
   for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -75,7 +97,9 @@ describe('bundleFlow', () => {
     const bundle = await bundleFlow(dir);
     expect(bundle.name).toBe('my-flow');
     expect(bundle.code).not.toContain('Promise<void>');
-    expect(typeof loadFlowModule(bundle.code, createSdk(unboundHost()), 'my-flow.js').run).toBe('function');
+    expect(await discoverSubscriptions(bundle.code, {}, 'my-flow')).toEqual([
+      { provider: 'github', target: 'octo/hello', event: 'issues' },
+    ]);
   });
 
   it('uses "main" from package.json and drops an npm scope from the name', async () => {
@@ -95,12 +119,31 @@ describe('bundleFlow', () => {
       'package.json': packageJson(),
       'node_modules/shout/package.json': JSON.stringify({ name: 'shout', main: 'index.js' }),
       'node_modules/shout/index.js': 'module.exports = (s) => s.toUpperCase() + "!";',
-      'src/index.ts': `import shout from 'shout';\nexport async function run() { return shout('hello'); }`,
+      'src/index.ts': `import shout from 'shout';\nimport { log } from '@openflows/sdk';\nexport async function run() { log.info(shout('hello')); }`,
     });
     const { code } = await bundleFlow(dir);
     expect(code).not.toContain('require("shout")');
-    const flow = loadFlowModule(code, createSdk({ ...unboundHost(), log: silentLog }), 'my-flow.js');
-    await expect(flow.run()).resolves.toBe('HELLO!');
+    expect(await runOnce(code)).toEqual(['HELLO!']);
+  });
+
+  it("carries the flow's openflows.limits in the bundle's first line", async () => {
+    const dir = flowFolder({
+      'package.json': packageJson({ name: 'my-flow', openflows: { limits: { cpuMs: 500, memoryMb: 32 } } }),
+      'src/index.ts': MINIMAL_FLOW,
+    });
+    const { code } = await bundleFlow(dir);
+    expect(bundleLimits(code)).toEqual({ cpuMs: 500, memoryMb: 32 });
+    expect(
+      bundleLimits((await bundleFlow(flowFolder({ 'package.json': packageJson(), 'src/index.ts': MINIMAL_FLOW }))).code),
+    ).toBeUndefined();
+  });
+
+  it('refuses openflows.limits that are not positive numbers (FLOW_INVALID)', async () => {
+    const dir = flowFolder({
+      'package.json': packageJson({ name: 'my-flow', openflows: { limits: { cpuMs: -1 } } }),
+      'src/index.ts': MINIMAL_FLOW,
+    });
+    expect((await deployErrorOf(bundleFlow(dir))).code).toBe('FLOW_INVALID');
   });
 
   it('refuses a folder without package.json (FLOW_INVALID)', async () => {
@@ -156,12 +199,10 @@ describe('bundleFlow', () => {
       'src/index.ts': "import { readFileSync } from 'fs';\nexport async function run() { return readFileSync('/etc/passwd', 'utf8'); }",
     });
     const { code } = await bundleFlow(dir);
-    let error: unknown;
-    try {
-      loadFlowModule(code, createSdk(unboundHost()), 'my-flow.js');
-    } catch (e) {
-      error = e;
-    }
+    const error = await runOnce(code).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FlowDeployError);
     expect((error as FlowDeployError).code).toBe('FLOW_INVALID');
     expect((error as FlowDeployError).message).toBe(

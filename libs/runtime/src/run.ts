@@ -3,6 +3,7 @@ import { bundleLimits } from './bundle';
 import { tightenLimits } from './isolate/limits';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext, SlackContext } from '@openflows/sdk';
 import type { GithubClient, SlackClient } from '@openflows/sdk/host';
+import type { FlowFetch } from './egress/flow-fetch';
 import { dispatchHandler } from './isolate/capabilities';
 import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
 import type { IsolateKey } from './isolate/isolate-cache';
@@ -19,8 +20,8 @@ export interface RunServices {
   slackContext(): SlackContext;
   store: FlowStore;
   log: FlowLogger;
-  /** `fetch` of the flow, under the egress policy; unset: the flow's fetch fails with NOT_IN_RUNTIME. */
-  fetch?(request: unknown): Promise<unknown>;
+  /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
+  fetch?: FlowFetch;
 }
 
 /** What a run is asked to do: one event for one deployed flow. */

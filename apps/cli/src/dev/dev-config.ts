@@ -1,3 +1,4 @@
+import { DEFAULT_EGRESS, egressAllowList, type EgressConfig } from '@openflows/common';
 import { CliError } from '../cli-error';
 
 /** What `openflows dev` reads from the environment, parsed once. */
@@ -10,6 +11,8 @@ export interface DevConfig {
   githubToken?: string;
   /** Every variable of the environment, to look LLM keys up by secret name ({@link llmApiKey}). */
   env: NodeJS.ProcessEnv;
+  /** The flow's `fetch`: the platform's default policy, `FLOW_EGRESS_ALLOW` letting local hosts through. */
+  egress: EgressConfig;
 }
 
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -33,6 +36,7 @@ export function devConfigFrom(env: NodeJS.ProcessEnv, live: boolean): DevConfig 
     githubApiUrl: url('GITHUB_API_URL', DEFAULT_GITHUB_API_URL),
     githubToken,
     env,
+    egress: { ...DEFAULT_EGRESS, allow: egressAllowList(env.FLOW_EGRESS_ALLOW ?? '') },
   };
 }
 

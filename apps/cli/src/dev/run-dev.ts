@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { bundleFlow, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
+import { bundleFlow, createFlowFetch, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatResponse, type GithubContext } from '@openflows/sdk';
 import { CliError } from '../cli-error';
 import { assertRequiredVariables } from '../flow-variables';
@@ -117,6 +117,7 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     slack: slackNotLocal,
     slackContext: slackNotLocal,
     store: createMemoryStore(),
+    fetch: createFlowFetch(config.egress, (line) => print(line)),
     log: consoleFlowLogger(),
   };
 }

@@ -6,7 +6,7 @@ import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run,
 import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
 import { RunUpdatesPublisher } from '@openflows/runs';
-import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowStore, type RunServices } from '@openflows/runtime';
+import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowFetch, createFlowStore, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode, type SlackContext } from '@openflows/sdk';
 import type { GithubClient, SlackClient } from '@openflows/sdk/host';
 import { SecretsService } from '@openflows/secrets';
@@ -196,6 +196,7 @@ export class RunsService {
       },
       slackContext: () => slack.context,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
+      fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
       log,
     };
   }

@@ -1,5 +1,6 @@
 import { SdkError, type ChatOptions } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
+import type { FetchRequest } from '../egress/flow-fetch';
 import type { RunServices } from '../run';
 import type { RunHandler } from './flow-run';
 
@@ -69,7 +70,7 @@ const CAPABILITIES: Record<string, Capability> = {
   'store.del': (s, [key]) => s.store.del(text(key, 'the key')),
   'fetch.request': (s, [request]) => {
     if (!s.fetch) throw new SdkError('NOT_IN_RUNTIME', 'fetch is not available here');
-    return s.fetch(record(request, 'the request') as never);
+    return s.fetch(record(request, 'the request') as unknown as FetchRequest);
   },
 };
 
