@@ -8,8 +8,11 @@ export interface DevConfig {
   githubApiUrl: string;
   /** `GITHUB_TOKEN`; required with `--live`. */
   githubToken?: string;
-  /** Every variable of the environment, to look LLM keys up by secret name ({@link llmApiKey}). */
-  env: NodeJS.ProcessEnv;
+  /**
+   * `OPENAI_API_KEY` and the `OPENFLOWS_SECRET_*` variables, copied when the command starts (before any
+   * flow runs), to look LLM keys up by secret name ({@link llmApiKey}).
+   */
+  keys: Record<string, string>;
 }
 
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -32,7 +35,11 @@ export function devConfigFrom(env: NodeJS.ProcessEnv, live: boolean): DevConfig 
     openaiBaseUrl: url('OPENAI_BASE_URL', DEFAULT_OPENAI_BASE_URL),
     githubApiUrl: url('GITHUB_API_URL', DEFAULT_GITHUB_API_URL),
     githubToken,
-    env,
+    keys: Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] => (entry[0] === 'OPENAI_API_KEY' || entry[0].startsWith('OPENFLOWS_SECRET_')) && !!entry[1],
+      ),
+    ),
   };
 }
 
@@ -43,5 +50,5 @@ export function secretEnvName(keyName: string): string {
 
 /** The API key standing in for secret `keyName`: `OPENFLOWS_SECRET_<NAME>`, else `OPENAI_API_KEY`. */
 export function llmApiKey(config: DevConfig, keyName: string): string | undefined {
-  return config.env[secretEnvName(keyName)] || config.env.OPENAI_API_KEY || undefined;
+  return config.keys[secretEnvName(keyName)] ?? config.keys.OPENAI_API_KEY;
 }
