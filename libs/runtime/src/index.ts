@@ -5,3 +5,4 @@ export * from './flow-source';
 export * from './flow-store';
 export * from './run';
 export * from './sandbox';
+export * from './build/run-flow-build';
