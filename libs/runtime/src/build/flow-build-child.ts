@@ -12,6 +12,7 @@ import { installFlowDependencies, readFlowPackage } from '../flow-source';
 import { npmrcFromEnv } from './build-env';
 import type { FlowBuildMessage, FlowBuildRequest } from './messages';
 
+/** Sends `message` to the api; resolves once it is written to the channel. */
 function send(message: FlowBuildMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())));
 }
