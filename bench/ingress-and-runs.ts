@@ -226,21 +226,10 @@ interface StoreCounters {
   redisCommands: number;
 }
 
-/** The platform's `DATABASE_URL` database name, read from the api process's environment. */
-function databaseName(pid: number | undefined): string | undefined {
-  try {
-    const line = readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .find((entry) => entry.startsWith('DATABASE_URL='));
-    return line ? new URL(line.slice('DATABASE_URL='.length)).pathname.slice(1) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function storeCounters(platform: Platform): Promise<StoreCounters> {
   const redisCommands = Number(/total_commands_processed:(\d+)/.exec(await platform.redis.info('stats'))?.[1] ?? NaN);
-  const name = platform.worker ? databaseName(platform.api.child.pid) : undefined;
+  // The harness created the database (the processes drop DATABASE_URL from their environment at start).
+  const name = platform.databaseUrl ? new URL(platform.databaseUrl).pathname.slice(1) : undefined;
   if (!name) return { redisCommands };
   const client = new Client({ connectionString: TEST_POSTGRES_URL });
   await client.connect();

@@ -72,6 +72,11 @@ export class Platform {
 
   private constructor(private readonly options: PlatformOptions) {}
 
+  /** The processes' `DATABASE_URL` (a fresh PostgreSQL database) in separate mode; undefined with PGlite. */
+  get databaseUrl(): string | undefined {
+    return this.database?.url;
+  }
+
   /** Starts stand-ins and processes; call {@link stop} in afterAll. */
   static async start(options: PlatformOptions): Promise<Platform> {
     const platform = new Platform(options);

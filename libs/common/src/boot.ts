@@ -1,14 +1,19 @@
 import { config as readDotenv } from 'dotenv';
 import { ConfigError, loadConfig, type AppConfig } from './config';
+import { dropSecretsFromEnv } from './env-secrets';
 
 /**
  * Reads `.env` (development convenience; real environment variables win) and parses the
- * configuration. On a bad value it prints one line per variable at fault and exits with status 1.
+ * configuration, then deletes the secrets it took from `process.env` (see {@link dropSecretsFromEnv}):
+ * the processes that call this host flow isolates. On a bad value it prints one line per variable at
+ * fault and exits with status 1.
  */
 export function bootConfig(): AppConfig {
   readDotenv({ quiet: true });
   try {
-    return loadConfig(process.env);
+    const config = loadConfig(process.env);
+    dropSecretsFromEnv(process.env);
+    return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`configuration error: ${problem}\n`);

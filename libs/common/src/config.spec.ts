@@ -45,7 +45,7 @@ describe('loadConfig', () => {
       slack: { apiUrl: 'https://slack.com/api/' },
       llm: { baseUrl: 'https://api.openai.com/v1', maxRetries: 3, conversationTtlSeconds: 600 },
       runs: { attempts: 3, backoffMs: 1000, partitions: 8, lockMs: 30_000 },
-      flowSources: { allowLocal: false },
+      flowSources: { allowLocal: false, buildMemoryMb: 1024, buildTimeoutMs: 300_000 },
       flows: {
         limits: { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 },
         isolates: 64,
@@ -59,6 +59,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'true' }).flowSources.allowLocal).toBe(true);
     expect(loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'false' }).flowSources.allowLocal).toBe(false);
     expect(() => loadConfig({ FLOW_SOURCES_ALLOW_LOCAL: 'yes' })).toThrow(/FLOW_SOURCES_ALLOW_LOCAL/);
+  });
+
+  it('reads the limits of flow builds and refuses a heap too small to run npm', () => {
+    const config = loadConfig({ FLOW_BUILD_MEMORY_MB: '512', FLOW_BUILD_TIMEOUT_MS: '60000' });
+    expect(config.flowSources).toMatchObject({ buildMemoryMb: 512, buildTimeoutMs: 60_000 });
+    expect(problemsOf({ FLOW_BUILD_MEMORY_MB: '16', FLOW_BUILD_TIMEOUT_MS: '0' })).toEqual([
+      expect.stringMatching(/^FLOW_BUILD_MEMORY_MB: /),
+      expect.stringMatching(/^FLOW_BUILD_TIMEOUT_MS: /),
+    ]);
   });
 
   it('coerces numbers, derives the public URL from the port and trims trailing slashes of API URLs', () => {

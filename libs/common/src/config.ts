@@ -62,6 +62,8 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  FLOW_BUILD_MEMORY_MB: positiveInt.min(64).default(1024),
+  FLOW_BUILD_TIMEOUT_MS: positiveInt.default(300_000),
   FLOW_CPU_MS: positiveInt.default(DEFAULT_FLOW_LIMITS.cpuMs),
   FLOW_WALL_MS: positiveInt.default(DEFAULT_FLOW_LIMITS.wallMs),
   FLOW_MEMORY_MB: positiveInt.min(8).default(DEFAULT_FLOW_LIMITS.memoryMb),
@@ -109,8 +111,12 @@ export interface AppConfig {
   slack: { clientId?: string; clientSecret?: string; signingSecret?: string; apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
   runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
-  /** Flow builds from git: `allowLocal` lets `file://` URLs and local paths through (tests, single machines). */
-  flowSources: { allowLocal: boolean };
+  /**
+   * Flow builds: `allowLocal` lets `file://` URLs and local paths through as git sources (tests, single
+   * machines); the process that installs and bundles a flow gets a heap of `buildMemoryMb` (MB) and is
+   * killed after `buildTimeoutMs` (ms).
+   */
+  flowSources: { allowLocal: boolean; buildMemoryMb: number; buildTimeoutMs: number };
   flows: FlowsConfig;
 }
 
@@ -274,7 +280,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       partitions: e.RUN_PARTITIONS,
       lockMs: e.RUN_LOCK_MS,
     },
-    flowSources: { allowLocal: e.FLOW_SOURCES_ALLOW_LOCAL },
+    flowSources: {
+      allowLocal: e.FLOW_SOURCES_ALLOW_LOCAL,
+      buildMemoryMb: e.FLOW_BUILD_MEMORY_MB,
+      buildTimeoutMs: e.FLOW_BUILD_TIMEOUT_MS,
+    },
     flows: {
       limits: { cpuMs: e.FLOW_CPU_MS, wallMs: e.FLOW_WALL_MS, memoryMb: e.FLOW_MEMORY_MB },
       isolates: e.FLOW_ISOLATES,

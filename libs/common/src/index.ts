@@ -8,4 +8,5 @@ export * from './signed-state';
 export * from './redis.module';
 export * from './platform.module';
 export * from './boot';
+export * from './env-secrets';
 export * from './errors';

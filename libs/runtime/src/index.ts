@@ -11,3 +11,4 @@ export { FlowError } from './isolate/flow-run';
 export { IsolateDisposedError } from './isolate/flow-isolate';
 export { FlowLimitError, tightenLimits } from './isolate/limits';
 export type { IsolateKey } from './isolate/isolate-cache';
+export * from './build/run-flow-build';

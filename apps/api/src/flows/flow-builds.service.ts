@@ -7,13 +7,12 @@ import { FlowsRepository, type FlowDetail, type FlowVariables, type StoredSource
 import { SubscriptionRegistrationService } from '@openflows/github';
 import {
   FlowDeployError,
-  bundleFlow,
   checkGitSource,
   cloneFlowSource,
   discoverSubscriptions,
-  installFlowDependencies,
   missingVariables,
   readFlowPackage,
+  runFlowBuild,
   writeUploadedFiles,
   type GitSourceSpec,
   type UploadedFile,
@@ -35,10 +34,11 @@ type BuildInput =
 type BuildLog = (line: string) => Promise<void>;
 
 /**
- * Builds flows in the api process, in the background: a deployment is recorded `building` at once,
- * then cloned or unpacked into a temporary folder, checked (package.json, required variables), its npm
- * dependencies installed, bundled, its subscriptions discovered and their registration checked, and
- * made live as `POST /api/flows` does; or marked `failed` with the reason, the live deployment staying.
+ * Builds flows in the background: a deployment is recorded `building` at once, then cloned or unpacked
+ * into a temporary folder, checked (package.json, required variables), its npm dependencies installed
+ * and bundled in a build process without the server's secrets ({@link runFlowBuild}), its
+ * subscriptions discovered and their registration checked, and made live as `POST /api/flows` does;
+ * or marked `failed` with the reason, the live deployment staying.
  * Every step appends a line to the deployment's build log; temporary folders are removed afterwards.
  */
 @Injectable()
@@ -195,7 +195,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     }
   }
 
-  /** Clones or takes the folder, checks and installs it, and bundles it; or returns the bundle a redeploy reuses. */
+  /** Clones or takes the folder, checks it, and has it installed and bundled; or returns the bundle a redeploy reuses. */
   private async produceBundle(
     deploymentId: string,
     env: Record<string, string>,
@@ -232,11 +232,8 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     const declared = Object.keys(pkg.variables);
     await log(`package.json: ${pkg.name ?? '(no name)'}; variables: ${declared.length > 0 ? declared.join(', ') : 'none'}`);
     this.assertVariables(pkg.variables, env);
-    if (pkg.dependencies.length > 0) {
-      await log(`npm install (${pkg.dependencies.join(', ')})`);
-      await log((await installFlowDependencies(folder)).trim());
-    }
-    const { code } = await bundleFlow(folder, { root });
+    const { buildMemoryMb, buildTimeoutMs } = this.config.flowSources;
+    const { code } = await runFlowBuild(folder, { root, memoryMb: buildMemoryMb, timeoutMs: buildTimeoutMs, log });
     await log(`bundled: ${code.length} bytes`);
     return code;
   }

@@ -9,8 +9,11 @@ export interface DevConfig {
   githubApiUrl: string;
   /** `GITHUB_TOKEN`; required with `--live`. */
   githubToken?: string;
-  /** Every variable of the environment, to look LLM keys up by secret name ({@link llmApiKey}). */
-  env: NodeJS.ProcessEnv;
+  /**
+   * `OPENAI_API_KEY` and the `OPENFLOWS_SECRET_*` variables, copied when the command starts (before any
+   * flow runs), to look LLM keys up by secret name ({@link llmApiKey}).
+   */
+  keys: Record<string, string>;
   /** The flow's `fetch`: the platform's default policy, `FLOW_EGRESS_ALLOW` letting local hosts through. */
   egress: EgressConfig;
 }
@@ -35,7 +38,11 @@ export function devConfigFrom(env: NodeJS.ProcessEnv, live: boolean): DevConfig 
     openaiBaseUrl: url('OPENAI_BASE_URL', DEFAULT_OPENAI_BASE_URL),
     githubApiUrl: url('GITHUB_API_URL', DEFAULT_GITHUB_API_URL),
     githubToken,
-    env,
+    keys: Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] => (entry[0] === 'OPENAI_API_KEY' || entry[0].startsWith('OPENFLOWS_SECRET_')) && !!entry[1],
+      ),
+    ),
     egress: { ...DEFAULT_EGRESS, allow: egressAllowList(env.FLOW_EGRESS_ALLOW ?? '') },
   };
 }
@@ -47,5 +54,5 @@ export function secretEnvName(keyName: string): string {
 
 /** The API key standing in for secret `keyName`: `OPENFLOWS_SECRET_<NAME>`, else `OPENAI_API_KEY`. */
 export function llmApiKey(config: DevConfig, keyName: string): string | undefined {
-  return config.env[secretEnvName(keyName)] || config.env.OPENAI_API_KEY || undefined;
+  return config.keys[secretEnvName(keyName)] ?? config.keys.OPENAI_API_KEY;
 }
