@@ -42,6 +42,23 @@ const runtimeDir = join(__dirname, '..', 'libs', 'runtime', 'src');
 const runtime = load(runtimeDir) as typeof Runtime;
 const { guestScript } = load(join(runtimeDir, 'isolate', 'guest-script')) as { guestScript(): string };
 
+/**
+ * Contexts the runtime has made so far: FlowIsolate's private `createContext`, wrapped here to count its
+ * calls (runs of one deployment that overlap each get a context; only four are kept between runs).
+ */
+const contextsMade = countContexts();
+
+function countContexts(): { count: number } {
+  const counter = { count: 0 };
+  const { FlowIsolate } = load(join(runtimeDir, 'isolate', 'flow-isolate')) as { FlowIsolate: { prototype: Record<string, unknown> } };
+  const createContext = FlowIsolate.prototype.createContext as (...args: unknown[]) => unknown;
+  FlowIsolate.prototype.createContext = function (this: unknown, ...args: unknown[]) {
+    counter.count += 1;
+    return createContext.apply(this, args);
+  };
+  return counter;
+}
+
 const LIMITS: FlowsConfig['limits'] = { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 };
 const REPLY_ID = 1_000_001;
 const MB = 1024 * 1024;
@@ -242,9 +259,15 @@ function requestFor(bundle: string, canned: Canned, deployment: string): Runtime
   };
 }
 
+/** What the benchmark reads of a FlowIsolate. */
+interface WarmIsolate {
+  heapBytes(): number;
+  cpuNs(): bigint;
+}
+
 /** The isolates a FlowRuntime keeps warm (its cache is private; the benchmark reads `heapBytes()` through it). */
-function warmIsolates(flowRuntime: Runtime.FlowRuntime): { heapBytes(): number }[] {
-  const cache = (flowRuntime as unknown as { cache: { entries: Map<string, { isolate: { heapBytes(): number } }> } }).cache;
+function warmIsolates(flowRuntime: Runtime.FlowRuntime): WarmIsolate[] {
+  const cache = (flowRuntime as unknown as { cache: { entries: Map<string, { isolate: WarmIsolate }> } }).cache;
   return [...cache.entries.values()].map((entry) => entry.isolate);
 }
 
@@ -397,11 +420,23 @@ async function warmSeries(bundle: string, canned: Canned, opts: Options) {
   const isolated = () => flowRuntime.execute(request).then((result) => result.handled);
   await measure(baseline, opts.warmup, 1);
   await measure(isolated, opts.warmup, 1);
+  const baselineSeries = await measure(baseline, opts.runs, 1);
+  const before = contextsMade.count;
+  const [isolate] = warmIsolates(flowRuntime);
+  const guestBefore = isolate.cpuNs();
+  const warm = await measure(isolated, opts.runs, 1);
+  const guestMsPerRun = Number(isolate.cpuNs() - guestBefore) / 1e6 / opts.runs;
+  const contexts = contextsMade.count - before;
+  const baselineConcurrent = await measure(baseline, opts.runs, opts.concurrency);
+  const warmConcurrent = await measure(isolated, opts.runs, opts.concurrency);
   const result = {
-    baseline: await measure(baseline, opts.runs, 1),
-    warm: await measure(isolated, opts.runs, 1),
-    baselineConcurrent: await measure(baseline, opts.runs, opts.concurrency),
-    warmConcurrent: await measure(isolated, opts.runs, opts.concurrency),
+    baseline: baselineSeries,
+    warm,
+    guestMsPerRun,
+    baselineConcurrent,
+    warmConcurrent,
+    contexts,
+    contextsConcurrent: contextsMade.count - before - contexts,
   };
   flowRuntime.close();
   return result;
@@ -429,6 +464,7 @@ async function main(): Promise<void> {
       unit: 'ms',
       target: TARGETS.overheadMs,
     },
+    { what: '  of which in the isolate (its cpuTime)', value: warm.guestMsPerRun, unit: 'ms' },
     { what: 'warm wall p50 / run', value: percentile(warm.warm.wallMs, 0.5), unit: 'ms' },
     { what: 'warm wall p99 / run', value: percentile(warm.warm.wallMs, 0.99), unit: 'ms' },
     { what: 'baseline wall p50 / run', value: percentile(warm.baseline.wallMs, 0.5), unit: 'ms' },
@@ -453,6 +489,9 @@ async function main(): Promise<void> {
   console.log(`runs ${opts.runs} (warm-up ${opts.warmup}), concurrency ${c}, cold samples ${opts.cold}, idle isolates ${opts.idle}`);
   console.log(`first run in this process (executeFlow, guest script bundled by esbuild): ${first.wallMs[0].toFixed(1)} ms wall\n`);
   console.log(formatRows(rows));
+  console.log(
+    `\ncontexts made during the warm series: sequential ${warm.contexts}, ${c} concurrent ${warm.contextsConcurrent} (of ${opts.runs} runs each)`,
+  );
   console.log(`\ncold start phases (mean of ${opts.cold}, replayed outside FlowIsolate):\n${formatPhases(phases)}`);
   console.log(`\ntotal ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   process.exitCode = rows.some((row) => row.target !== undefined && row.value > row.target) ? 1 : 0;
