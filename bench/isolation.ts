@@ -1,0 +1,503 @@
+/**
+ * What running flows in isolated-vm isolates costs (issue 8), on this machine, in one process: a
+ * realistic flow (flows/github-chat, bundled with `bundleFlow`) answering GitHub's example
+ * `issue_comment.created` event, with host services answering in-process from canned data (a fixed
+ * chat choice, a GitHub client whose calls resolve `{ status: 201, data: { id } }`, an in-memory store, a
+ * silent log). Each run makes four bridge calls (store.get, chat.complete, github issues.createComment,
+ * store.set) and posts one log line.
+ *
+ * - warm: one deployment's isolate reused by FlowRuntime, N sequential runs after a warm-up, then N runs
+ *   with C in flight; CPU per run is `process.cpuUsage()` (every thread of the process, isolated-vm's
+ *   included) over the N runs ÷ N;
+ * - baseline: the same bundle evaluated as plain host code (its `run()` and handler called directly,
+ *   the SDK built by `createSdk` over the same host services), measured the same way in the same
+ *   process, so that "isolation overhead = warm − baseline" compares across noisy machines;
+ * - cold start: the first run of a new deployment (a new isolate), S samples, each phase of it timed
+ *   apart (isolate, guest script compile, context, guest evaluation, flow load);
+ * - idle isolates: K deployments run once each, then `heapBytes()` per isolate and process RSS growth ÷ K.
+ *
+ *   node --expose-gc dist/bench/isolation.js [--runs N] [--concurrency C] [--cold S] [--idle K] [--warmup W]
+ *
+ * libs/runtime is not bundled into this script: it is required from its tsc output beside it
+ * (`dist/libs/runtime/src`), because the runtime finds its guest script relative to its own compiled
+ * files. Exits 1 when a run did not answer exactly once or a figure misses its target, 2 on bad
+ * arguments. Results: docs/benchmarks.md.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import ivm from 'isolated-vm';
+import type { FlowsConfig } from '@openflows/common';
+import type * as Runtime from '@openflows/runtime';
+import type { ChatResponse, FlowEvent, FlowLogger, FlowStore, GithubContext } from '@openflows/sdk';
+import type { GithubClient, SdkHost } from '@openflows/sdk/host';
+import { createSdk } from '@openflows/sdk/sdk';
+import { examplePayload } from '@openflows/test-support/github-webhooks';
+
+/** The built libs/runtime and its guest script, loaded from `dist/` (see the header). */
+const load = createRequire(__filename);
+const runtimeDir = join(__dirname, '..', 'libs', 'runtime', 'src');
+const runtime = load(runtimeDir) as typeof Runtime;
+const { guestScript } = load(join(runtimeDir, 'isolate', 'guest-script')) as { guestScript(): string };
+
+/**
+ * Contexts the runtime has made so far: FlowIsolate's private `createContext`, wrapped here to count its
+ * calls (runs of one deployment that overlap each get a context; only four are kept between runs).
+ */
+const contextsMade = countContexts();
+
+function countContexts(): { count: number } {
+  const counter = { count: 0 };
+  const { FlowIsolate } = load(join(runtimeDir, 'isolate', 'flow-isolate')) as { FlowIsolate: { prototype: Record<string, unknown> } };
+  const createContext = FlowIsolate.prototype.createContext as (...args: unknown[]) => unknown;
+  FlowIsolate.prototype.createContext = function (this: unknown, ...args: unknown[]) {
+    counter.count += 1;
+    return createContext.apply(this, args);
+  };
+  return counter;
+}
+
+const LIMITS: FlowsConfig['limits'] = { cpuMs: 2000, wallMs: 120_000, memoryMb: 64 };
+const REPLY_ID = 1_000_001;
+const MB = 1024 * 1024;
+
+/** The targets of issue 8. */
+const TARGETS = { overheadMs: 0.5, coldMs: 30, idleMb: 10 };
+
+interface Options {
+  runs: number;
+  concurrency: number;
+  cold: number;
+  idle: number;
+  warmup: number;
+}
+
+/** Canned host services and how often each was called (to check that every run answered once). */
+interface Canned {
+  services: Runtime.RunServices;
+  calls: { chat: number; comment: number; storeGet: number; storeSet: number };
+}
+
+/** One run of the flow, however it is executed; resolves to the number of handlers that matched. */
+type RunOnce = () => Promise<number>;
+
+/** A series of measured runs: CPU of the whole process per run and each run's wall time (ms). */
+interface Series {
+  cpuMsPerRun: number;
+  wallMs: number[];
+}
+
+/** Parses the command line; exits 2 on anything it does not know. */
+function options(): Options {
+  try {
+    const { values } = parseArgs({
+      options: {
+        runs: { type: 'string', default: '2000' },
+        concurrency: { type: 'string', default: '20' },
+        cold: { type: 'string', default: '50' },
+        idle: { type: 'string', default: '50' },
+        warmup: { type: 'string', default: '300' },
+      },
+    });
+    const int = (name: keyof typeof values) => {
+      const value = Number(values[name]);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+      return value;
+    };
+    return { runs: int('runs'), concurrency: int('concurrency'), cold: int('cold'), idle: int('idle'), warmup: int('warmup') };
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+}
+
+/** Host services answering at once from canned data, as a worker's would after the network. */
+function cannedServices(context: GithubContext): Canned {
+  const calls = { chat: 0, comment: 0, storeGet: 0, storeSet: 0 };
+  const created = { status: 201, url: '', headers: {}, data: { id: REPLY_ID } };
+  const chatCompletion = (): Promise<ChatResponse> => {
+    calls.chat += 1;
+    return Promise.resolve({
+      choice: 'A fixed answer, in **Markdown**.',
+      usage: { promptTokens: 42, completionTokens: 7 },
+      restarted: false,
+    });
+  };
+  const github = {
+    issues: {
+      createComment: () => {
+        calls.comment += 1;
+        return Promise.resolve(created);
+      },
+    },
+    request: () => Promise.resolve(created),
+  } as unknown as GithubClient;
+  const values = new Map<string, unknown>();
+  const store: FlowStore = {
+    get: <T>(key: string) => ((calls.storeGet += 1), Promise.resolve(values.get(key) as T | undefined)),
+    set: (key, value) => ((calls.storeSet += 1), values.set(key, value), Promise.resolve()),
+    del: (key) => (values.delete(key), Promise.resolve()),
+  };
+  const silent = () => undefined;
+  const log: FlowLogger = { debug: silent, info: silent, warn: silent, error: silent };
+  const notConnected = (): never => {
+    throw new Error('Slack is not connected in this benchmark');
+  };
+  return {
+    services: {
+      chatCompletion,
+      github: () => github,
+      githubContext: () => context,
+      slack: notConnected,
+      slackContext: notConnected,
+      store,
+      log,
+    },
+    calls,
+  };
+}
+
+/** GitHub's example `issue_comment.created` delivery as the worker hands it to a run, and the flow's env. */
+function githubEvent(): { event: Runtime.RunRequest['event']; env: Record<string, string>; context: GithubContext } {
+  const payload = examplePayload('issue_comment', 'created');
+  const owner = payload.repository.owner.login as string;
+  const repo = payload.repository.name as string;
+  const event = {
+    id: 'bench-event',
+    provider: 'github' as const,
+    name: 'issue_comment',
+    action: 'created',
+    deliveryId: 'bench-delivery',
+    target: `${owner}/${repo}`.toLowerCase(),
+    payload,
+  };
+  return { event, env: { owner, repo, openai_key_name: 'openai' }, context: { repo: { owner, repo }, botLogin: 'openflows-bench[bot]' } };
+}
+
+/**
+ * The flow as plain host code: its bundle evaluated once in this process with `require('@openflows/sdk')`
+ * answered by `createSdk` over `services` (no isolate, no bridge, no JSON), dispatching as the guest
+ * does (`run()`, then each matching handler).
+ */
+function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle' | 'flowName'>): RunOnce {
+  let handlers: Promise<unknown>[] = [];
+  const { services, event, env } = request;
+  const host: SdkHost = {
+    listen(source, names, handler) {
+      const matched = source.provider === event.provider && source.target === event.target && names.includes(event.name);
+      if (!matched) return Promise.resolve();
+      const handled = Promise.resolve().then(() => handler(event as FlowEvent));
+      handlers.push(handled);
+      return handled.then(() => undefined);
+    },
+    chatCompletion: services.chatCompletion,
+    github: () => services.github(),
+    githubContext: () => services.githubContext(),
+    slack: () => services.slack(),
+    slackContext: () => services.slackContext(),
+    store: services.store,
+    env: (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined),
+    log: services.log,
+  };
+  const sdk = createSdk(host);
+  const module = { exports: {} as { run(): Promise<void> } };
+  const requireSdk = (id: string) => {
+    if (id !== '@openflows/sdk') throw new Error(`the baseline answers only @openflows/sdk, not ${id}`);
+    return sdk;
+  };
+  new Function('module', 'exports', 'require', bundle)(module, module.exports, requireSdk);
+  return async () => {
+    handlers = [];
+    await module.exports.run();
+    await Promise.all(handlers);
+    return handlers.length;
+  };
+}
+
+/** The value below which `p` of `values` lie (nearest rank). */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+/** CPU time of the whole process (user + system, every thread) since `since`, in ms. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+/** Runs `runOnce` `runs` times with at most `concurrency` in flight; checks each matched one handler. */
+async function measure(runOnce: RunOnce, runs: number, concurrency: number): Promise<Series> {
+  const wallMs: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < runs) {
+      next += 1;
+      const startedAt = performance.now();
+      const handled = await runOnce();
+      wallMs.push(performance.now() - startedAt);
+      if (handled !== 1) throw new Error(`a run matched ${handled} handlers, expected 1`);
+    }
+  };
+  const cpuBefore = process.cpuUsage();
+  await Promise.all(Array.from({ length: Math.min(concurrency, runs) }, worker));
+  return { cpuMsPerRun: cpuMsSince(cpuBefore) / runs, wallMs };
+}
+
+/** A request of `deployment` for `runtime.execute`. */
+function requestFor(bundle: string, canned: Canned, deployment: string): Runtime.RunRequest {
+  const { event, env } = githubEvent();
+  return {
+    flowName: 'github-chat',
+    bundle,
+    env,
+    event,
+    services: canned.services,
+    isolate: { ownerId: 'bench-owner', flowId: `flow-${deployment}`, deploymentId: deployment },
+  };
+}
+
+/** What the benchmark reads of a FlowIsolate. */
+interface WarmIsolate {
+  heapBytes(): number;
+  cpuNs(): bigint;
+}
+
+/** The isolates a FlowRuntime keeps warm (its cache is private; the benchmark reads `heapBytes()` through it). */
+function warmIsolates(flowRuntime: Runtime.FlowRuntime): WarmIsolate[] {
+  const cache = (flowRuntime as unknown as { cache: { entries: Map<string, { isolate: WarmIsolate }> } }).cache;
+  return [...cache.entries.values()].map((entry) => entry.isolate);
+}
+
+/** First runs of `samples` new deployments, each in a FlowRuntime of its own closed after the sample. */
+async function coldStarts(bundle: string, canned: Canned, samples: number): Promise<{ wallMs: number[]; cpuMs: number[] }> {
+  const wallMs: number[] = [];
+  const cpuMs: number[] = [];
+  for (let i = 0; i < samples; i += 1) {
+    const flowRuntime = new runtime.FlowRuntime({ limits: LIMITS, isolates: 4 });
+    const request = requestFor(bundle, canned, `cold-${i}`);
+    const cpuBefore = process.cpuUsage();
+    const startedAt = performance.now();
+    await flowRuntime.execute(request);
+    wallMs.push(performance.now() - startedAt);
+    cpuMs.push(cpuMsSince(cpuBefore));
+    flowRuntime.close();
+  }
+  return { wallMs, cpuMs };
+}
+
+/** Phases of making a flow's isolate and context, as FlowIsolate does them (wall ms, summed over samples). */
+type Phases = Record<'isolate' | 'compileGuest' | 'compileFlow' | 'context' | 'evaluateGuest' | 'entries' | 'loadFlow' | 'dispose', number>;
+
+/**
+ * The steps of FlowIsolate's constructor and `createContext`, replayed here with isolated-vm to time
+ * each one (the runtime does not expose them): which phase a cold start spends its time in.
+ */
+async function coldPhases(bundle: string, samples: number): Promise<{ wallMs: Phases; cpuMs: Phases }> {
+  const script = guestScript();
+  const cache = new ivm.Isolate({ memoryLimit: LIMITS.memoryMb });
+  const cachedData = (cache.compileScriptSync(script, { produceCachedData: true }) as ivm.Script & ivm.CachedDataResult).cachedData;
+  cache.dispose();
+  const zero = (): Phases => ({
+    isolate: 0,
+    compileGuest: 0,
+    compileFlow: 0,
+    context: 0,
+    evaluateGuest: 0,
+    entries: 0,
+    loadFlow: 0,
+    dispose: 0,
+  });
+  const wallMs = zero();
+  const cpuMs = zero();
+  const time = async <T>(phase: keyof Phases, work: () => T | Promise<T>): Promise<T> => {
+    const cpuBefore = process.cpuUsage();
+    const startedAt = performance.now();
+    const result = await work();
+    wallMs[phase] += (performance.now() - startedAt) / samples;
+    cpuMs[phase] += cpuMsSince(cpuBefore) / samples;
+    return result;
+  };
+  for (let i = 0; i < samples; i += 1) {
+    const isolate = await time('isolate', () => new ivm.Isolate({ memoryLimit: LIMITS.memoryMb }));
+    const guest = await time('compileGuest', () => isolate.compileScriptSync(script, { filename: 'openflows:///sdk.js', cachedData }));
+    const flow = await time('compileFlow', () =>
+      isolate.compileScriptSync(`globalThis.__openflowsFlow = function (module, exports, require) {${bundle}\n};`, {
+        filename: 'openflows:///github-chat.js',
+      }),
+    );
+    const context = await time('context', () => isolate.createContext());
+    await time('evaluateGuest', async () => {
+      await context.global.set('__openflowsSend', new ivm.Callback(() => undefined, { ignored: true }));
+      await guest.run(context);
+    });
+    const loadEntry = await time('entries', async () => {
+      const api: ivm.Reference = await context.global.get('__openflows', { reference: true });
+      const names = ['load', 'start', 'finish', 'resume', 'fireTimer'];
+      const entries = await Promise.all(names.map((name) => api.get(name, { reference: true }) as Promise<ivm.Reference>));
+      api.release();
+      await context.global.delete('__openflows');
+      return entries[0];
+    });
+    await time('loadFlow', async () => {
+      await flow.run(context);
+      await loadEntry.apply(undefined, []);
+    });
+    await time('dispose', () => isolate.dispose());
+  }
+  return { wallMs, cpuMs };
+}
+
+/** Heap per idle isolate and RSS growth per isolate after `count` deployments ran once each. */
+async function idleIsolates(bundle: string, canned: Canned, count: number): Promise<{ heapMb: number; rssMb: number; isolates: number }> {
+  const gc = () => (globalThis as { gc?: () => void }).gc?.();
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const flowRuntime = new runtime.FlowRuntime({ limits: LIMITS, isolates: count });
+  for (let i = 0; i < count; i += 1) await flowRuntime.execute(requestFor(bundle, canned, `idle-${i}`));
+  gc();
+  await new Promise((done) => setTimeout(done, 200));
+  const rssMb = (process.memoryUsage().rss - rssBefore) / count / MB;
+  const isolates = warmIsolates(flowRuntime);
+  const heapMb = isolates.reduce((sum, isolate) => sum + isolate.heapBytes(), 0) / isolates.length / MB;
+  flowRuntime.close();
+  return { heapMb, rssMb, isolates: isolates.length };
+}
+
+/** One line of the results table: a figure, its target when it has one, and whether it meets it. */
+interface Row {
+  what: string;
+  value: number;
+  unit: 'ms' | 'MB';
+  target?: number;
+}
+
+function formatRows(rows: Row[]): string {
+  const cells = rows.map((row) => [
+    row.what,
+    `${row.value.toFixed(row.value < 1 ? 3 : 2)} ${row.unit}`,
+    row.target === undefined ? '' : `≤ ${row.target} ${row.unit}`,
+    row.target === undefined ? '' : row.value <= row.target ? 'PASS' : 'FAIL',
+  ]);
+  const all = [['Measure', 'Value', 'Target', 'Result'], ...cells];
+  const widths = all[0].map((_, column) => Math.max(...all.map((cell) => cell[column].length)));
+  const line = (cell: string[]) => `| ${cell.map((text, column) => text.padEnd(widths[column])).join(' | ')} |`;
+  return [line(all[0]), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n');
+}
+
+function formatPhases(phases: { wallMs: Phases; cpuMs: Phases }): string {
+  const total = Object.values(phases.wallMs).reduce((sum, value) => sum + value, 0);
+  return (Object.keys(phases.wallMs) as (keyof Phases)[])
+    .map((phase) => {
+      const wall = phases.wallMs[phase];
+      return `  ${phase.padEnd(14)} ${wall.toFixed(2).padStart(7)} ms wall (${((wall / total) * 100).toFixed(0).padStart(2)} %), ${phases.cpuMs[phase].toFixed(2).padStart(7)} ms CPU`;
+    })
+    .join('\n');
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${availableParallelism()} CPUs (${cpu}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}, isolated-vm 7`;
+}
+
+/** Checks that every run answered exactly once (one chat call, one comment, one store get and set). */
+function checkCalls(canned: Canned, runs: number): void {
+  const { chat, comment, storeGet, storeSet } = canned.calls;
+  if (chat !== runs || comment !== runs || storeGet !== runs || storeSet !== runs) {
+    console.error(`calls do not match ${runs} runs: ${JSON.stringify(canned.calls)}`);
+    process.exit(1);
+  }
+}
+
+/** Sequential and concurrent warm series of the isolated flow and its baseline. */
+async function warmSeries(bundle: string, canned: Canned, opts: Options) {
+  const { event, env } = githubEvent();
+  const baseline = baselineFlow(bundle, { event, env, services: canned.services });
+  const flowRuntime = new runtime.FlowRuntime({ limits: LIMITS, isolates: 4 });
+  const request = requestFor(bundle, canned, 'warm');
+  const isolated = () => flowRuntime.execute(request).then((result) => result.handled);
+  await measure(baseline, opts.warmup, 1);
+  await measure(isolated, opts.warmup, 1);
+  const baselineSeries = await measure(baseline, opts.runs, 1);
+  const before = contextsMade.count;
+  const [isolate] = warmIsolates(flowRuntime);
+  const guestBefore = isolate.cpuNs();
+  const warm = await measure(isolated, opts.runs, 1);
+  const guestMsPerRun = Number(isolate.cpuNs() - guestBefore) / 1e6 / opts.runs;
+  const contexts = contextsMade.count - before;
+  const baselineConcurrent = await measure(baseline, opts.runs, opts.concurrency);
+  const warmConcurrent = await measure(isolated, opts.runs, opts.concurrency);
+  const result = {
+    baseline: baselineSeries,
+    warm,
+    guestMsPerRun,
+    baselineConcurrent,
+    warmConcurrent,
+    contexts,
+    contextsConcurrent: contextsMade.count - before - contexts,
+  };
+  flowRuntime.close();
+  return result;
+}
+
+/** Runs every measurement and prints the table. */
+async function main(): Promise<void> {
+  const opts = options();
+  const startedAt = performance.now();
+  const { code: bundle } = await runtime.bundleFlow(resolve(__dirname, '..', '..', 'flows', 'github-chat'));
+  const canned = cannedServices(githubEvent().context);
+  const first = await measure(() => runtime.executeFlow(requestFor(bundle, canned, 'first')).then((r) => r.handled), 1, 1);
+  const warm = await warmSeries(bundle, canned, opts);
+  const cold = await coldStarts(bundle, canned, opts.cold);
+  const phases = await coldPhases(bundle, opts.cold);
+  const idle = await idleIsolates(bundle, canned, opts.idle);
+  checkCalls(canned, 1 + 2 * opts.warmup + 4 * opts.runs + opts.cold + opts.idle);
+  const c = opts.concurrency;
+  const rows: Row[] = [
+    { what: 'baseline CPU per run (plain host code)', value: warm.baseline.cpuMsPerRun, unit: 'ms' },
+    { what: 'warm CPU per run (isolate)', value: warm.warm.cpuMsPerRun, unit: 'ms' },
+    {
+      what: 'isolation overhead per run (warm − baseline)',
+      value: warm.warm.cpuMsPerRun - warm.baseline.cpuMsPerRun,
+      unit: 'ms',
+      target: TARGETS.overheadMs,
+    },
+    { what: '  of which in the isolate (its cpuTime)', value: warm.guestMsPerRun, unit: 'ms' },
+    { what: 'warm wall p50 / run', value: percentile(warm.warm.wallMs, 0.5), unit: 'ms' },
+    { what: 'warm wall p99 / run', value: percentile(warm.warm.wallMs, 0.99), unit: 'ms' },
+    { what: 'baseline wall p50 / run', value: percentile(warm.baseline.wallMs, 0.5), unit: 'ms' },
+    { what: `${c} concurrent: baseline CPU per run`, value: warm.baselineConcurrent.cpuMsPerRun, unit: 'ms' },
+    { what: `${c} concurrent: warm CPU per run`, value: warm.warmConcurrent.cpuMsPerRun, unit: 'ms' },
+    {
+      what: `${c} concurrent: isolation overhead per run`,
+      value: warm.warmConcurrent.cpuMsPerRun - warm.baselineConcurrent.cpuMsPerRun,
+      unit: 'ms',
+      target: TARGETS.overheadMs,
+    },
+    { what: `${c} concurrent: warm wall p50 / run`, value: percentile(warm.warmConcurrent.wallMs, 0.5), unit: 'ms' },
+    { what: `${c} concurrent: warm wall p99 / run`, value: percentile(warm.warmConcurrent.wallMs, 0.99), unit: 'ms' },
+    { what: 'cold start wall p50', value: percentile(cold.wallMs, 0.5), unit: 'ms', target: TARGETS.coldMs },
+    { what: 'cold start wall p99', value: percentile(cold.wallMs, 0.99), unit: 'ms', target: TARGETS.coldMs },
+    { what: 'cold start CPU p50', value: percentile(cold.cpuMs, 0.5), unit: 'ms', target: TARGETS.coldMs },
+    { what: 'cold start CPU p99', value: percentile(cold.cpuMs, 0.99), unit: 'ms', target: TARGETS.coldMs },
+    { what: `idle isolate heap (heapBytes, mean of ${idle.isolates})`, value: idle.heapMb, unit: 'MB', target: TARGETS.idleMb },
+    { what: `idle isolate RSS (RSS growth ÷ ${opts.idle})`, value: idle.rssMb, unit: 'MB', target: TARGETS.idleMb },
+  ];
+  console.log(`Flow isolation, flows/github-chat, issue_comment.created — ${machine()}`);
+  console.log(`runs ${opts.runs} (warm-up ${opts.warmup}), concurrency ${c}, cold samples ${opts.cold}, idle isolates ${opts.idle}`);
+  console.log(`first run in this process (executeFlow, guest script bundled by esbuild): ${first.wallMs[0].toFixed(1)} ms wall\n`);
+  console.log(formatRows(rows));
+  console.log(
+    `\ncontexts made during the warm series: sequential ${warm.contexts}, ${c} concurrent ${warm.contextsConcurrent} (of ${opts.runs} runs each)`,
+  );
+  console.log(`\ncold start phases (mean of ${opts.cold}, replayed outside FlowIsolate):\n${formatPhases(phases)}`);
+  console.log(`\ntotal ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  process.exitCode = rows.some((row) => row.target !== undefined && row.value > row.target) ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
