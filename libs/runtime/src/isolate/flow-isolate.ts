@@ -13,7 +13,6 @@ export type RunStart = Record<string, unknown> & { mode: 'dispatch' | 'discover'
 interface Entries {
   load: ivm.Reference;
   start: ivm.Reference;
-  finish: ivm.Reference;
   resume: ivm.Reference;
   fireTimer: ivm.Reference;
 }
@@ -161,15 +160,9 @@ export class FlowIsolate {
     await this.guest.run(context, { timeout });
     const api: ivm.Reference = await context.global.get('__openflows', { reference: true });
     const entry = (name: keyof Entries) => api.get(name, { reference: true }) as Promise<ivm.Reference>;
-    const [load, start, finish, resume, fireTimer] = await Promise.all([
-      entry('load'),
-      entry('start'),
-      entry('finish'),
-      entry('resume'),
-      entry('fireTimer'),
-    ]);
+    const [load, start, resume, fireTimer] = await Promise.all([entry('load'), entry('start'), entry('resume'), entry('fireTimer')]);
     api.release();
-    flowContext.entries = { load, start, finish, resume, fireTimer };
+    flowContext.entries = { load, start, resume, fireTimer };
     await context.global.delete('__openflows');
     await this.flow.run(context, { timeout });
     let exportsRun: unknown;
@@ -247,20 +240,16 @@ export class FlowIsolate {
     }
   }
 
-  /** After a run: the guest forgets it and the context is kept for the next run, unless a limit ended it. */
+  /**
+   * After a run: the context is kept for the next run when the guest itself ended it (it forgot the
+   * run before saying `done` or `fail`); one a limit or the host ended is released.
+   */
   private async recycle(context: FlowContext, run: FlowRun): Promise<void> {
     context.run = undefined;
     if (this.isolate.isDisposed) return;
-    const reusable = !run.limited && context.entries !== undefined && this.spare.length < SPARE_CONTEXTS;
-    try {
-      if (reusable) {
-        const finish = (context.entries as Entries).finish;
-        await (this.chain = this.chain.then(() => finish.apply(undefined, [], { timeout: 100 })).catch(() => undefined));
-        this.spare.push(context);
-        return;
-      }
-    } catch {
-      // Fall through: a context that cannot be reset is not reused.
+    if (run.endedByGuest && context.entries !== undefined && this.spare.length < SPARE_CONTEXTS) {
+      this.spare.push(context);
+      return;
     }
     this.releaseContext(context);
     this.contexts.delete(context);
@@ -295,8 +284,10 @@ export class FlowIsolate {
         run.timers.delete(Number(a));
         return;
       case 'done':
+        run.endedByGuest = true;
         return run.settle({ ok: true, handled: Number(a) || 0 });
       case 'fail':
+        run.endedByGuest = true;
         return run.fail(
           typeof a === 'string' && a.length <= BRIDGE_LIMITS.messageChars ? errorFromGuest(parse(a) ?? {}) : errorFromGuest({}),
         );

@@ -65,6 +65,8 @@ export class FlowRun {
   calls = 0;
   logLines = 0;
   logChars = 0;
+  /** True when the guest reported the end (`done` / `fail`): its context has reset itself and may serve another run. */
+  endedByGuest = false;
   readonly timers = new Map<number, NodeJS.Timeout>();
   readonly outcome: Promise<RunOutcome>;
   private settleOutcome!: (outcome: RunOutcome) => void;

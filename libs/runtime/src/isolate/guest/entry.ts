@@ -4,19 +4,13 @@
  * esbuild into one script (see `guest-script.ts`); it receives only `__openflowsSend`, a callback that
  * copies primitives to the host.
  */
-import { AbortController, AbortSignal } from 'abort-controller';
-import atob from 'core-js-pure/actual/atob';
-import btoa from 'core-js-pure/actual/btoa';
-import structuredClone from 'core-js-pure/actual/structured-clone';
-import URL from 'core-js-pure/actual/url';
-import URLSearchParams from 'core-js-pure/actual/url-search-params';
-import * as textEncoding from 'fast-text-encoding';
 import { SdkError } from '@openflows/sdk';
 import { createSdk } from '@openflows/sdk/sdk';
 import { connect, forgetPending, post, resume, toWireError, type Send } from './bridge';
 import { consoleFor } from './console';
 import { Headers, Response, flowFetch } from './fetch';
 import { beginRun, endRun, guestHost, guestLog, type RunStart } from './host';
+import { defineLazyGlobals } from './lazy-globals';
 import { clearTimers, fireTimer, timerGlobals } from './timers';
 
 /** The isolate's global object, as the guest writes to it. */
@@ -33,19 +27,11 @@ Object.assign(global, {
   ...timerGlobals,
   console: consoleFor(guestLog),
   queueMicrotask: (callback: () => void) => void Promise.resolve().then(callback),
-  structuredClone,
-  TextEncoder: (textEncoding as Record<string, unknown>).TextEncoder,
-  TextDecoder: (textEncoding as Record<string, unknown>).TextDecoder,
-  URL,
-  URLSearchParams,
-  AbortController,
-  AbortSignal,
-  atob,
-  btoa,
   fetch: flowFetch,
   Headers,
   Response,
 });
+defineLazyGlobals(global);
 
 function requireFor(id: string): unknown {
   if (id === '@openflows/sdk') return sdkModule;
@@ -71,13 +57,18 @@ function load(): boolean {
 /** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
 function start(json: string): void {
   const run = beginRun(JSON.parse(json) as RunStart);
-  Promise.resolve()
+  void Promise.resolve()
     .then(() => (flowModule.exports.run as () => unknown)())
     .then(() => Promise.all(run.handlers))
     .then(
-      () => post('done', run.handlers.length),
-      (error: unknown) => post('fail', JSON.stringify(toWireError(error))),
-    );
+      () => ['done', run.handlers.length] as const,
+      (error: unknown) => ['fail', JSON.stringify(toWireError(error))] as const,
+    )
+    .then(([kind, detail]) => {
+      // Forget the run before the host hears it ended, so that the context is ready for the next one.
+      finish();
+      post(kind, detail);
+    });
 }
 
 /** Ends the run on the guest's side: its timers and unanswered calls are forgotten. */
@@ -87,4 +78,4 @@ function finish(): void {
   forgetPending();
 }
 
-global.__openflows = { load, start, finish, resume, fireTimer };
+global.__openflows = { load, start, resume, fireTimer };
