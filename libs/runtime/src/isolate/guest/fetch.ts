@@ -3,6 +3,7 @@
  * data, the host makes it under the egress policy (see `createFlowFetch`) and the answer comes back
  * as data. Headers and Response are small implementations of the parts flows need.
  */
+import type { FetchResponse } from '../../egress/flow-fetch';
 import { call } from './bridge';
 
 type HeadersInit = Headers | Record<string, string> | [string, string][];
@@ -126,15 +127,6 @@ function encodeBody(body: FetchInit['body'], headers: Headers): { body?: string;
   throw new TypeError('fetch: body must be a string, bytes or URLSearchParams (JSON.stringify objects yourself)');
 }
 
-interface WireResponse {
-  url: string;
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
-  redirected: boolean;
-}
-
 /**
  * `fetch(url, { method, headers, body })`: made by the platform, under its egress policy.
  * @throws SdkError EGRESS_REFUSED, FETCH_FAILED or LIMIT_FETCH.
@@ -143,6 +135,6 @@ export async function flowFetch(input: string | URL | { url: string }, init: Fet
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : String(input.url);
   const headers = new Headers(init.headers);
   const encoded = encodeBody(init.body, headers);
-  const answer = (await call('fetch.request', [{ url, method: init.method ?? 'GET', headers: [...headers], ...encoded }])) as WireResponse;
+  const answer = (await call('fetch.request', [{ url, method: init.method ?? 'GET', headers: [...headers], ...encoded }])) as FetchResponse;
   return new Response(base64ToBytes(answer.body), answer.status, answer.statusText, answer.headers, answer.url, answer.redirected);
 }
