@@ -185,7 +185,7 @@ describe('fetch under the egress policy', () => {
     );
     expect(report).toEqual(expected);
     expect(forbiddenHits).toEqual([]);
-    expect(run.lines).toEqual(expect.arrayContaining([expect.stringMatching(/fetch GET 127\.0\.0\.1 EGRESS_REFUSED/)]));
+    expect(run.lines).toEqual(expect.arrayContaining([expect.stringMatching(/fetch GET 127\.0\.0\.1(:\d+)? EGRESS_REFUSED/)]));
     expect(run.lines).toEqual(expect.arrayContaining([expect.stringMatching(/fetch GET 169\.254\.169\.254 EGRESS_REFUSED/)]));
     expect(run.lines).toEqual(expect.arrayContaining([expect.stringMatching(/fetch GET 10\.0\.0\.1 EGRESS_REFUSED/)]));
   });

@@ -197,7 +197,7 @@ export class RunsService {
       slackContext: () => slack.context,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
-      log,
+      log: log.flowLog,
     };
   }
 

@@ -57,18 +57,28 @@ function load(): boolean {
 /** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
 function start(json: string): void {
   const run = beginRun(JSON.parse(json) as RunStart);
+  // No value the flow could have made thenable (a polluted prototype) is returned from these callbacks.
+  const end = (kind: 'done' | 'fail', detail: string | number) => {
+    // Forget the run before the host hears it ended, so that the context is ready for the next one.
+    finish();
+    post(kind, detail);
+  };
   void Promise.resolve()
     .then(() => (flowModule.exports.run as () => unknown)())
     .then(() => Promise.all(run.handlers))
     .then(
-      () => ['done', run.handlers.length] as const,
-      (error: unknown) => ['fail', JSON.stringify(toWireError(error))] as const,
-    )
-    .then(([kind, detail]) => {
-      // Forget the run before the host hears it ended, so that the context is ready for the next one.
-      finish();
-      post(kind, detail);
-    });
+      () => end('done', run.handlers.length),
+      (error: unknown) => end('fail', describeFailure(error)),
+    );
+}
+
+/** The JSON of a thrown value for the host; never throws, whatever the flow did to prototypes. */
+function describeFailure(error: unknown): string {
+  try {
+    return JSON.stringify(toWireError(error));
+  } catch {
+    return '{"message":"the flow failed with an error that cannot be described"}';
+  }
 }
 
 /** Ends the run on the guest's side: its timers and unanswered calls are forgotten. */
