@@ -31,6 +31,9 @@ export class IsolateDisposedError extends Error {
   }
 }
 
+/** How often the watchdog charges CPU and checks limits while runs are in an isolate (ms). */
+const WATCH_MS = 20;
+
 /** Contexts kept for reuse per isolate; more are made when runs of one deployment overlap. */
 const SPARE_CONTEXTS = 4;
 
@@ -39,10 +42,11 @@ let guestCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
 /**
  * One deployment's isolate (isolated-vm): its own V8 heap and thread, limited to `memoryMb`. Flow code
- * runs only in its contexts, entered by the host one task at a time, so that every millisecond of CPU is
- * charged to the run that caused it and a run over its CPU budget is stopped by the entry's timeout.
- * Nothing but strings and numbers crosses: the guest sends messages through one callback, the host
- * answers by entering the context again.
+ * runs only in its contexts, in tasks the host queues on the isolate's thread (they run one at a time).
+ * Each task's guest code first says `enter`, so the CPU the isolate uses is charged to the run whose
+ * code runs; a watchdog disposes the isolate when that run goes over its CPU budget. Nothing but
+ * strings and numbers crosses: the guest sends messages through one callback, the host answers by
+ * queueing a task in the context again.
  */
 export class FlowIsolate {
   private readonly isolate: ivm.Isolate;
@@ -51,7 +55,12 @@ export class FlowIsolate {
   private readonly spare: FlowContext[] = [];
   private readonly contexts = new Set<FlowContext>();
   private chain: Promise<unknown> = Promise.resolve();
-  private executing?: FlowRun;
+  /** The run whose code the isolate ran last (its guest said `enter`), charged with the CPU used since. */
+  private current?: FlowRun;
+  private cpuSeen = 0n;
+  private watchdog?: NodeJS.Timeout;
+  /** True when the isolate used most of the last watchdog interval: a run is in the middle of its code. */
+  private busy = false;
   private disposedByHost = false;
   /** Runs in progress; the cache disposes an evicted isolate only when it has none. */
   active = 0;
@@ -111,14 +120,13 @@ export class FlowIsolate {
   async execute(start: RunStart, limits: FlowLimits, handler: RunHandler): Promise<{ handled: number }> {
     const run = new FlowRun(limits, handler);
     this.active += 1;
+    this.watch();
     const wall = setTimeout(() => this.onWallLimit(run), limits.wallMs);
     let context: FlowContext | undefined;
     try {
       context = this.spare.pop() ?? (await this.enter(run, (timeout) => this.createContext(run, timeout)));
       context.run = run;
-      const json = JSON.stringify(start);
-      const entries = context.entries as Entries;
-      this.enter(run, (timeout) => entries.start.apply(undefined, [json], { timeout })).catch((error: Error) => run.fail(error));
+      this.submit(context, run, 'start', [JSON.stringify(start)]);
       const outcome: RunOutcome = await run.outcome;
       if (!outcome.ok) throw outcome.error;
       return { handled: outcome.handled };
@@ -128,6 +136,7 @@ export class FlowIsolate {
     } finally {
       clearTimeout(wall);
       this.active -= 1;
+      if (this.active === 0) this.unwatch();
       if (context) await this.recycle(context, run);
     }
   }
@@ -135,6 +144,7 @@ export class FlowIsolate {
   /** Releases every context and reference, then the isolate (a disposed isolate with live handles can crash Node at exit). */
   dispose(): void {
     this.disposedByHost = true;
+    this.unwatch();
     for (const context of this.contexts) this.releaseContext(context);
     this.contexts.clear();
     this.spare.length = 0;
@@ -177,8 +187,8 @@ export class FlowIsolate {
   }
 
   /**
-   * Queues a task on the isolate: tasks run one at a time, each with the run's remaining CPU budget as
-   * its timeout and its CPU time charged to the run.
+   * Makes a context for `run`, one creation at a time, each step with the run's remaining CPU budget as
+   * its timeout; the CPU it uses is charged to the run by the watchdog.
    */
   private enter<T>(run: FlowRun, work: (timeoutMs: number) => Promise<T>): Promise<T> {
     const result = this.chain.then(() => this.enterNow(run, work));
@@ -189,20 +199,67 @@ export class FlowIsolate {
   private async enterNow<T>(run: FlowRun, work: (timeoutMs: number) => Promise<T>): Promise<T> {
     if (run.ended) throw new Error('the run has ended');
     if (this.isolate.isDisposed) throw new IsolateDisposedError();
+    this.charge();
     const remainingMs = run.limits.cpuMs - Number(run.cpuNs) / 1e6;
     if (remainingMs <= 0) throw this.stopForCpu(run);
     const timeout = Math.max(1, Math.ceil(remainingMs));
-    const cpuBefore = this.isolate.cpuTime;
     const startedAt = performance.now();
-    this.executing = run;
+    this.current = run;
     try {
       return await work(timeout);
     } catch (error) {
       throw this.classify(run, error as Error, performance.now() - startedAt >= timeout);
-    } finally {
-      this.executing = undefined;
-      if (!this.isolate.isDisposed) run.cpuNs += this.isolate.cpuTime - cpuBefore;
     }
+  }
+
+  /**
+   * Queues entry `name` of `context` on the isolate's thread without waiting for it (a waited-for
+   * task costs a round trip between threads, ~0.1 ms of CPU). The guest says `enter` first thing, so
+   * the host knows whose code is running; the watchdog charges CPU and stops what runs over.
+   */
+  private submit(context: FlowContext, run: FlowRun, name: 'start' | 'resume' | 'fireTimer', args: (string | number | boolean)[]): void {
+    if (run.ended || context.run !== run || this.isolate.isDisposed) return;
+    try {
+      (context.entries as Entries)[name].applyIgnored(undefined, args);
+    } catch (error) {
+      run.fail(this.isolate.isDisposed ? new IsolateDisposedError() : (error as Error));
+    }
+  }
+
+  /** Charges the CPU the isolate used since the last look to the run whose code ran last. */
+  private charge(): void {
+    if (this.isolate.isDisposed) return;
+    const now = this.isolate.cpuTime;
+    const used = now - this.cpuSeen;
+    this.cpuSeen = now;
+    const run = this.current;
+    if (!run || run.ended) return;
+    run.cpuNs += used;
+    if (Number(run.cpuNs) / 1e6 > run.limits.cpuMs) this.stopForCpu(run);
+  }
+
+  /** Every WATCH_MS while runs are in the isolate: charge CPU, stop a run over budget, notice a heap limit. */
+  private watch(): void {
+    if (this.watchdog) return;
+    this.cpuSeen = this.isolate.cpuTime;
+    this.watchdog = setInterval(() => this.onWatch(), WATCH_MS);
+  }
+
+  private unwatch(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  private onWatch(): void {
+    if (this.isolate.isDisposed && !this.disposedByHost) {
+      const culprit = this.current ?? [...this.contexts].find((context) => context.run)?.run;
+      if (culprit) this.failAll(memoryLimitError(culprit.limits), culprit);
+      this.unwatch();
+      return;
+    }
+    const before = this.cpuSeen;
+    this.charge();
+    this.busy = this.cpuSeen - before > BigInt(WATCH_MS * 1e6) / 2n;
   }
 
   /** What an entry's failure means: the isolate's heap limit, the run's CPU budget, or an error from the flow. */
@@ -233,8 +290,8 @@ export class FlowIsolate {
 
   private onWallLimit(run: FlowRun): void {
     run.fail(wallLimitError(run.limits));
-    // Still inside the isolate (a CPU budget longer than the wall time): only disposal stops it.
-    if (this.executing === run) {
+    // Still running in the isolate (a CPU budget longer than the wall time): only disposal stops it.
+    if (this.current === run && this.busy) {
       this.failAll(wallLimitError(run.limits), run);
       this.dispose();
     }
@@ -270,6 +327,10 @@ export class FlowIsolate {
     const run = context.run;
     if (!run || run.ended) return;
     switch (kind) {
+      case 'enter':
+        this.charge();
+        this.current = run;
+        return;
       case 'call':
         return this.onCall(context, run, a, b, c);
       case 'log':
@@ -298,11 +359,7 @@ export class FlowIsolate {
 
   private onCall(context: FlowContext, run: FlowRun, id: unknown, capability: unknown, json: unknown): void {
     if (typeof id !== 'number' || typeof capability !== 'string' || typeof json !== 'string' || !run.countCall()) return;
-    const answer = (ok: boolean, result: string) => {
-      if (run.ended || context.run !== run) return;
-      const entries = context.entries as Entries;
-      this.enter(run, (timeout) => entries.resume.apply(undefined, [id, ok, result], { timeout })).catch((error: Error) => run.fail(error));
-    };
+    const answer = (ok: boolean, result: string) => this.submit(context, run, 'resume', [id, ok, result]);
     if (json.length > BRIDGE_LIMITS.messageChars) {
       run.fail(
         new FlowLimitError('LIMIT_OUTPUT', `the arguments of ${capability} are larger than ${BRIDGE_LIMITS.messageChars} characters`),
@@ -337,8 +394,7 @@ export class FlowIsolate {
     const delay = Math.max(0, Math.min(Number(ms) || 0, run.limits.wallMs));
     const fire = () => {
       if (!repeat) run.timers.delete(id);
-      const entries = context.entries as Entries;
-      this.enter(run, (timeout) => entries.fireTimer.apply(undefined, [id], { timeout })).catch((error: Error) => run.fail(error));
+      this.submit(context, run, 'fireTimer', [id]);
     };
     run.timers.set(id, repeat ? setInterval(fire, Math.max(1, delay)) : setTimeout(fire, delay));
   }
