@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, isAbsolute, join, posix, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -225,11 +225,16 @@ export function writeUploadedFiles(dir: string, files: UploadedFile[]): string {
 /**
  * Installs a flow's npm dependencies in its folder: `npm install --omit=dev --ignore-scripts
  * --no-audit --no-fund` (no package scripts run), with `@openflows/sdk` taken out of package.json
- * first (the runtime provides it) and an environment of PATH, HOME and proxy settings only.
+ * first (the runtime provides it), the flow's own `.npmrc` removed, and an environment of PATH, HOME
+ * and proxy settings only.
  * @returns npm's output, for the build log.
  * @throws FlowDeployError FLOW_BUILD_FAILED with npm's last lines when it fails, is missing, or takes over 5 minutes.
  */
 export async function installFlowDependencies(folder: string): Promise<string> {
+  // A project .npmrc can name programs npm runs whatever --ignore-scripts says (`git=`, `script-shell=`…).
+  const npmrc = join(folder, '.npmrc');
+  const ignored = existsSync(npmrc) ? "the flow's own .npmrc is ignored (npm settings come from the platform)\n" : '';
+  rmSync(npmrc, { force: true });
   const file = join(folder, 'package.json');
   const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string> | undefined>;
   for (const field of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
@@ -248,7 +253,7 @@ export async function installFlowDependencies(folder: string): Promise<string> {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', (error) => reject(new FlowDeployError('FLOW_BUILD_FAILED', `npm could not be started: ${error.message}`)));
     child.once('close', (code, signal) => {
-      if (code === 0) return resolve(output);
+      if (code === 0) return resolve(ignored + output);
       const tail = output.trim().split('\n').slice(-5).join('\n');
       reject(new FlowDeployError('FLOW_BUILD_FAILED', `npm install failed (${code ?? signal}):\n${tail}`));
     });
