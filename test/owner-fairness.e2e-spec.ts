@@ -93,7 +93,8 @@ const aliceRuns = async () => (await platform.requestAs(alice, 'GET', '/api/runs
 
 /** The first issue number from `from` whose conversation of `flowId` lands in a partition `accept`s. */
 function issueIn(flowId: string, repo: Repo, from: number, accept: (partition: number) => boolean): number {
-  for (let n = from; ; n++) if (accept(partitionOf(flowId, repo, n))) return n;
+  for (let n = from; n < from + 1_000; n++) if (accept(partitionOf(flowId, repo, n))) return n;
+  throw new Error(`no issue of ${repo.org}/${repo.repo} from #${from} lands in an acceptable partition`);
 }
 
 /** The most runs whose [startedAt, finishedAt] overlap at one instant (a run ends before another starts at the same ms). */
