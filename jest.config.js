@@ -15,7 +15,7 @@ const swc = [
 ];
 const moduleNameMapper = {
   '^@openflows/sdk/(.*)$': '<rootDir>/libs/sdk/src/$1',
-  '^@openflows/(common|db|sdk|runtime|secrets|github|slack|llm|runs)$': '<rootDir>/libs/$1/src',
+  '^@openflows/(common|db|sdk|runtime|secrets|github|slack|llm|runs|providers)$': '<rootDir>/libs/$1/src',
   '^@openflows/(api|worker)$': '<rootDir>/apps/$1/src',
   '^@openflows/test-support/(.*)$': '<rootDir>/test/support/$1',
 };

@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import ivm from 'isolated-vm';
 import type { FlowsConfig } from '@openflows/common';
+import type * as GithubCapabilities from '@openflows/github';
 import type * as Runtime from '@openflows/runtime';
 import type { ChatResponse, FlowEvent, FlowLogger, FlowStore, GithubContext } from '@openflows/sdk';
 import type { GithubClient, SdkHost } from '@openflows/sdk/host';
@@ -41,6 +42,7 @@ const load = createRequire(__filename);
 const runtimeDir = join(__dirname, '..', 'libs', 'runtime', 'src');
 const runtime = load(runtimeDir) as typeof Runtime;
 const { guestScript } = load(join(runtimeDir, 'isolate', 'guest-script')) as { guestScript(): string };
+const { githubCapabilities } = load(join(__dirname, '..', 'libs', 'github', 'src', 'github-capabilities')) as typeof GithubCapabilities;
 
 /**
  * Contexts the runtime has made so far: FlowIsolate's private `createContext`, wrapped here to count its
@@ -77,6 +79,9 @@ interface Options {
 /** Canned host services and how often each was called (to check that every run answered once). */
 interface Canned {
   services: Runtime.RunServices;
+  /** The same GitHub client and context, for the plain-code baseline. */
+  github: GithubClient;
+  context: GithubContext;
   calls: { chat: number; comment: number; storeGet: number; storeSet: number };
 }
 
@@ -142,19 +147,10 @@ function cannedServices(context: GithubContext): Canned {
   };
   const silent = () => undefined;
   const log: FlowLogger = { debug: silent, info: silent, warn: silent, error: silent };
-  const notConnected = (): never => {
-    throw new Error('Slack is not connected in this benchmark');
-  };
   return {
-    services: {
-      chatCompletion,
-      github: () => github,
-      githubContext: () => context,
-      slack: notConnected,
-      slackContext: notConnected,
-      store,
-      log,
-    },
+    services: { chatCompletion, store, log, providers: { github: { context, capabilities: githubCapabilities(github) } } },
+    github,
+    context,
     calls,
   };
 }
@@ -181,9 +177,12 @@ function githubEvent(): { event: Runtime.RunRequest['event']; env: Record<string
  * answered by `createSdk` over `services` (no isolate, no bridge, no JSON), dispatching as the guest
  * does (`run()`, then each matching handler).
  */
-function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle' | 'flowName'>): RunOnce {
+function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle' | 'flowName'>, canned: Canned): RunOnce {
   let handlers: Promise<unknown>[] = [];
   const { services, event, env } = request;
+  const notConnected = (): never => {
+    throw new Error('Slack is not connected in this benchmark');
+  };
   const host: SdkHost = {
     listen(source, names, handler) {
       const matched = source.provider === event.provider && source.target === event.target && names.includes(event.name);
@@ -193,10 +192,10 @@ function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle'
       return handled.then(() => undefined);
     },
     chatCompletion: services.chatCompletion,
-    github: () => services.github(),
-    githubContext: () => services.githubContext(),
-    slack: () => services.slack(),
-    slackContext: () => services.slackContext(),
+    github: () => canned.github,
+    githubContext: () => canned.context,
+    slack: notConnected,
+    slackContext: notConnected,
     store: services.store,
     env: (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined),
     log: services.log,
@@ -414,7 +413,7 @@ function checkCalls(canned: Canned, runs: number): void {
 /** Sequential and concurrent warm series of the isolated flow and its baseline. */
 async function warmSeries(bundle: string, canned: Canned, opts: Options) {
   const { event, env } = githubEvent();
-  const baseline = baselineFlow(bundle, { event, env, services: canned.services });
+  const baseline = baselineFlow(bundle, { event, env, services: canned.services }, canned);
   const flowRuntime = new runtime.FlowRuntime({ limits: LIMITS, isolates: 4 });
   const request = requestFor(bundle, canned, 'warm');
   const isolated = () => flowRuntime.execute(request).then((result) => result.handled);

@@ -2,12 +2,11 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
-import { GithubModule } from '@openflows/github';
 import { ChatService, RedisConversationMemory } from '@openflows/llm';
+import { ProvidersModule } from '@openflows/providers';
 import { RunsModule } from '@openflows/runs';
 import { FlowRuntime } from '@openflows/runtime';
 import { SecretsModule } from '@openflows/secrets';
-import { SlackModule } from '@openflows/slack';
 import { EventsProcessor } from './events/events.processor';
 import { EventsService } from './events/events.service';
 import { QueueSetupService } from './queue-setup.service';
@@ -28,8 +27,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))),
-        GithubModule,
-        SlackModule,
+        ProvidersModule,
         SecretsModule,
         RunsModule,
       ],

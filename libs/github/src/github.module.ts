@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GithubAdapter } from './github.adapter';
 import { GithubAppManifestService } from './github-app-manifest.service';
 import { GithubAppService } from './github-app.service';
 import { GithubConnectService } from './github-connect.service';
@@ -8,6 +9,7 @@ import { InstallationsService } from './installations.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
 const providers = [
+  GithubAdapter,
   GithubAppManifestService,
   GithubAppService,
   GithubConnectService,

@@ -7,3 +7,5 @@ export * from './github-tokens.service';
 export * from './github.module';
 export * from './installations.service';
 export * from './subscription-registration.service';
+export * from './github-capabilities';
+export * from './github.adapter';

@@ -18,8 +18,8 @@ async function runOnce(code: string): Promise<string[]> {
     warn: (m) => lines.push(m),
     error: (m) => lines.push(m),
   };
-  const { chatCompletion, github, githubContext, slack, slackContext, store } = unboundHost();
-  const services: RunServices = { chatCompletion, github, githubContext, slack, slackContext, store, log };
+  const { chatCompletion, store } = unboundHost();
+  const services: RunServices = { chatCompletion, store, log, providers: {} };
   const event = {
     id: randomUUID(),
     provider: 'github' as const,

@@ -8,8 +8,8 @@ function servicesWithLog() {
   const messages: string[] = [];
   const line = (level: string) => (message: string, _fields?: LogFields) => messages.push(`${level}: ${message}`);
   const log: FlowLogger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-  const { chatCompletion, github, githubContext, slack, slackContext, store } = unboundHost();
-  const services: RunServices = { chatCompletion, github, githubContext, slack, slackContext, store, log };
+  const { chatCompletion, store } = unboundHost();
+  const services: RunServices = { chatCompletion, store, log, providers: {} };
   return { services, messages };
 }
 

@@ -1,8 +1,7 @@
-import { DEFAULT_FLOW_LIMITS } from '@openflows/common';
+import { DEFAULT_FLOW_LIMITS, type ProviderRunBinding } from '@openflows/common';
 import { bundleLimits } from './bundle';
 import { tightenLimits } from './isolate/limits';
-import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore, GithubContext, SlackContext } from '@openflows/sdk';
-import type { GithubClient, SlackClient } from '@openflows/sdk/host';
+import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore } from '@openflows/sdk';
 import type { FlowFetch } from './egress/flow-fetch';
 import { dispatchHandler } from './isolate/capabilities';
 import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
@@ -14,14 +13,16 @@ import type { IsolateKey } from './isolate/isolate-cache';
  */
 export interface RunServices {
   chatCompletion: ChatCompletion;
-  github(): GithubClient;
-  githubContext(): GithubContext;
-  slack(): SlackClient;
-  slackContext(): SlackContext;
   store: FlowStore;
   log: FlowLogger;
   /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
   fetch?: FlowFetch;
+  /**
+   * Each provider's part of the run by its SDK namespace (`github`, `slack`): the context its facade
+   * reads and its capabilities (see ProviderAdapter.bindRun / unbound). A namespace missing here
+   * answers the flow's calls with NOT_IN_RUNTIME.
+   */
+  providers: Record<string, Pick<ProviderRunBinding, 'context' | 'capabilities'>>;
 }
 
 /** What a run is asked to do: one event for one deployed flow. */
@@ -47,24 +48,14 @@ export interface RunResult {
 }
 
 /**
- * What the guest needs to start a run: the event and env as data, and the contexts the SDK's
- * `github.context` / `slack.context` read synchronously (resolved here, before the flow starts).
+ * What the guest needs to start a run: the event and env as data, and each provider's context, which
+ * the SDK's `github.context` / `slack.context` read synchronously.
  */
 export function dispatchStart(request: RunRequest): RunStart {
-  const context = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch {
-      return undefined;
-    }
-  };
-  return {
-    mode: 'dispatch',
-    env: request.env,
-    event: request.event,
-    github: context(() => request.services.githubContext()),
-    slack: context(() => request.services.slackContext()),
-  };
+  const contexts = Object.fromEntries(
+    Object.entries(request.services.providers).map(([namespace, binding]) => [namespace, binding.context]),
+  );
+  return { mode: 'dispatch', env: request.env, event: request.event, contexts };
 }
 
 /**

@@ -5,3 +5,5 @@ export * from './slack-routing.service';
 export * from './slack-workspaces.service';
 export * from './slack.module';
 export * from './web-client';
+export * from './slack-capabilities';
+export * from './slack.adapter';

@@ -6,7 +6,7 @@ import { SlackClientService, type SlackSession } from './slack-client.service';
 /** A stored Slack event as routing reads it. */
 export interface SlackRoutedEvent {
   name: string;
-  target: string | null | undefined;
+  target?: string | null;
   payload: unknown;
 }
 

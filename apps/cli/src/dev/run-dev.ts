@@ -1,4 +1,7 @@
 import { basename } from 'node:path';
+import { failingCapabilities } from '@openflows/common';
+import { githubCapabilities } from '@openflows/github';
+import { SLACK_CAPABILITIES } from '@openflows/slack';
 import { bundleFlow, createFlowFetch, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatResponse, type GithubContext } from '@openflows/sdk';
 import { CliError } from '../cli-error';
@@ -111,19 +114,19 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
   };
   return {
     chatCompletion: createLocalChat(config, flowName, onAnswer),
-    github: () => github,
-    githubContext: () => context,
-    // The local loop replays GitHub events only; Slack calls say so rather than reach a workspace.
-    slack: slackNotLocal,
-    slackContext: slackNotLocal,
     store: createMemoryStore(),
     fetch: createFlowFetch(config.egress, (line) => print(line)),
     log: consoleFlowLogger(),
+    providers: {
+      github: { context, capabilities: githubCapabilities(github) },
+      // The local loop replays GitHub events only; Slack calls say so rather than reach a workspace.
+      slack: { context: { teamId: '', teamName: '' }, capabilities: failingCapabilities(SLACK_CAPABILITIES, slackNotLocal) },
+    },
   };
 }
 
-function slackNotLocal(): never {
-  throw new SdkError('SLACK_NOT_CONNECTED', '`openflows dev` replays GitHub events only; deploy the flow to try it on Slack');
+function slackNotLocal(): SdkError {
+  return new SdkError('SLACK_NOT_CONNECTED', '`openflows dev` replays GitHub events only; deploy the flow to try it on Slack');
 }
 
 function printGithubCall({ method, path, body, status, sent }: GithubCall): void {

@@ -1,16 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, REDIS, errorMessage, errorStack, type AppConfig, type ExecuteRunJob, type Provider } from '@openflows/common';
+import {
+  APP_CONFIG,
+  REDIS,
+  errorMessage,
+  errorStack,
+  type AppConfig,
+  type ExecuteRunJob,
+  type Provider,
+  type ProviderRunBinding,
+} from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
-import { GithubAppService } from '@openflows/github';
 import { ChatService } from '@openflows/llm';
+import { ProviderRegistry } from '@openflows/providers';
 import { RunUpdatesPublisher } from '@openflows/runs';
 import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowFetch, createFlowStore, type RunServices } from '@openflows/runtime';
-import { SdkError, type ChatCompletion, type FlowEvent, type GithubContext, type SdkErrorCode, type SlackContext } from '@openflows/sdk';
-import type { GithubClient, SlackClient } from '@openflows/sdk/host';
+import { SdkError, type ChatCompletion, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
 import { SecretsService } from '@openflows/secrets';
-import { SlackRoutingService } from '@openflows/slack';
 import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
 
@@ -39,13 +46,6 @@ function isPermanent(error: unknown): boolean {
   );
 }
 
-/** The provider client a run gets, or the error using it raises, and the provider's context. */
-interface Bound<Client, Context> {
-  client?: Client;
-  error?: unknown;
-  context: Context;
-}
-
 interface Usage {
   promptTokens: number;
   completionTokens: number;
@@ -69,8 +69,7 @@ export class RunsService {
     private readonly runs: RunsRepository,
     private readonly flows: FlowsRepository,
     private readonly events: EventsRepository,
-    private readonly github: GithubAppService,
-    private readonly slackRouting: SlackRoutingService,
+    private readonly providers: ProviderRegistry,
     private readonly secrets: SecretsService,
     private readonly chat: ChatService,
     private readonly updates: RunUpdatesPublisher,
@@ -143,13 +142,14 @@ export class RunsService {
     log.info(
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
     );
-    const slack = await this.slackFor(event);
+    const bindings = await this.bindings(flow.ownerId, event, log);
+    const own = bindings[event.provider];
     const { handled } = await this.runtime.execute({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
-      event: { ...this.flowEvent(event), targets: slack.targets, names: slack.events },
-      services: await this.services(run, flow, event, slack, log, usage),
+      event: { ...this.flowEvent(event), targets: own?.targets, names: own?.names },
+      services: this.services(run, flow, bindings, log, usage),
       isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
@@ -167,69 +167,30 @@ export class RunsService {
     };
   }
 
-  /** The host services of one attempt, bound to the flow's owner: their secrets, their GitHub installations. */
-  private async services(
-    run: Run,
-    flow: Flow,
-    event: StoredEvent,
-    slack: Bound<SlackClient, SlackContext>,
-    log: RunLog,
-    usage: Usage,
-  ): Promise<RunServices> {
-    const github: Bound<GithubClient, GithubContext> =
-      event.provider === 'github'
-        ? await this.githubFor(flow.ownerId, event, log)
-        : {
-            error: new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events'),
-            context: { repo: { owner: '', repo: '' } },
-          };
+  /**
+   * Every provider's part of the run: the event's own provider bound to the owner's connection for it,
+   * the others unbound (their calls say so). Resolved before the flow starts because the SDK reads
+   * `github.context` and `slack.context` synchronously.
+   */
+  private async bindings(ownerId: string, event: StoredEvent, log: RunLog): Promise<Record<string, ProviderRunBinding>> {
+    const entries = await Promise.all(
+      this.providers.adapters.map(
+        async (adapter) =>
+          [adapter.id, adapter.id === event.provider ? await adapter.bindRun(ownerId, event, log) : adapter.unbound()] as const,
+      ),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** The host services of one attempt, bound to the flow's owner: their secrets, their connections. */
+  private services(run: Run, flow: Flow, providers: Record<string, ProviderRunBinding>, log: RunLog, usage: Usage): RunServices {
     return {
       chatCompletion: this.chatCompletion(run, flow, log, usage),
-      github: () => {
-        if (github.client) return github.client;
-        throw github.error;
-      },
-      githubContext: () => github.context,
-      slack: () => {
-        if (slack.client) return slack.client;
-        throw slack.error;
-      },
-      slackContext: () => slack.context,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
       log: log.flowLog,
+      providers,
     };
-  }
-
-  /**
-   * The workspace's client and every name the event's channel matches under; resolved before the flow
-   * starts because the SDK's `slack.client` is used synchronously.
-   */
-  private async slackFor(event: StoredEvent): Promise<Bound<SlackClient, SlackContext> & { targets?: string[]; events?: string[] }> {
-    const notSlack = { teamId: '', teamName: '' };
-    if (event.provider !== 'slack') {
-      return { error: new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events'), context: notSlack };
-    }
-    const routing = await this.slackRouting.targets(event);
-    if ('dropped' in routing) return { error: new SdkError('SLACK_NOT_CONNECTED', routing.dropped), context: notSlack };
-    const { client, teamId, teamName, botUserId } = routing.session;
-    return { client, targets: routing.targets, events: routing.events, context: { teamId, teamName, botUserId: botUserId ?? undefined } };
-  }
-
-  /** Resolved before the flow starts because the SDK's `github` is used synchronously. */
-  private async githubFor(ownerId: string, event: StoredEvent, log: RunLog): Promise<Bound<GithubClient, GithubContext>> {
-    const payload = event.payload as { repository?: { name?: string; owner?: { login?: string } }; installation?: { id?: number } };
-    const context: GithubContext = { repo: { owner: payload.repository?.owner?.login ?? '', repo: payload.repository?.name ?? '' } };
-    try {
-      context.botLogin = await this.github.botLogin();
-    } catch (error) {
-      log.warn(`could not read the GitHub App's identity: ${errorMessage(error)}`);
-    }
-    try {
-      return { client: await this.github.clientFor(ownerId, event.target ?? undefined, payload.installation?.id), context };
-    } catch (error) {
-      return { error, context };
-    }
   }
 
   /** `chatCompletion` with the LLM key `keyName` of the flow's owner; the key's use is recorded under the flow's name. */

@@ -17,8 +17,8 @@ function loggingServices() {
   const lines: LogLine[] = [];
   const line = (level: keyof FlowLogger) => (message: string, fields?: LogFields) => lines.push({ level, message, fields });
   const log: FlowLogger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-  const { chatCompletion, github, githubContext, slack, slackContext, store } = unboundHost();
-  const services: RunServices = { chatCompletion, github, githubContext, slack, slackContext, store, log };
+  const { chatCompletion, store } = unboundHost();
+  const services: RunServices = { chatCompletion, store, log, providers: {} };
   return { services, lines };
 }
 
@@ -91,6 +91,28 @@ describe('flows in an isolate', () => {
       return [probe(sdk.listenToEvent), probe(sdk.log.info), probe(console.log), probe(sdk.github.issues.createComment), probe(caught.constructor), probe(Object.getPrototypeOf(sdk).constructor), probe(this === undefined ? function () {} : this.constructor)];
     `);
     expect(seen).toEqual(Array(7).fill('undefined'));
+  });
+
+  it("sends a provider's SDK calls to its capabilities and gives the flow its context, as copies", async () => {
+    const { services, lines } = loggingServices();
+    const calls: unknown[][] = [];
+    services.providers = {
+      github: {
+        context: { repo: { owner: 'octo', repo: 'hello' }, botLogin: 'bot[bot]' },
+        capabilities: {
+          'github.rest': async (args) => (calls.push(args), { status: 201, data: { id: 7 } }),
+        },
+      },
+    };
+    const code = flowReturning(`
+      const { github } = require("@openflows/sdk");
+      const { data } = await github.issues.createComment({ ...github.context.repo, issue_number: 1, body: "hi" });
+      let slack; try { await require("@openflows/sdk").slack.sendMessage("C1", "x"); } catch (e) { slack = e.code; }
+      return [data.id, github.context.botLogin, slack];
+    `);
+    await executeFlow({ flowName: 'test-flow', bundle: code, env: {}, event: event(), services });
+    expect(calls).toEqual([['issues', 'createComment', { owner: 'octo', repo: 'hello', issue_number: 1, body: 'hi' }]]);
+    expect(JSON.parse(lines.at(-1)?.message ?? 'null')).toEqual([7, 'bot[bot]', 'NOT_IN_RUNTIME']);
   });
 
   it('refuses require of host modules with a clear message', async () => {

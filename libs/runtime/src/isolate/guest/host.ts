@@ -22,8 +22,8 @@ export interface RunStart {
   env: Record<string, string>;
   /** Dispatch only. `target`/`targets`/`names` as in the host's `RunRequest.event`. */
   event?: FlowEvent & { target?: string; targets?: string[]; names?: string[] };
-  github?: GithubContext;
-  slack?: SlackContext;
+  /** Each provider's context by SDK namespace (`github`, `slack`), as the host's bindings give them. */
+  contexts?: Record<string, unknown>;
 }
 
 /** The run this context is serving, and the handler promises it started. */
@@ -117,9 +117,9 @@ export const guestHost: SdkHost = {
     return call('chat.complete', [keyName, conversationId, text, options]) as never;
   },
   github: () => (inHandler(), github),
-  githubContext: () => inHandler().start.github ?? { repo: { owner: '', repo: '' } },
+  githubContext: () => (inHandler().start.contexts?.github as GithubContext | undefined) ?? { repo: { owner: '', repo: '' } },
   slack: () => (inHandler(), slack),
-  slackContext: () => inHandler().start.slack ?? { teamId: '', teamName: '' },
+  slackContext: () => (inHandler().start.contexts?.slack as SlackContext | undefined) ?? { teamId: '', teamName: '' },
   store,
   env: (name) => {
     const env = running().start.env;

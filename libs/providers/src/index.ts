@@ -1,0 +1,2 @@
+export * from './provider-registry';
+export * from './providers.module';
