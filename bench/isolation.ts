@@ -14,15 +14,22 @@
  *   process, so that "isolation overhead = warm − baseline" compares across noisy machines;
  * - cold start: the first run of a new deployment (a new isolate), S samples, each phase of it timed
  *   apart (isolate, guest script compile, context, guest evaluation, flow load);
- * - idle isolates: K deployments run once each, then `heapBytes()` per isolate and process RSS growth ÷ K.
+ * - idle isolates: K deployments run once each, then `heapBytes()` per isolate and process RSS growth ÷ K;
+ * - previous runtime (with `--previous-runtime <dir>`): the same bundle and canned services through the
+ *   `executeFlow` of an older OpenFlows built in `<dir>` (by `bench/previous-runtime.sh`; ff659b3 is the
+ *   last commit before isolation, which evaluated the bundle in a fresh `node:vm` context per run), N
+ *   sequential and N concurrent runs measured like the warm ones, beside them in the same process: the
+ *   issue's target is "warm isolation ≤ 0.5 ms CPU per run over" that runtime.
  *
  *   node --expose-gc dist/bench/isolation.js [--runs N] [--concurrency C] [--cold S] [--idle K] [--warmup W]
+ *     [--previous-runtime <dir>]
  *
  * libs/runtime is not bundled into this script: it is required from its tsc output beside it
  * (`dist/libs/runtime/src`), because the runtime finds its guest script relative to its own compiled
  * files. Exits 1 when a run did not answer exactly once or a figure misses its target, 2 on bad
  * arguments. Results: docs/benchmarks.md.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -74,6 +81,34 @@ interface Options {
   cold: number;
   idle: number;
   warmup: number;
+  /** A directory holding a built older OpenFlows (`bench/previous-runtime.sh`), or undefined. */
+  previousRuntime?: string;
+}
+
+/**
+ * The host services of the previous runtime's run (ff659b3's `RunServices`): the same as today's
+ * without `fetch`. Declared here, not imported: that runtime is not in this tree.
+ */
+interface PreviousRunServices {
+  chatCompletion: Runtime.RunServices['chatCompletion'];
+  github(): GithubClient;
+  githubContext(): GithubContext;
+  slack(): ReturnType<Runtime.RunServices['slack']>;
+  slackContext(): ReturnType<Runtime.RunServices['slackContext']>;
+  store: FlowStore;
+  log: FlowLogger;
+}
+
+/** What the bench calls of the previous runtime: `executeFlow` of its `dist/libs/runtime/src/index.js`. */
+interface PreviousRuntime {
+  commit: string;
+  executeFlow(request: {
+    flowName: string;
+    bundle: string;
+    env: Record<string, string>;
+    event: Runtime.RunRequest['event'];
+    services: PreviousRunServices;
+  }): Promise<{ handled: number }>;
 }
 
 /** Canned host services and how often each was called (to check that every run answered once). */
@@ -104,18 +139,61 @@ function options(): Options {
         cold: { type: 'string', default: '50' },
         idle: { type: 'string', default: '50' },
         warmup: { type: 'string', default: '300' },
+        'previous-runtime': { type: 'string' },
       },
     });
-    const int = (name: keyof typeof values) => {
+    const int = (name: 'runs' | 'concurrency' | 'cold' | 'idle' | 'warmup') => {
       const value = Number(values[name]);
       if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
       return value;
     };
-    return { runs: int('runs'), concurrency: int('concurrency'), cold: int('cold'), idle: int('idle'), warmup: int('warmup') };
+    return {
+      runs: int('runs'),
+      concurrency: int('concurrency'),
+      cold: int('cold'),
+      idle: int('idle'),
+      warmup: int('warmup'),
+      previousRuntime: values['previous-runtime'],
+    };
   } catch (error) {
     console.error((error as Error).message);
     process.exit(2);
   }
+}
+
+/**
+ * The runtime of an older OpenFlows built in `dir` (`bench/previous-runtime.sh`), required from its tsc
+ * output; its commit is the `.openflows-commit` the script wrote, when there is one. Exits 2 when `dir`
+ * holds no built runtime with an `executeFlow`.
+ */
+function loadPreviousRuntime(dir: string): PreviousRuntime {
+  const root = resolve(dir);
+  const entry = join(root, 'dist', 'libs', 'runtime', 'src', 'index.js');
+  if (!existsSync(entry)) {
+    console.error(`--previous-runtime: ${entry} does not exist (build it with bash bench/previous-runtime.sh <commit> ${dir})`);
+    process.exit(2);
+  }
+  const loaded = createRequire(entry)(entry) as Partial<PreviousRuntime>;
+  if (typeof loaded.executeFlow !== 'function') {
+    console.error(`--previous-runtime: ${entry} exports no executeFlow`);
+    process.exit(2);
+  }
+  const commitFile = join(root, '.openflows-commit');
+  const commit = existsSync(commitFile) ? readFileSync(commitFile, 'utf8').trim().slice(0, 7) : 'unknown commit';
+  return { commit, executeFlow: loaded.executeFlow.bind(loaded) };
+}
+
+/** `canned`'s services in the previous runtime's `RunServices` shape: the same canned clients, no `fetch`. */
+function previousServices(canned: Canned): PreviousRunServices {
+  const { chatCompletion, github, githubContext, slack, slackContext, store, log } = canned.services;
+  return { chatCompletion, github, githubContext, slack, slackContext, store, log };
+}
+
+/** One run of the flow through the previous runtime's `executeFlow` (a fresh context per run, there). */
+function previousFlow(previous: PreviousRuntime, bundle: string, canned: Canned): RunOnce {
+  const { event, env } = githubEvent();
+  const request = { flowName: 'github-chat', bundle, env, event, services: previousServices(canned) };
+  return () => previous.executeFlow(request).then((result) => result.handled);
 }
 
 /** Host services answering at once from canned data, as a worker's would after the network. */
@@ -410,32 +488,48 @@ function checkCalls(canned: Canned, runs: number): void {
   }
 }
 
-/** Sequential and concurrent warm series of the isolated flow and its baseline. */
-async function warmSeries(bundle: string, canned: Canned, opts: Options) {
+/** Collects garbage (the bench runs with --expose-gc), so that a series does not pay for the one before. */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/**
+ * Sequential and concurrent warm series of the isolated flow, its baseline and, when given, the previous
+ * runtime (`previous`, with canned services of its own): each kind of series run back to back, so that
+ * the machine's load varies as little as possible between the figures compared.
+ */
+async function warmSeries(bundle: string, canned: Canned, opts: Options, previous?: RunOnce) {
   const { event, env } = githubEvent();
   const baseline = baselineFlow(bundle, { event, env, services: canned.services }, canned);
   const flowRuntime = new runtime.FlowRuntime({ limits: LIMITS, isolates: 4 });
   const request = requestFor(bundle, canned, 'warm');
   const isolated = () => flowRuntime.execute(request).then((result) => result.handled);
+  const series = async (runOnce: RunOnce, concurrency: number) => (collect(), measure(runOnce, opts.runs, concurrency));
   await measure(baseline, opts.warmup, 1);
   await measure(isolated, opts.warmup, 1);
-  const baselineSeries = await measure(baseline, opts.runs, 1);
+  if (previous) await measure(previous, opts.warmup, 1);
+  const baselineSeries = await series(baseline, 1);
   const before = contextsMade.count;
   const [isolate] = warmIsolates(flowRuntime);
   const guestBefore = isolate.cpuNs();
-  const warm = await measure(isolated, opts.runs, 1);
+  const warm = await series(isolated, 1);
   const guestMsPerRun = Number(isolate.cpuNs() - guestBefore) / 1e6 / opts.runs;
   const contexts = contextsMade.count - before;
-  const baselineConcurrent = await measure(baseline, opts.runs, opts.concurrency);
-  const warmConcurrent = await measure(isolated, opts.runs, opts.concurrency);
+  const previousSeries = previous ? await series(previous, 1) : undefined;
+  const baselineConcurrent = await series(baseline, opts.concurrency);
+  const warmConcurrent = await series(isolated, opts.concurrency);
+  const contextsConcurrent = contextsMade.count - before - contexts;
+  const previousConcurrent = previous ? await series(previous, opts.concurrency) : undefined;
   const result = {
     baseline: baselineSeries,
     warm,
     guestMsPerRun,
+    previous: previousSeries,
     baselineConcurrent,
     warmConcurrent,
+    previousConcurrent,
     contexts,
-    contextsConcurrent: contextsMade.count - before - contexts,
+    contextsConcurrent,
   };
   flowRuntime.close();
   return result;
@@ -447,12 +541,16 @@ async function main(): Promise<void> {
   const startedAt = performance.now();
   const { code: bundle } = await runtime.bundleFlow(resolve(__dirname, '..', '..', 'flows', 'github-chat'));
   const canned = cannedServices(githubEvent().context);
+  const previousRuntime = opts.previousRuntime === undefined ? undefined : loadPreviousRuntime(opts.previousRuntime);
+  const previousCanned = cannedServices(githubEvent().context);
+  const previous = previousRuntime && previousFlow(previousRuntime, bundle, previousCanned);
   const first = await measure(() => runtime.executeFlow(requestFor(bundle, canned, 'first')).then((r) => r.handled), 1, 1);
-  const warm = await warmSeries(bundle, canned, opts);
+  const warm = await warmSeries(bundle, canned, opts, previous);
   const cold = await coldStarts(bundle, canned, opts.cold);
   const phases = await coldPhases(bundle, opts.cold);
   const idle = await idleIsolates(bundle, canned, opts.idle);
   checkCalls(canned, 1 + 2 * opts.warmup + 4 * opts.runs + opts.cold + opts.idle);
+  if (previous) checkCalls(previousCanned, opts.warmup + 2 * opts.runs);
   const c = opts.concurrency;
   const rows: Row[] = [
     { what: 'baseline CPU per run (plain host code)', value: warm.baseline.cpuMsPerRun, unit: 'ms' },
@@ -484,8 +582,28 @@ async function main(): Promise<void> {
     { what: `idle isolate heap (heapBytes, mean of ${idle.isolates})`, value: idle.heapMb, unit: 'MB', target: TARGETS.idleMb },
     { what: `idle isolate RSS (RSS growth ÷ ${opts.idle})`, value: idle.rssMb, unit: 'MB', target: TARGETS.idleMb },
   ];
+  if (previousRuntime && warm.previous && warm.previousConcurrent) {
+    rows.push(
+      { what: `previous runtime CPU per run (node:vm, ${previousRuntime.commit})`, value: warm.previous.cpuMsPerRun, unit: 'ms' },
+      {
+        what: 'isolation over the previous runtime (warm − previous)',
+        value: warm.warm.cpuMsPerRun - warm.previous.cpuMsPerRun,
+        unit: 'ms',
+        target: TARGETS.overheadMs,
+      },
+      { what: 'previous runtime wall p50 / run', value: percentile(warm.previous.wallMs, 0.5), unit: 'ms' },
+      { what: `${c} concurrent: previous runtime CPU per run`, value: warm.previousConcurrent.cpuMsPerRun, unit: 'ms' },
+      {
+        what: `${c} concurrent: isolation over the previous runtime`,
+        value: warm.warmConcurrent.cpuMsPerRun - warm.previousConcurrent.cpuMsPerRun,
+        unit: 'ms',
+        target: TARGETS.overheadMs,
+      },
+    );
+  }
   console.log(`Flow isolation, flows/github-chat, issue_comment.created — ${machine()}`);
   console.log(`runs ${opts.runs} (warm-up ${opts.warmup}), concurrency ${c}, cold samples ${opts.cold}, idle isolates ${opts.idle}`);
+  if (previousRuntime) console.log(`previous runtime: ${previousRuntime.commit} from ${resolve(opts.previousRuntime ?? '')}`);
   console.log(`first run in this process (executeFlow, guest script bundled by esbuild): ${first.wallMs[0].toFixed(1)} ms wall\n`);
   console.log(formatRows(rows));
   console.log(
