@@ -93,8 +93,8 @@ interface PreviousRunServices {
   chatCompletion: Runtime.RunServices['chatCompletion'];
   github(): GithubClient;
   githubContext(): GithubContext;
-  slack(): ReturnType<Runtime.RunServices['slack']>;
-  slackContext(): ReturnType<Runtime.RunServices['slackContext']>;
+  slack(): never;
+  slackContext(): never;
   store: FlowStore;
   log: FlowLogger;
 }
@@ -185,8 +185,16 @@ function loadPreviousRuntime(dir: string): PreviousRuntime {
 
 /** `canned`'s services in the previous runtime's `RunServices` shape: the same canned clients, no `fetch`. */
 function previousServices(canned: Canned): PreviousRunServices {
-  const { chatCompletion, github, githubContext, slack, slackContext, store, log } = canned.services;
-  return { chatCompletion, github, githubContext, slack, slackContext, store, log };
+  const { chatCompletion, store, log } = canned.services;
+  return {
+    chatCompletion,
+    github: () => canned.github,
+    githubContext: () => canned.context,
+    slack: slackNotConnected,
+    slackContext: slackNotConnected,
+    store,
+    log,
+  };
 }
 
 /** One run of the flow through the previous runtime's `executeFlow` (a fresh context per run, there). */
@@ -194,6 +202,11 @@ function previousFlow(previous: PreviousRuntime, bundle: string, canned: Canned)
   const { event, env } = githubEvent();
   const request = { flowName: 'github-chat', bundle, env, event, services: previousServices(canned) };
   return () => previous.executeFlow(request).then((result) => result.handled);
+}
+
+/** The benchmark's flow never uses Slack; the previous runtime and the baseline still need the functions. */
+function slackNotConnected(): never {
+  throw new Error('Slack is not connected in this benchmark');
 }
 
 /** Host services answering at once from canned data, as a worker's would after the network. */
@@ -258,9 +271,6 @@ function githubEvent(): { event: Runtime.RunRequest['event']; env: Record<string
 function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle' | 'flowName'>, canned: Canned): RunOnce {
   let handlers: Promise<unknown>[] = [];
   const { services, event, env } = request;
-  const notConnected = (): never => {
-    throw new Error('Slack is not connected in this benchmark');
-  };
   const host: SdkHost = {
     listen(source, names, handler) {
       const matched = source.provider === event.provider && source.target === event.target && names.includes(event.name);
@@ -272,8 +282,8 @@ function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle'
     chatCompletion: services.chatCompletion,
     github: () => canned.github,
     githubContext: () => canned.context,
-    slack: notConnected,
-    slackContext: notConnected,
+    slack: slackNotConnected,
+    slackContext: slackNotConnected,
     store: services.store,
     env: (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined),
     log: services.log,
