@@ -128,6 +128,7 @@ export class FlowIsolate {
       context.run = run;
       this.submit(context, run, 'start', [JSON.stringify(start)]);
       const outcome: RunOutcome = await run.outcome;
+      this.stopIfStillRunning(run);
       if (!outcome.ok) throw outcome.error;
       return { handled: outcome.handled };
     } catch (error) {
@@ -233,7 +234,8 @@ export class FlowIsolate {
     const used = now - this.cpuSeen;
     this.cpuSeen = now;
     const run = this.current;
-    if (!run || run.ended) return;
+    if (!run) return;
+    // An ended run is charged too: one a host-side limit ended may still be looping in its context.
     run.cpuNs += used;
     if (Number(run.cpuNs) / 1e6 > run.limits.cpuMs) this.stopForCpu(run);
   }
@@ -290,11 +292,17 @@ export class FlowIsolate {
 
   private onWallLimit(run: FlowRun): void {
     run.fail(wallLimitError(run.limits));
-    // Still running in the isolate (a CPU budget longer than the wall time): only disposal stops it.
-    if (this.current === run && this.busy) {
-      this.failAll(wallLimitError(run.limits), run);
-      this.dispose();
-    }
+    this.stopIfStillRunning(run);
+  }
+
+  /**
+   * A run the host ended (a wall, log or output limit) whose code is still running in the isolate (a
+   * loop writing log lines, a CPU budget longer than the wall time): only disposal stops it.
+   */
+  private stopIfStillRunning(run: FlowRun): void {
+    if (run.endedByGuest || this.isolate.isDisposed || this.current !== run || !this.busy) return;
+    this.failAll(new IsolateDisposedError(), run);
+    this.dispose();
   }
 
   /**

@@ -34,7 +34,22 @@ export function connect(hostSend: Send): void {
   send = hostSend;
 }
 
+/**
+ * Messages one run may send. Past the host's own limits (10,000 log lines, 10,000 SDK calls) the run
+ * has failed already; dropping the rest here keeps a loop that floods the bridge from flooding the
+ * host's event loop too, and leaves it to the CPU limit.
+ */
+const MESSAGES_PER_RUN = 25_000;
+let messages = 0;
+
+/** A new run starts with its whole message budget. */
+export function resetMessageBudget(): void {
+  messages = 0;
+}
+
 export function post(kind: string, a?: string | number, b?: string | number, c?: string | number): void {
+  // The run's end always gets through, so that the host hears of it.
+  if (kind !== 'done' && kind !== 'fail' && kind !== 'enter' && ++messages > MESSAGES_PER_RUN) return;
   send(kind, a, b, c);
 }
 
@@ -48,7 +63,7 @@ export function call(capability: string, args: unknown[]): Promise<unknown> {
   const message = JSON.stringify(args);
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    send('call', id, capability, message);
+    post('call', id, capability, message);
   });
 }
 

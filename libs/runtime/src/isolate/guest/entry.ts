@@ -6,7 +6,7 @@
  */
 import { SdkError } from '@openflows/sdk';
 import { createSdk } from '@openflows/sdk/sdk';
-import { connect, forgetPending, post, resume, toWireError, type Send } from './bridge';
+import { connect, forgetPending, post, resetMessageBudget, resume, toWireError, type Send } from './bridge';
 import { consoleFor } from './console';
 import { Headers, Response, flowFetch } from './fetch';
 import { beginRun, endRun, guestHost, guestLog, type RunStart } from './host';
@@ -56,6 +56,7 @@ function load(): boolean {
 
 /** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
 function start(json: string): void {
+  resetMessageBudget();
   const run = beginRun(JSON.parse(json) as RunStart);
   // No value the flow could have made thenable (a polluted prototype) is returned from these callbacks.
   const end = (kind: 'done' | 'fail', detail: string | number) => {
