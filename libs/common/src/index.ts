@@ -10,3 +10,4 @@ export * from './platform.module';
 export * from './boot';
 export * from './env-secrets';
 export * from './errors';
+export * from './coded-error';
