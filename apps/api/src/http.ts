@@ -3,23 +3,28 @@ import { ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { CodedError, isErrorCode } from '@openflows/common';
 import { AuthService } from './auth/auth.service';
-import { SignInRedirectFilter } from './auth/sign-in-redirect.filter';
 import { dashboardPages } from './dashboard/dashboard-pages';
 import { QUEUES_BOARD_PATH, QueuesBoardService } from './dashboard/queues-board.service';
+import { sendCodedError } from './errors/coded-error.filter';
+import { useErrorFilters } from './errors/error-filters';
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is answered 413 before it is read whole. */
 export const WEBHOOK_BODY_LIMIT = '25mb';
 
-/** Body-parser errors (too large, malformed JSON) as JSON answers with their own status, not a 500. */
+/**
+ * Body-parser errors (too large, malformed JSON) as coded answers under body-parser's own `type`, not
+ * a 500. They happen before Nest routes the request, so the CodedErrorFilter never sees them.
+ */
 function bodyErrors(error: { status?: number; type?: string; message: string }, _req: Request, res: Response, next: NextFunction): void {
   if (!error.status || error.status >= 500) return next(error);
-  res.status(error.status).json({ statusCode: error.status, code: error.type ?? 'BAD_REQUEST', message: error.message });
+  sendCodedError(res, new CodedError(isErrorCode(error.type) ? error.type : 'BAD_REQUEST', error.message));
 }
 
 /**
  * HTTP wiring of the api: raw bodies for `/webhooks` (signatures are computed over the exact bytes),
- * JSON elsewhere, cookies (dashboard sessions), validation of DTOs, the OpenAPI description at
+ * JSON elsewhere, cookies (dashboard sessions), coded error answers (see CodedErrorFilter), validation of DTOs, the OpenAPI description at
  * `/api/docs`, Bull Board at `/admin/queues` and the dashboard's pages.
  * The app must be created with `{ bodyParser: false }`.
  */
@@ -32,7 +37,7 @@ export function configureHttp(app: INestApplication): void {
   app.use(cookieParser());
   app.use(QUEUES_BOARD_PATH, ...app.get(QueuesBoardService).handlers());
   app.use(...dashboardPages(app.get(AuthService)));
-  app.useGlobalFilters(new SignInRedirectFilter());
+  useErrorFilters(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

@@ -10,4 +10,5 @@ export * from './platform.module';
 export * from './boot';
 export * from './env-secrets';
 export * from './errors';
+export * from './coded-error';
 export * from './provider-adapter';

@@ -1,8 +1,10 @@
-import type { EventEnvelope } from '@openflows/common';
+import { CodedError, type EventEnvelope } from '@openflows/common';
 
-/** Thrown for a delivery the ingress must answer 400: required headers or fields missing. */
-export class MalformedDeliveryError extends Error {
-  readonly code = 'DELIVERY_MALFORMED';
+/** Thrown for a delivery the ingress must answer 400 `DELIVERY_MALFORMED`: required headers or fields missing. */
+export class MalformedDeliveryError extends CodedError {
+  constructor(message: string) {
+    super('DELIVERY_MALFORMED', message);
+  }
 }
 
 interface GithubPayload {

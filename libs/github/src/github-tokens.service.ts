@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Octokit } from '@octokit/rest';
-import { APP_CONFIG, decrypt, encrypt, loadMasterKey, type AppConfig } from '@openflows/common';
+import { APP_CONFIG, CodedError, decrypt, encrypt, loadMasterKey, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository, RepositoryWebhooksRepository, type Connection } from '@openflows/db';
 import type { GithubClient } from '@openflows/sdk/host';
 
@@ -11,14 +11,10 @@ import type { GithubClient } from '@openflows/sdk/host';
  */
 export const HOOK_SCOPES: readonly string[] = ['admin:repo_hook', 'repo'];
 
-/** Why a token could not be connected; `status` is the HTTP answer. */
-export class GithubTokenError extends Error {
-  constructor(
-    readonly code: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_SCOPE' | 'TOKEN_TAKEN',
-    readonly status: 400 | 409,
-    message: string,
-  ) {
-    super(message);
+/** Why a token could not be connected: 400, or 409 `TOKEN_TAKEN` (the status is the code's, see ERROR_CODES). */
+export class GithubTokenError extends CodedError {
+  constructor(code: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_SCOPE' | 'TOKEN_TAKEN', message: string) {
+    super(code, message);
   }
 }
 
@@ -73,7 +69,7 @@ export class GithubTokensService {
    *   TOKEN_SCOPE (no admin:repo_hook), TOKEN_TAKEN (another platform user connected that GitHub account).
    */
   async connect(ownerId: string, token: unknown): Promise<Connection> {
-    if (typeof token !== 'string' || token.trim() === '') throw new GithubTokenError('TOKEN_MISSING', 400, 'token is required');
+    if (typeof token !== 'string' || token.trim() === '') throw new GithubTokenError('TOKEN_MISSING', 'token is required');
     const trimmed = token.trim();
     let user: { id: number; login: string };
     let scopesHeader: string | undefined;
@@ -84,16 +80,16 @@ export class GithubTokensService {
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 401 || status === 403) {
-        throw new GithubTokenError('TOKEN_INVALID', 400, `GitHub did not accept the token (GET /user answered ${status})`);
+        throw new GithubTokenError('TOKEN_INVALID', `GitHub did not accept the token (GET /user answered ${status})`);
       }
       throw error;
     }
     const scopes = parseScopes(scopesHeader);
     const problem = hookScopeProblem(scopes);
-    if (problem) throw new GithubTokenError('TOKEN_SCOPE', 400, problem);
+    if (problem) throw new GithubTokenError('TOKEN_SCOPE', problem);
     const known = await this.connections.findToken(String(user.id));
     if (known?.ownerId && known.ownerId !== ownerId) {
-      throw new GithubTokenError('TOKEN_TAKEN', 409, `GitHub account ${user.login} is connected by another user`);
+      throw new GithubTokenError('TOKEN_TAKEN', `GitHub account ${user.login} is connected by another user`);
     }
     const connection = await this.connections.upsertToken({
       ownerId,

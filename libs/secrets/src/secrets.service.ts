@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppConfig } from '@openflows/common';
+import { APP_CONFIG, CodedError, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppConfig } from '@openflows/common';
 
 /** Secret names: what flows reference with `chatCompletion(keyName, …)`. */
 export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -48,11 +48,10 @@ export interface SecretValue {
   model?: string;
 }
 
-/** Thrown for a malformed name; the API maps it to 400. */
-export class InvalidSecretNameError extends Error {
-  readonly code = 'SECRET_NAME_INVALID';
+/** Thrown for a malformed name; the API answers it 400 `SECRET_NAME_INVALID`. */
+export class InvalidSecretNameError extends CodedError {
   constructor(name: string) {
-    super(`secret name ${JSON.stringify(name)} must match ${SECRET_NAME}`);
+    super('SECRET_NAME_INVALID', `secret name ${JSON.stringify(name)} must match ${SECRET_NAME}`);
   }
 }
 

@@ -1,8 +1,10 @@
-import type { EventEnvelope } from '@openflows/common';
+import { CodedError, type EventEnvelope } from '@openflows/common';
 
-/** Thrown for an Events API request the ingress must answer 400: not an object, or fields missing. */
-export class MalformedSlackRequestError extends Error {
-  readonly code = 'DELIVERY_MALFORMED';
+/** Thrown for an Events API request the ingress must answer 400 `DELIVERY_MALFORMED`: not an object, or fields missing. */
+export class MalformedSlackRequestError extends CodedError {
+  constructor(message: string) {
+    super('DELIVERY_MALFORMED', message);
+  }
 }
 
 /**

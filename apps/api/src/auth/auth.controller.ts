@@ -3,7 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
 import type { User } from '@openflows/db';
-import { AuthService, SignInRateLimitedException, SignInRequiredException, type SessionUser } from './auth.service';
+import { SignInRateLimitedError, SignInRequiredError } from './auth.errors';
+import { AuthService, type SessionUser } from './auth.service';
 import { CsrfService } from './csrf.service';
 import { CurrentUser } from './current-user.decorator';
 import { AuthOptionsView, CredentialsDto, SessionView, SetupDto } from './auth.dto';
@@ -31,12 +32,12 @@ export class AuthController {
     };
   }
 
-  /** The signed-in user and a CSRF token for the session. @throws SignInRequiredException without a live session. */
+  /** The signed-in user and a CSRF token for the session. @throws SignInRequiredError without a live session. */
   @Get('session')
   async session(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionView> {
     const token = sessionToken(req);
     const user = await this.auth.sessionUser(token);
-    if (!user || !token) throw new SignInRequiredException();
+    if (!user || !token) throw new SignInRequiredError();
     res.setHeader('cache-control', 'no-store');
     return { user: this.auth.view(user), csrfToken: this.csrf.issue(req, res, token) };
   }
@@ -52,7 +53,7 @@ export class AuthController {
     try {
       return await this.signedIn(await this.auth.logIn(dto.login, dto.password, req.ip ?? 'unknown'), req, res);
     } catch (error) {
-      if (error instanceof SignInRateLimitedException) res.setHeader('retry-after', String(error.retryAfter));
+      if (error instanceof SignInRateLimitedError) res.setHeader('retry-after', String(error.retryAfter));
       throw error;
     }
   }

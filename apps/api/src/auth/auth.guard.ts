@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CodedError } from '@openflows/common';
 import { AuthService } from './auth.service';
 import { CsrfService } from './csrf.service';
 import type { AuthenticatedRequest } from './current-user.decorator';
@@ -19,8 +20,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * session cookie — whose state-changing requests must carry the CSRF token — else, in single-user mode
  * before the first-run setup, the local user. Webhooks authenticate by signature, OAuth callbacks by
  * their signed `state`; neither is guarded here.
- * @throws SignInRequiredException (401; browsers on the connect routes are sent to /login) without credentials;
- *   ForbiddenException `CSRF` for a cookie-authenticated change without a valid token.
+ * @throws SignInRequiredError (401; browsers on the connect routes are sent to /login) without credentials;
+ *   CodedError `CSRF` for a cookie-authenticated change without a valid token.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -41,7 +42,7 @@ export class AuthGuard implements CanActivate {
     const session = await this.auth.sessionUser(sessionToken(req));
     if (session) {
       if (!SAFE_METHODS.has(req.method) && !this.csrf.valid(req)) {
-        throw new ForbiddenException({ statusCode: 403, code: 'CSRF', message: 'missing or wrong CSRF token: reload the page' });
+        throw new CodedError('CSRF', 'missing or wrong CSRF token: reload the page');
       }
       req.user = session;
       return true;

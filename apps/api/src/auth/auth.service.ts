@@ -1,28 +1,15 @@
-import { ConflictException, ForbiddenException, HttpException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { hash, verify, Algorithm } from '@node-rs/argon2';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { APP_CONFIG, signInEnabled, type AppConfig } from '@openflows/common';
+import { APP_CONFIG, CodedError, signInEnabled, type AppConfig } from '@openflows/common';
 import { SessionsRepository, UsersRepository, type User } from '@openflows/db';
+import { SignInRateLimitedError, SignInRequiredError } from './auth.errors';
 import { SignInLimiterService } from './sign-in-limiter.service';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** argon2id with the parameters OWASP recommends as a minimum (19 MiB, 2 passes, 1 lane). */
 const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-
-/** Thrown when a request needs a signed-in user and has none; a browser is sent to `/login`. */
-export class SignInRequiredException extends UnauthorizedException {
-  constructor() {
-    super({ statusCode: 401, code: 'NOT_SIGNED_IN', message: 'missing or wrong API token, and no signed-in session' });
-  }
-}
-
-/** Too many failed sign-ins: 429, and `retryAfter` seconds for the `Retry-After` header. */
-export class SignInRateLimitedException extends HttpException {
-  constructor(readonly retryAfter: number) {
-    super({ statusCode: 429, code: 'RATE_LIMITED', message: `too many failed sign-ins: try again in ${retryAfter} s` }, 429);
-  }
-}
 
 /** The user as the dashboard sees it. */
 export interface SessionUser {
@@ -63,7 +50,7 @@ export class AuthService {
   /**
    * The user of a bearer token: a personal API token's user, or the local user for `API_TOKEN`. In the
    * open mode tokens it does not know are ignored, as they always were.
-   * @throws UnauthorizedException for an unknown token outside the open mode.
+   * @throws CodedError `BAD_TOKEN` for an unknown token outside the open mode.
    */
   async authenticate(token: string): Promise<User> {
     // Compare digests so that timing reveals neither the token nor its length.
@@ -71,7 +58,7 @@ export class AuthService {
     const user = await this.users.findByToken(token);
     if (user) return user;
     if (await this.open()) return this.localUser();
-    throw new UnauthorizedException({ statusCode: 401, code: 'BAD_TOKEN', message: 'missing or wrong API token' });
+    throw new CodedError('BAD_TOKEN', 'missing or wrong API token');
   }
 
   /** The user of a live dashboard session, or undefined. */
@@ -79,10 +66,10 @@ export class AuthService {
     return sessionToken ? this.sessions.findUser(sessionToken) : undefined;
   }
 
-  /** The local user when the API is open; else @throws SignInRequiredException. */
+  /** The local user when the API is open; else @throws SignInRequiredError. */
   async anonymous(): Promise<User> {
     if (await this.open()) return this.localUser();
-    throw new SignInRequiredException();
+    throw new SignInRequiredError();
   }
 
   /** Whether a user may open the operators' pages: the local account, GitHub logins in ADMIN_GITHUB_LOGINS. */
@@ -104,22 +91,18 @@ export class AuthService {
    * First run: makes the local user the install's admin account with this login and password. Where
    * `API_TOKEN` is set, `setupToken` must be it: a fresh install reachable by others is then claimed
    * only by whoever configured it.
-   * @throws ForbiddenException when GitHub sign-in is configured (`SETUP_DISABLED`) or the setup token is
-   *   missing or wrong (`SETUP_TOKEN`); ConflictException when it was done already.
+   * @throws CodedError `SETUP_DISABLED` when GitHub sign-in is configured, `SETUP_TOKEN` when the setup
+   *   token is missing or wrong, `SETUP_DONE` when it was done already.
    */
   async setUp(login: string, password: string, setupToken?: string): Promise<User> {
     if (signInEnabled(this.config)) {
-      throw new ForbiddenException({ statusCode: 403, code: 'SETUP_DISABLED', message: 'this install signs in with GitHub' });
+      throw new CodedError('SETUP_DISABLED', 'this install signs in with GitHub');
     }
     if (this.config.apiToken && !(setupToken && timingSafeEqual(digest(setupToken), digest(this.config.apiToken)))) {
-      throw new ForbiddenException({
-        statusCode: 403,
-        code: 'SETUP_TOKEN',
-        message: "enter the platform's API_TOKEN to create the account",
-      });
+      throw new CodedError('SETUP_TOKEN', "enter the platform's API_TOKEN to create the account");
     }
     const user = await this.users.setUpLocalAccount(login, await hash(password, ARGON2));
-    if (!user) throw new ConflictException({ statusCode: 409, code: 'SETUP_DONE', message: 'the account exists already: sign in' });
+    if (!user) throw new CodedError('SETUP_DONE', 'the account exists already: sign in');
     this.accountExists = true;
     this.local = user;
     return user;
@@ -127,18 +110,18 @@ export class AuthService {
 
   /**
    * Password sign-in from `address` (the client's IP).
-   * @throws SignInRateLimitedException after repeated failures;
-   *   UnauthorizedException `BAD_CREDENTIALS` for a wrong login or password.
+   * @throws SignInRateLimitedError after repeated failures;
+   *   CodedError `BAD_CREDENTIALS` for a wrong login or password.
    */
   async logIn(login: string, password: string, address: string): Promise<User> {
     const retryAfter = await this.limiter.retryAfter(address, login);
-    if (retryAfter > 0) throw new SignInRateLimitedException(retryAfter);
+    if (retryAfter > 0) throw new SignInRateLimitedError(retryAfter);
     const user = await this.users.findLocalAccount(login);
     // Verify against a real hash even for an unknown login, so timing does not tell which logins exist.
     const valid = await verify(user?.passwordHash ?? (await this.dummyHash()), password).catch(() => false);
     if (!user || !valid) {
       await this.limiter.failed(address, login);
-      throw new UnauthorizedException({ statusCode: 401, code: 'BAD_CREDENTIALS', message: 'wrong login or password' });
+      throw new CodedError('BAD_CREDENTIALS', 'wrong login or password');
     }
     await this.limiter.succeeded(address, login);
     return user;

@@ -1,21 +1,22 @@
 import { ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { SignInRequiredException } from './auth.service';
+import { sendCodedError } from '../errors/coded-error.filter';
+import { SignInRequiredError } from './auth.errors';
 
 /**
  * A browser that follows a link to a page needing sign-in (a connect route, say) goes to `/login` and
- * comes back after; API clients get the JSON 401.
+ * comes back after; API clients get the JSON 401 the CodedErrorFilter would answer.
  */
-@Catch(SignInRequiredException)
+@Catch(SignInRequiredError)
 export class SignInRedirectFilter implements ExceptionFilter {
-  catch(exception: SignInRequiredException, host: ArgumentsHost): void {
+  catch(exception: SignInRequiredError, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html') {
       res.redirect(302, loginUrl(req.originalUrl));
       return;
     }
-    res.status(401).json(exception.getResponse());
+    sendCodedError(res, exception);
   }
 }
 

@@ -1,6 +1,7 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { CodedError } from '@openflows/common';
 import { ConnectionsRepository, type Connection } from '@openflows/db';
-import { GithubTokenError, GithubTokensService, SubscriptionRegistrationService } from '@openflows/github';
+import { GithubTokensService, SubscriptionRegistrationService } from '@openflows/github';
 import type { ConnectionView } from './connections.dto';
 
 /** Connected accounts for the REST API, with their status and its reason; never their credentials. */
@@ -21,18 +22,11 @@ export class ConnectionsService {
   /**
    * Connects the owner's GitHub account with a token (checked with GitHub, see GithubTokensService),
    * then creates the repository webhooks the owner's live flows wait for.
-   * @throws BadRequestException `{ code: TOKEN_MISSING | TOKEN_INVALID | TOKEN_SCOPE, message }` with the reason in plain words;
-   *   ConflictException `TOKEN_TAKEN` when another user connected that GitHub account.
+   * @throws GithubTokenError `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_SCOPE` with the reason in plain words
+   *   (answered 400), `TOKEN_TAKEN` when another user connected that GitHub account (409).
    */
   async connectGithubToken(ownerId: string, token: unknown): Promise<ConnectionView> {
-    let connection: Connection;
-    try {
-      connection = await this.tokens.connect(ownerId, token);
-    } catch (error) {
-      if (!(error instanceof GithubTokenError)) throw error;
-      const body = { statusCode: error.status, code: error.code, message: error.message };
-      throw error.status === 409 ? new ConflictException(body) : new BadRequestException(body);
-    }
+    const connection = await this.tokens.connect(ownerId, token);
     await this.registration.sync(ownerId);
     return view(connection);
   }
@@ -42,16 +36,18 @@ export class ConnectionsService {
    * flow; the app stays installed on the vendor's side until removed there. A token connection's
    * repository webhooks are deleted from GitHub first (best effort); the owner's flows are re-checked
    * (their subscriptions may become unregistered).
-   * @throws NotFoundException for an unknown id or another owner's connection.
+   * @throws CodedError `CONNECTION_NOT_FOUND` for an unknown id or another owner's connection.
    */
   async remove(ownerId: string, id: string): Promise<void> {
     const connection = await this.connections.findOwned(ownerId, id);
-    if (!connection) throw new NotFoundException(`no connection ${id}`);
+    if (!connection) throw notFound(id);
     if (connection.kind === 'token') await this.registration.releaseConnection(connection);
-    if (!(await this.connections.delete(ownerId, id))) throw new NotFoundException(`no connection ${id}`);
+    if (!(await this.connections.delete(ownerId, id))) throw notFound(id);
     if (connection.provider === 'github') await this.registration.sync(ownerId);
   }
 }
+
+const notFound = (id: string) => new CodedError('CONNECTION_NOT_FOUND', `no connection ${id}`);
 
 /** Picks the fields to show: `credentials` is left out on purpose. */
 function view(row: Connection): ConnectionView {

@@ -1,8 +1,8 @@
-import { BadRequestException, HttpException, Inject, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@openflows/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
 import { SubscriptionRegistrationService } from '@openflows/github';
-import { FlowDeployError, discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
+import { discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
 import { FlowBuildsService } from './flow-builds.service';
 import {
   MAX_FLOW_SOURCE_BYTES,
@@ -22,16 +22,12 @@ export interface UploadedFlowFile {
   buffer: Buffer;
 }
 
-/** `{ statusCode, code, message }`, the error body of every API route. */
-function httpError(status: number, code: string, message: string): HttpException {
-  return new HttpException({ statusCode: status, code, message }, status);
-}
-
-const notFound = (name: string) => new NotFoundException({ statusCode: 404, code: 'FLOW_NOT_FOUND', message: `no flow named ${name}` });
+const notFound = (name: string) => new CodedError('FLOW_NOT_FOUND', `no flow named ${name}`);
 
 /**
  * Deploying, building, pausing, listing and removing flows, each call on behalf of one owner (another
- * owner's flow is not found).
+ * owner's flow is not found). Failures are CodedErrors (`FLOW_NOT_FOUND`…) or the flow's own
+ * FlowDeployError, which the api answers 400 with its code.
  */
 @Injectable()
 export class FlowsService {
@@ -47,64 +43,65 @@ export class FlowsService {
    * (source `bundle`, a short build log). A GitHub repository no active App installation of the owner
    * covers leaves the flow deployed but `unregistered`, with the install link as its `reason`, until
    * an installation covers it.
-   * @throws BadRequestException with the flow's own error when it does not load or declares nothing.
+   * @throws FlowDeployError when the flow does not load or declares nothing; CodedError `ENV_INVALID`.
    */
   async deploy(ownerId: string, dto: DeployFlowDto): Promise<FlowView> {
     const env = this.checkEnv(dto.env);
-    return this.translate(async () => {
-      const declared = await discoverSubscriptions(dto.code, env, dto.name, this.config.flows.limits);
-      const subscriptions = await this.registration.check(ownerId, declared);
-      const reason = this.registration.reason(subscriptions);
-      const buildLog = [
-        `bundle received from the CLI (${dto.code.length} bytes)`,
-        `run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`,
-        reason ? `unregistered: ${reason}` : 'every subscription is registered',
-        '',
-      ].join('\n');
-      const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
-      // Creates, updates or removes the owner's repository webhooks (token connections) to match.
-      await this.registration.sync(ownerId);
-      return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
-    });
+    const declared = await discoverSubscriptions(dto.code, env, dto.name, this.config.flows.limits);
+    const subscriptions = await this.registration.check(ownerId, declared);
+    const reason = this.registration.reason(subscriptions);
+    const buildLog = [
+      `bundle received from the CLI (${dto.code.length} bytes)`,
+      `run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`,
+      reason ? `unregistered: ${reason}` : 'every subscription is registered',
+      '',
+    ].join('\n');
+    const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
+    // Creates, updates or removes the owner's repository webhooks (token connections) to match.
+    await this.registration.sync(ownerId);
+    return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
   }
 
-  /** Reads a git source's package.json (name, variables) for the deploy form. @throws BadRequestException */
+  /** Reads a git source's package.json (name, variables) for the deploy form. @throws FlowDeployError */
   async inspectGit(spec: GitSourceSpec): Promise<InspectGitView> {
-    return this.translate(() => this.builds.inspectGit(spec));
+    return this.builds.inspectGit(spec);
   }
 
-  /** Starts a build from git; the flow is `building` until it is live or failed. @throws BadRequestException for an unusable source. */
+  /**
+   * Starts a build from git; the flow is `building` until it is live or failed.
+   * @throws FlowDeployError for an unusable source; CodedError `ENV_INVALID`.
+   */
   async deployGit(ownerId: string, dto: DeployGitDto): Promise<FlowView> {
     const env = this.checkEnv(dto.env);
-    return this.translate(async () => this.view(await this.builds.startGit(ownerId, dto.name, dto, env)));
+    return this.view(await this.builds.startGit(ownerId, dto.name, dto, env));
   }
 
   /**
    * Starts a build from an uploaded folder.
-   * @throws PayloadTooLargeException (413) over 5 MB in all; BadRequestException for a bad `env` or file path.
+   * @throws CodedError `UPLOAD_TOO_LARGE` over 5 MB in all, `ENV_INVALID` for a bad `env`;
+   *   FlowDeployError for a bad file path.
    */
   async deployUpload(ownerId: string, name: string, files: UploadedFlowFile[], envJson?: string): Promise<FlowView> {
     const total = files.reduce((sum, file) => sum + file.size, 0);
     if (total > MAX_FLOW_SOURCE_BYTES) {
-      throw new PayloadTooLargeException({
-        statusCode: 413,
-        code: 'UPLOAD_TOO_LARGE',
-        message: `the files add up to more than 5 MB (${total} bytes)`,
-      });
+      throw new CodedError('UPLOAD_TOO_LARGE', `the files add up to more than 5 MB (${total} bytes)`);
     }
     const env = this.checkEnv(this.parseEnv(envJson));
     const uploaded = files.map((file) => ({ path: file.originalname, content: file.buffer }));
-    return this.translate(async () => this.view(await this.builds.startUpload(ownerId, name, uploaded, env)));
+    return this.view(await this.builds.startUpload(ownerId, name, uploaded, env));
   }
 
-  /** Builds the flow again (git: cloned again; else the latest bundle) with `env` or its current variables. @throws NotFoundException, BadRequestException */
+  /**
+   * Builds the flow again (git: cloned again; else the latest bundle) with `env` or its current variables.
+   * @throws CodedError `FLOW_NOT_FOUND`, `ENV_INVALID`; FlowDeployError when there is nothing to build from.
+   */
   async redeploy(ownerId: string, name: string, env?: Record<string, string>): Promise<FlowView> {
     const detail = await this.detail(ownerId, name);
     const checked = env === undefined ? undefined : this.checkEnv(env);
-    return this.translate(async () => this.view(await this.builds.startRedeploy(ownerId, detail, checked)));
+    return this.view(await this.builds.startRedeploy(ownerId, detail, checked));
   }
 
-  /** Pauses or resumes a flow: paused, its live deployment gets no events (runs already queued still run). @throws NotFoundException */
+  /** Pauses or resumes a flow: paused, its live deployment gets no events (runs already queued still run). @throws CodedError `FLOW_NOT_FOUND` */
   async setPaused(ownerId: string, name: string, paused: boolean): Promise<FlowView> {
     const detail = await this.flows.setPaused(ownerId, name, paused);
     if (!detail) throw notFound(name);
@@ -115,7 +112,7 @@ export class FlowsService {
     return (await this.flows.list(ownerId)).map((detail) => this.view(detail));
   }
 
-  /** @throws NotFoundException */
+  /** @throws CodedError `FLOW_NOT_FOUND` */
   async get(ownerId: string, name: string): Promise<FlowView> {
     return this.view(await this.detail(ownerId, name));
   }
@@ -123,7 +120,7 @@ export class FlowsService {
   /**
    * Removes a flow: undeploys it (no more events, builds under way cancelled, history kept) or, with
    * `purge`, deletes it with its deployments and runs. Every removal goes through here.
-   * @throws NotFoundException
+   * @throws CodedError `FLOW_NOT_FOUND`
    */
   async undeploy(ownerId: string, name: string, options: { purge?: boolean } = {}): Promise<void> {
     const done = options.purge ? await this.flows.purge(ownerId, name) : await this.flows.undeploy(ownerId, name);
@@ -131,61 +128,45 @@ export class FlowsService {
     await this.registration.sync(ownerId);
   }
 
-  /** A flow's deployments, newest first. @throws NotFoundException */
+  /** A flow's deployments, newest first. @throws CodedError `FLOW_NOT_FOUND` */
   async deployments(ownerId: string, name: string): Promise<DeploymentView[]> {
     const found = await this.flows.listDeployments(ownerId, name);
     if (!found) throw notFound(name);
     return found.deployments.map((d) => this.deploymentView(d, found.flow.activeDeploymentId));
   }
 
-  /** One deployment with its build log. @throws NotFoundException for an unknown flow or version. */
+  /** One deployment with its build log. @throws CodedError `DEPLOYMENT_NOT_FOUND` for an unknown flow or version. */
   async deployment(ownerId: string, name: string, version: number): Promise<DeploymentDetailView> {
     const found = await this.flows.findDeploymentByVersion(ownerId, name, version);
-    if (!found) {
-      throw new NotFoundException({
-        statusCode: 404,
-        code: 'DEPLOYMENT_NOT_FOUND',
-        message: `no deployment v${version} of a flow named ${name}`,
-      });
-    }
+    if (!found) throw new CodedError('DEPLOYMENT_NOT_FOUND', `no deployment v${version} of a flow named ${name}`);
     return { ...this.deploymentView(found.deployment, found.flow.activeDeploymentId), buildLog: found.deployment.buildLog };
   }
 
-  /** @throws NotFoundException */
+  /** @throws CodedError `FLOW_NOT_FOUND` */
   async detail(ownerId: string, name: string): Promise<FlowDetail> {
     const detail = await this.flows.findByName(ownerId, name);
     if (!detail) throw notFound(name);
     return detail;
   }
 
-  /** Runs `work`, turning a FlowDeployError into a 400 with its code and message. */
-  private async translate<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof FlowDeployError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
-      throw error;
-    }
-  }
-
-  /** @throws BadRequestException unless every variable is a string. */
+  /** @throws CodedError `ENV_INVALID` unless every variable is a string. */
   private checkEnv(env: Record<string, unknown> = {}): Record<string, string> {
     const badVariable = Object.entries(env).find(([, value]) => typeof value !== 'string');
-    if (badVariable) throw httpError(400, 'ENV_INVALID', `env.${badVariable[0]} must be a string`);
+    if (badVariable) throw new CodedError('ENV_INVALID', `env.${badVariable[0]} must be a string`);
     return env as Record<string, string>;
   }
 
-  /** @throws BadRequestException unless `json` is a JSON object. */
+  /** @throws CodedError `ENV_INVALID` unless `json` is a JSON object. */
   private parseEnv(json?: string): Record<string, unknown> {
     if (json === undefined || json.trim() === '') return {};
     let env: unknown;
     try {
       env = JSON.parse(json);
     } catch {
-      throw httpError(400, 'ENV_INVALID', 'env must be a JSON object of strings');
+      throw new CodedError('ENV_INVALID', 'env must be a JSON object of strings');
     }
     if (typeof env !== 'object' || env === null || Array.isArray(env))
-      throw httpError(400, 'ENV_INVALID', 'env must be a JSON object of strings');
+      throw new CodedError('ENV_INVALID', 'env must be a JSON object of strings');
     return env as Record<string, unknown>;
   }
 

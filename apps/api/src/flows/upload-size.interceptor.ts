@@ -1,5 +1,6 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, PayloadTooLargeException } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
+import { CodedError } from '@openflows/common';
 import type { Observable } from 'rxjs';
 import { MAX_FLOW_SOURCE_BYTES } from './flows.dto';
 
@@ -7,7 +8,7 @@ import { MAX_FLOW_SOURCE_BYTES } from './flows.dto';
 const MULTIPART_OVERHEAD = 256 * 1024;
 
 /**
- * Refuses a folder upload whose `Content-Length` already says it is over the limit (413), before
+ * Refuses a folder upload whose `Content-Length` already says it is over the limit (413 `UPLOAD_TOO_LARGE`), before
  * multer buffers any of it; uploads without a length are limited per file by multer and in total
  * by `FlowsService.deployUpload`.
  */
@@ -16,7 +17,7 @@ export class UploadSizeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const length = Number(context.switchToHttp().getRequest<Request>().headers['content-length'] ?? 0);
     if (length > MAX_FLOW_SOURCE_BYTES + MULTIPART_OVERHEAD) {
-      throw new PayloadTooLargeException({ statusCode: 413, code: 'UPLOAD_TOO_LARGE', message: 'the upload is larger than 5 MB' });
+      throw new CodedError('UPLOAD_TOO_LARGE', 'the upload is larger than 5 MB');
     }
     return next.handle();
   }

@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Redis } from 'ioredis';
-import { REDIS } from '@openflows/common';
+import { CodedError, REDIS } from '@openflows/common';
 
-/** `GET /health`: 200 while Redis answers, 503 otherwise (load balancers and compose use it). */
+/** `GET /health`: 200 while Redis answers, 503 `REDIS_UNREACHABLE` otherwise (load balancers and compose use it). */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -15,7 +15,7 @@ export class HealthController {
       await this.redis.ping();
       return { status: 'ok' };
     } catch {
-      throw new ServiceUnavailableException('redis is not reachable');
+      throw new CodedError('REDIS_UNREACHABLE', 'redis is not reachable');
     }
   }
 }

@@ -1,10 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { EVENTS_JOB_OPTIONS, EVENTS_QUEUE, ROUTE_EVENT_JOB, type RouteEventJob } from '@openflows/common';
+import { CodedError, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, ROUTE_EVENT_JOB, type RouteEventJob } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type StoredEvent } from '@openflows/db';
 import { RunDispatchService, eventSummary, toRunView, type RunView } from '@openflows/runs';
-import { isRunId, notFound } from './runs.service';
+import { isRunId } from './runs.service';
 
 /** How long an event replay waits for the worker to route its copy before answering with the runs so far (ms). */
 const ROUTING_WAIT_MS = 10_000;
@@ -28,29 +28,24 @@ export class ReplayService {
    * Replays runs of an owner's flows, each by its flow only, on the flow's live deployment. All runs are
    * checked before anything is replayed.
    * @returns the new runs (`queued`), in the order of `ids` (a repeated id is replayed once).
-   * @throws NotFoundException (`RUN_NOT_FOUND`) for an unknown run or another owner's;
-   *   ConflictException (`FLOW_NOT_DEPLOYED`, `FLOW_PAUSED`) when a run's flow has no live deployment or is paused.
+   * @throws CodedError `RUN_NOT_FOUND` for an unknown run or another owner's; `FLOW_NOT_DEPLOYED`,
+   *   `FLOW_PAUSED` when a run's flow has no live deployment or is paused.
    */
   async replayRuns(ownerId: string, ids: string[]): Promise<RunView[]> {
     const plans: { event: StoredEvent; flow: Flow; deploymentId: string }[] = [];
     for (const id of [...new Set(ids)]) {
       const record = isRunId(id) ? await this.runs.findOwnedRecord(ownerId, id) : undefined;
-      if (!record) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
+      if (!record) throw new CodedError('RUN_NOT_FOUND', `no run ${id}`);
       const [flow, event] = await Promise.all([this.flows.findById(record.flowId), this.events.findById(record.eventId)]);
-      if (!flow || !event) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
+      if (!flow || !event) throw new CodedError('RUN_NOT_FOUND', `no run ${id}`);
       if (!flow.activeDeploymentId) {
-        throw new ConflictException({
-          statusCode: 409,
-          code: 'FLOW_NOT_DEPLOYED',
-          message: `Flow ${flow.name} has no live deployment, so its run ${id} cannot be replayed. Deploy the flow again first.`,
-        });
+        throw new CodedError(
+          'FLOW_NOT_DEPLOYED',
+          `Flow ${flow.name} has no live deployment, so its run ${id} cannot be replayed. Deploy the flow again first.`,
+        );
       }
       if (flow.pausedAt) {
-        throw new ConflictException({
-          statusCode: 409,
-          code: 'FLOW_PAUSED',
-          message: `Flow ${flow.name} is paused, so its run ${id} cannot be replayed. Resume the flow first.`,
-        });
+        throw new CodedError('FLOW_PAUSED', `Flow ${flow.name} is paused, so its run ${id} cannot be replayed. Resume the flow first.`);
       }
       plans.push({ event, flow, deploymentId: flow.activeDeploymentId });
     }
@@ -70,11 +65,11 @@ export class ReplayService {
    * ingress does, and the worker routes it to every flow subscribed to it then (its owner's, as routing
    * decides by the connected account). Waits up to 10 s for the routing.
    * @returns the copy's runs of the owner's flows known when routing finished or the wait ran out.
-   * @throws NotFoundException (`EVENT_NOT_FOUND`) for an unknown event or one that ran none of the owner's flows.
+   * @throws CodedError `EVENT_NOT_FOUND` for an unknown event or one that ran none of the owner's flows.
    */
   async replayEvent(ownerId: string, id: string): Promise<RunView[]> {
     const original = isRunId(id) ? await this.events.findOwned(ownerId, id) : undefined;
-    if (!original) throw notFound('EVENT_NOT_FOUND', `no event ${id}`);
+    if (!original) throw new CodedError('EVENT_NOT_FOUND', `no event ${id}`);
     const copy = await this.events.recordReplay(original);
     // Marked before the job exists: the worker may route it (`routed`) before `add` returns.
     await this.events.setStatus(copy.id, 'queued');

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Observable, filter, finalize, map } from 'rxjs';
+import { CodedError } from '@openflows/common';
 import { RunsRepository } from '@openflows/db';
 import { RunUpdatesSubscriber, isFinished, toRunView, type RunUpdate } from '@openflows/runs';
-import { isRunId, notFound, RunsService } from './runs.service';
+import { isRunId, RunsService } from './runs.service';
 import type { SseMessage } from './sse';
 
 /**
@@ -20,7 +21,7 @@ export class RunStreamsService {
 
   /**
    * `run` each time one of the owner's runs (of flow `flowName`, when given) is created or changes status.
-   * @throws NotFoundException (`FLOW_NOT_FOUND`) for an unknown flow name.
+   * @throws CodedError `FLOW_NOT_FOUND` for an unknown flow name.
    */
   async ownerStream(ownerId: string, flowName?: string): Promise<Observable<SseMessage>> {
     const flowId = flowName === undefined ? undefined : await this.runsService.flowId(ownerId, flowName);
@@ -38,10 +39,10 @@ export class RunStreamsService {
    * line as written, and `end` (`{ id, status }`) once it is `succeeded` or `failed`, after which the
    * stream completes (at once for a finished run). Lines written before the client connected are not
    * sent again: they are in `GET /api/runs/:id` once the attempt ends.
-   * @throws NotFoundException (`RUN_NOT_FOUND`) for an unknown run or another owner's.
+   * @throws CodedError `RUN_NOT_FOUND` for an unknown run or another owner's.
    */
   async runStream(ownerId: string, id: string): Promise<Observable<SseMessage>> {
-    if (!isRunId(id) || !(await this.runs.findOwnedRecord(ownerId, id))) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
+    if (!isRunId(id) || !(await this.runs.findOwnedRecord(ownerId, id))) throw new CodedError('RUN_NOT_FOUND', `no run ${id}`);
     return new Observable<SseMessage>((subscriber) => {
       const end = (status: string) => {
         subscriber.next({ event: 'end', data: { id, status } });

@@ -1,4 +1,5 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { CodedError } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type RunStatus } from '@openflows/db';
 import { toRunView } from '@openflows/runs';
 import type { RunDetailView, RunView } from './runs.dto';
@@ -17,11 +18,6 @@ export interface RunListing {
 /** A well-formed run id (runs have uuid ids; anything else is no run). */
 export const isRunId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
-/** 404 with the contract's error body. */
-export function notFound(code: string, message: string): NotFoundException {
-  return new NotFoundException({ statusCode: 404, code, message });
-}
-
 /** Reading run history, always within one owner's flows. */
 @Injectable()
 export class RunsService {
@@ -33,7 +29,7 @@ export class RunsService {
 
   /**
    * An owner's runs, newest first, narrowed by status, flow name and `before`.
-   * @throws NotFoundException (`FLOW_NOT_FOUND`) for an unknown flow name (or another owner's).
+   * @throws CodedError `FLOW_NOT_FOUND` for an unknown flow name (or another owner's).
    */
   async list(ownerId: string, listing: RunListing): Promise<RunView[]> {
     const flowId = listing.flow === undefined ? undefined : await this.flowId(ownerId, listing.flow);
@@ -47,20 +43,20 @@ export class RunsService {
     return records.map(toRunView);
   }
 
-  /** @throws NotFoundException (`RUN_NOT_FOUND`) for an unknown run or a run of another owner's flow. */
+  /** @throws CodedError `RUN_NOT_FOUND` for an unknown run or a run of another owner's flow. */
   async get(ownerId: string, id: string): Promise<RunDetailView> {
     const record = isRunId(id) ? await this.runs.findOwnedRecord(ownerId, id) : undefined;
-    if (!record) throw notFound('RUN_NOT_FOUND', `no run ${id}`);
+    if (!record) throw new CodedError('RUN_NOT_FOUND', `no run ${id}`);
     const event = await this.events.findById(record.eventId);
     const logs = (await this.runs.logs(id)).map(({ attempt, level, message, fields, at }) => ({ attempt, level, message, fields, at }));
     const view = toRunView(record);
     return { ...view, event: { ...view.event, payload: event?.payload ?? null }, logs };
   }
 
-  /** The id of an owner's flow. @throws NotFoundException (`FLOW_NOT_FOUND`) */
+  /** The id of an owner's flow. @throws CodedError `FLOW_NOT_FOUND` */
   async flowId(ownerId: string, name: string): Promise<string> {
     const detail = await this.flows.findByName(ownerId, name);
-    if (!detail) throw notFound('FLOW_NOT_FOUND', `no flow named ${name}`);
+    if (!detail) throw new CodedError('FLOW_NOT_FOUND', `no flow named ${name}`);
     return detail.flow.id;
   }
 }

@@ -1,11 +1,15 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CodedError } from '@openflows/common';
 import type { User } from '@openflows/db';
-import { InvalidSecretNameError, SecretsService } from '@openflows/secrets';
+import { SecretsService } from '@openflows/secrets';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { PutSecretDto, SecretView } from './secrets.dto';
 
-/** `/api/secrets`: the signed-in user's named secrets, write-only values. */
+/**
+ * `/api/secrets`: the signed-in user's named secrets, write-only values. A malformed name is the
+ * service's InvalidSecretNameError (400 `SECRET_NAME_INVALID`).
+ */
 @ApiTags('secrets')
 @ApiBearerAuth()
 @Controller('api/secrets')
@@ -15,7 +19,7 @@ export class SecretsController {
   @Put(':name')
   @ApiOkResponse({ type: SecretView })
   async put(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: PutSecretDto): Promise<SecretView> {
-    return this.guard(() => this.secrets.put(user.id, name, dto));
+    return this.secrets.put(user.id, name, dto);
   }
 
   @Get()
@@ -24,19 +28,10 @@ export class SecretsController {
     return this.secrets.list(user.id);
   }
 
+  /** @throws CodedError `SECRET_NOT_FOUND` when the user has no secret of that name. */
   @Delete(':name')
   @HttpCode(204)
   async delete(@CurrentUser() user: User, @Param('name') name: string): Promise<void> {
-    if (!(await this.guard(() => this.secrets.delete(user.id, name)))) throw new NotFoundException(`no secret named ${name}`);
-  }
-
-  private async guard<T>(action: () => Promise<T>): Promise<T> {
-    try {
-      return await action();
-    } catch (error) {
-      if (error instanceof InvalidSecretNameError)
-        throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
-      throw error;
-    }
+    if (!(await this.secrets.delete(user.id, name))) throw new CodedError('SECRET_NOT_FOUND', `no secret named ${name}`);
   }
 }

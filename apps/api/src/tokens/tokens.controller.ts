@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CodedError } from '@openflows/common';
 import { UsersRepository, type User } from '@openflows/db';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { CreateTokenDto, CreatedTokenView, TokenView } from './tokens.dto';
@@ -23,10 +24,10 @@ export class TokensController {
     return this.users.issueToken(user.id, dto.name);
   }
 
-  /** @throws NotFoundException for another user's or an unknown token. */
+  /** @throws CodedError `API_TOKEN_NOT_FOUND` for another user's or an unknown token. */
   @Delete(':id')
   @HttpCode(204)
   async revoke(@CurrentUser() user: User, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    if (!(await this.users.revokeToken(user.id, id))) throw new NotFoundException(`no token ${id}`);
+    if (!(await this.users.revokeToken(user.id, id))) throw new CodedError('API_TOKEN_NOT_FOUND', `no token ${id}`);
   }
 }

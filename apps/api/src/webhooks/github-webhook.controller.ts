@@ -1,10 +1,9 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '@openflows/common';
-import { MalformedDeliveryError, githubEnvelope } from '@openflows/github';
+import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
+import { githubEnvelope } from '@openflows/github';
 import { IngressService } from './ingress.service';
-import { WebhookError } from './webhook.error';
 
 /** `@octokit/webhooks-methods` ships as an ES module only; Node loads it with import(), once. */
 const webhooksMethods = import('@octokit/webhooks-methods');
@@ -17,7 +16,9 @@ async function verifySignature(secret: string, raw: Buffer, signature: string): 
 
 /**
  * `POST /webhooks/github`: GitHub's webhook deliveries. Verifies `X-Hub-Signature-256` on the raw
- * body before reading it, records the event and answers 202 only once it is queued.
+ * body before reading it, records the event and answers 202 only once it is queued. Refusals are
+ * CodedErrors: `NOT_CONFIGURED` (503), `SIGNATURE_INVALID` (401), `BODY_MALFORMED` and (from
+ * `githubEnvelope`) `DELIVERY_MALFORMED` (400), `EVENT_NOT_QUEUED` (503).
  */
 @ApiExcludeController()
 @Controller('webhooks')
@@ -33,11 +34,11 @@ export class GithubWebhookController {
   @HttpCode(202)
   async receive(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ status: string; eventId: string }> {
     const secret = this.config.github.webhookSecret;
-    if (!secret) throw new WebhookError(503, 'NOT_CONFIGURED', 'GitHub webhooks are not configured (GITHUB_WEBHOOK_SECRET)');
+    if (!secret) throw new CodedError('NOT_CONFIGURED', 'GitHub webhooks are not configured (GITHUB_WEBHOOK_SECRET)');
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.headers['x-hub-signature-256'];
     if (typeof signature !== 'string' || !(await verifySignature(secret, raw, signature))) {
-      throw new WebhookError(401, 'SIGNATURE_INVALID', 'X-Hub-Signature-256 is missing or does not match the body');
+      throw new CodedError('SIGNATURE_INVALID', 'X-Hub-Signature-256 is missing or does not match the body');
     }
     const envelope = this.envelopeOf(req, raw);
     try {
@@ -46,7 +47,7 @@ export class GithubWebhookController {
       return outcome;
     } catch (error) {
       this.logger.error({ err: error, deliveryId: envelope.deliveryId }, 'could not queue delivery');
-      throw new ServiceUnavailableException('the event could not be queued; redeliver it later');
+      throw new CodedError('EVENT_NOT_QUEUED', 'the event could not be queued; redeliver it later', { cause: error });
     }
   }
 
@@ -55,13 +56,8 @@ export class GithubWebhookController {
     try {
       payload = JSON.parse(raw.toString('utf8'));
     } catch {
-      throw new WebhookError(400, 'BODY_MALFORMED', 'body is not valid JSON');
+      throw new CodedError('BODY_MALFORMED', 'body is not valid JSON');
     }
-    try {
-      return githubEnvelope(req.headers, payload);
-    } catch (error) {
-      if (error instanceof MalformedDeliveryError) throw new WebhookError(400, error.code, error.message);
-      throw error;
-    }
+    return githubEnvelope(req.headers, payload);
   }
 }

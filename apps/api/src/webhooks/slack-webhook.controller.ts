@@ -1,11 +1,10 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { isValidSlackRequest } from '@slack/bolt';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '@openflows/common';
-import { MalformedSlackRequestError, parseSlackRequest, type SlackRequest } from '@openflows/slack';
+import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
+import { parseSlackRequest, type SlackRequest } from '@openflows/slack';
 import { IngressService } from './ingress.service';
-import { WebhookError } from './webhook.error';
 
 /** Slack refuses requests older than five minutes; we refuse those dated as far ahead too (s). */
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -44,21 +43,25 @@ export class SlackWebhookController {
           return await this.ingress.accept(request.envelope);
         } catch (error) {
           this.logger.error({ err: error, deliveryId: request.envelope.deliveryId }, 'could not queue Slack event');
-          throw new ServiceUnavailableException('the event could not be queued; Slack will retry it');
+          throw new CodedError('EVENT_NOT_QUEUED', 'the event could not be queued; Slack will retry it', { cause: error });
         }
     }
   }
 
-  /** @throws WebhookError 503 without a signing secret, 401 for a bad signature or timestamp, 400 for a bad body. */
+  /**
+   * @throws CodedError `NOT_CONFIGURED` (503) without a signing secret, `TIMESTAMP_INVALID` or `SIGNATURE_INVALID`
+   *   (401), `BODY_MALFORMED` (400) for a body that is not JSON; MalformedSlackRequestError (400
+   *   `DELIVERY_MALFORMED`) for JSON that is no Events API request.
+   */
   private verified(req: Request, raw: Buffer): SlackRequest {
     const secret = this.config.slack.signingSecret;
-    if (!secret) throw new WebhookError(503, 'NOT_CONFIGURED', 'Slack events are not configured (SLACK_SIGNING_SECRET)');
+    if (!secret) throw new CodedError('NOT_CONFIGURED', 'Slack events are not configured (SLACK_SIGNING_SECRET)');
     const signature = req.headers['x-slack-signature'];
     const timestamp = Number(req.headers['x-slack-request-timestamp']);
     const now = Date.now();
     // Bolt's verifier refuses stale timestamps only; a replay window must also close for future ones.
     if (!Number.isInteger(timestamp) || Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) {
-      throw new WebhookError(401, 'TIMESTAMP_INVALID', 'X-Slack-Request-Timestamp is missing or more than five minutes off');
+      throw new CodedError('TIMESTAMP_INVALID', 'X-Slack-Request-Timestamp is missing or more than five minutes off');
     }
     const valid =
       typeof signature === 'string' &&
@@ -68,18 +71,13 @@ export class SlackWebhookController {
         headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
         nowMilliseconds: now,
       });
-    if (!valid) throw new WebhookError(401, 'SIGNATURE_INVALID', 'X-Slack-Signature is missing or does not match the body');
+    if (!valid) throw new CodedError('SIGNATURE_INVALID', 'X-Slack-Signature is missing or does not match the body');
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      throw new WebhookError(400, 'BODY_MALFORMED', 'body is not valid JSON');
+      throw new CodedError('BODY_MALFORMED', 'body is not valid JSON');
     }
-    try {
-      return parseSlackRequest(body);
-    } catch (error) {
-      if (error instanceof MalformedSlackRequestError) throw new WebhookError(400, error.code, error.message);
-      throw error;
-    }
+    return parseSlackRequest(body);
   }
 }
