@@ -180,6 +180,24 @@ describe('flows in an isolate', () => {
     expect(Date.now() - started).toBeLessThan(2300);
   });
 
+  it('ends a log flood with LIMIT_LOG and stops its loop, so the next run of the deployment runs at once', async () => {
+    const runtime = new FlowRuntime({ limits: { cpuMs: 1000, wallMs: 10_000, memoryMb: 64 }, isolates: 4 });
+    const code = flowReturning('if (require("@openflows/sdk").env("flood", "") === "yes") for (;;) console.log("x"); return "calm";');
+    const isolate = { ownerId: 'o', flowId: 'f', deploymentId: 'd' };
+    const flood = loggingServices();
+    const started = Date.now();
+    const error = await runtime
+      .execute({ flowName: 'flood', bundle: code, env: { flood: 'yes' }, event: event(), services: flood.services, isolate })
+      .catch((e: Error) => e);
+    expect((error as FlowLimitError).code).toBe('LIMIT_LOG');
+    expect(flood.lines).toHaveLength(10_000);
+    const calm = loggingServices();
+    await runtime.execute({ flowName: 'flood', bundle: code, env: {}, event: event(), services: calm.services, isolate });
+    runtime.close();
+    expect(calm.lines.map((line) => line.message)).toEqual(['"calm"']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('stops a memory bomb with LIMIT_MEMORY', async () => {
     const runtime = new FlowRuntime({ limits: { cpuMs: 10_000, wallMs: 20_000, memoryMb: 16 }, isolates: 4 });
     const error = await failureOf(flowReturning('const a = []; for (;;) a.push(new Array(10000).fill(a.length));'), runtime);

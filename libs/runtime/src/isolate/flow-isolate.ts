@@ -5,6 +5,8 @@ import { FlowDeployError } from '../errors';
 import { guestScript } from './guest-script';
 import { FlowRun, errorFromGuest, type RunHandler, type RunOutcome } from './flow-run';
 import { BRIDGE_LIMITS, FlowLimitError, cpuLimitError, memoryLimitError, wallLimitError } from './limits';
+import { parse, toWire } from './wire';
+import { CpuMeter } from './cpu-meter';
 
 /** What the guest gets when a run starts (see `guest/host.ts`, `RunStart`). */
 export type RunStart = Record<string, unknown> & { mode: 'dispatch' | 'discover' };
@@ -31,9 +33,6 @@ export class IsolateDisposedError extends Error {
   }
 }
 
-/** How often the watchdog charges CPU and checks limits while runs are in an isolate (ms). */
-const WATCH_MS = 20;
-
 /** Contexts kept for reuse per isolate; more are made when runs of one deployment overlap. */
 const SPARE_CONTEXTS = 4;
 
@@ -55,12 +54,7 @@ export class FlowIsolate {
   private readonly spare: FlowContext[] = [];
   private readonly contexts = new Set<FlowContext>();
   private chain: Promise<unknown> = Promise.resolve();
-  /** The run whose code the isolate ran last (its guest said `enter`), charged with the CPU used since. */
-  private current?: FlowRun;
-  private cpuSeen = 0n;
-  private watchdog?: NodeJS.Timeout;
-  /** True when the isolate used most of the last watchdog interval: a run is in the middle of its code. */
-  private busy = false;
+  private readonly meter: CpuMeter;
   private disposedByHost = false;
   /** Runs in progress; the cache disposes an evicted isolate only when it has none. */
   active = 0;
@@ -75,6 +69,7 @@ export class FlowIsolate {
     readonly memoryMb: number,
   ) {
     this.isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    this.meter = new CpuMeter(this.isolate, { overBudget: (run) => this.stopForCpu(run), heapLimit: (run) => this.onHeapLimit(run) });
     const produce = guestCache === undefined;
     const guest = this.isolate.compileScriptSync(guestScript(), {
       filename: 'openflows:///sdk.js',
@@ -120,7 +115,7 @@ export class FlowIsolate {
   async execute(start: RunStart, limits: FlowLimits, handler: RunHandler): Promise<{ handled: number }> {
     const run = new FlowRun(limits, handler);
     this.active += 1;
-    this.watch();
+    this.meter.start();
     const wall = setTimeout(() => this.onWallLimit(run), limits.wallMs);
     let context: FlowContext | undefined;
     try {
@@ -128,7 +123,7 @@ export class FlowIsolate {
       context.run = run;
       this.submit(context, run, 'start', [JSON.stringify(start)]);
       const outcome: RunOutcome = await run.outcome;
-      this.stopIfStillRunning(run);
+      this.stopIfStillRunning(run, !outcome.ok && isVolumeLimit(outcome.error));
       if (!outcome.ok) throw outcome.error;
       return { handled: outcome.handled };
     } catch (error) {
@@ -137,7 +132,7 @@ export class FlowIsolate {
     } finally {
       clearTimeout(wall);
       this.active -= 1;
-      if (this.active === 0) this.unwatch();
+      if (this.active === 0) this.meter.stop();
       if (context) await this.recycle(context, run);
     }
   }
@@ -145,7 +140,7 @@ export class FlowIsolate {
   /** Releases every context and reference, then the isolate (a disposed isolate with live handles can crash Node at exit). */
   dispose(): void {
     this.disposedByHost = true;
-    this.unwatch();
+    this.meter.stop();
     for (const context of this.contexts) this.releaseContext(context);
     this.contexts.clear();
     this.spare.length = 0;
@@ -200,12 +195,11 @@ export class FlowIsolate {
   private async enterNow<T>(run: FlowRun, work: (timeoutMs: number) => Promise<T>): Promise<T> {
     if (run.ended) throw new Error('the run has ended');
     if (this.isolate.isDisposed) throw new IsolateDisposedError();
-    this.charge();
+    this.meter.charge();
     const remainingMs = run.limits.cpuMs - Number(run.cpuNs) / 1e6;
     if (remainingMs <= 0) throw this.stopForCpu(run);
     const timeout = Math.max(1, Math.ceil(remainingMs));
     const startedAt = performance.now();
-    this.current = run;
     try {
       return await work(timeout);
     } catch (error) {
@@ -227,41 +221,11 @@ export class FlowIsolate {
     }
   }
 
-  /** Charges the CPU the isolate used since the last look to the run whose code ran last. */
-  private charge(): void {
-    if (this.isolate.isDisposed) return;
-    const now = this.isolate.cpuTime;
-    const used = now - this.cpuSeen;
-    this.cpuSeen = now;
-    const run = this.current;
-    if (!run) return;
-    // An ended run is charged too: one a host-side limit ended may still be looping in its context.
-    run.cpuNs += used;
-    if (Number(run.cpuNs) / 1e6 > run.limits.cpuMs) this.stopForCpu(run);
-  }
-
-  /** Every WATCH_MS while runs are in the isolate: charge CPU, stop a run over budget, notice a heap limit. */
-  private watch(): void {
-    if (this.watchdog) return;
-    this.cpuSeen = this.isolate.cpuTime;
-    this.watchdog = setInterval(() => this.onWatch(), WATCH_MS);
-  }
-
-  private unwatch(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
-  }
-
-  private onWatch(): void {
-    if (this.isolate.isDisposed && !this.disposedByHost) {
-      const culprit = this.current ?? [...this.contexts].find((context) => context.run)?.run;
-      if (culprit) this.failAll(memoryLimitError(culprit.limits), culprit);
-      this.unwatch();
-      return;
-    }
-    const before = this.cpuSeen;
-    this.charge();
-    this.busy = this.cpuSeen - before > BigInt(WATCH_MS * 1e6) / 2n;
+  /** The heap limit disposed the isolate (not the host): the run that ran last caused it. */
+  private onHeapLimit(lastRun: FlowRun | undefined): void {
+    if (this.disposedByHost) return;
+    const culprit = lastRun ?? [...this.contexts].find((context) => context.run)?.run;
+    if (culprit) this.failAll(memoryLimitError(culprit.limits), culprit);
   }
 
   /** What an entry's failure means: the isolate's heap limit, the run's CPU budget, or an error from the flow. */
@@ -297,10 +261,12 @@ export class FlowIsolate {
 
   /**
    * A run the host ended (a wall, log or output limit) whose code is still running in the isolate (a
-   * loop writing log lines, a CPU budget longer than the wall time): only disposal stops it.
+   * loop writing log lines, a CPU budget longer than the wall time): only disposal stops it. `surely`:
+   * the run was just sending (a log or output limit), so it is running even if the meter has not seen
+   * it busy yet.
    */
-  private stopIfStillRunning(run: FlowRun): void {
-    if (run.endedByGuest || this.isolate.isDisposed || this.current !== run || !this.busy) return;
+  private stopIfStillRunning(run: FlowRun, surely = false): void {
+    if (run.endedByGuest || this.isolate.isDisposed || this.meter.current !== run || !(surely || this.meter.busy)) return;
     this.failAll(new IsolateDisposedError(), run);
     this.dispose();
   }
@@ -336,13 +302,11 @@ export class FlowIsolate {
     if (!run || run.ended) return;
     switch (kind) {
       case 'enter':
-        this.charge();
-        this.current = run;
-        return;
+        return this.meter.enter(run);
       case 'call':
         return this.onCall(context, run, a, b, c);
-      case 'log':
-        return this.onLog(run, a, b, c);
+      case 'logs':
+        return this.onLogs(run, a);
       case 'subscribe':
         return this.onSubscribe(run, a);
       case 'timeout':
@@ -383,6 +347,21 @@ export class FlowIsolate {
       );
   }
 
+  /** A batch of the guest's log lines, `[[level, message, fieldsJson], …]`; larger than a run's log text: LIMIT_LOG. */
+  private onLogs(run: FlowRun, batch: unknown): void {
+    if (typeof batch !== 'string') return;
+    if (batch.length > BRIDGE_LIMITS.logChars) {
+      run.countLog(batch.length);
+      return;
+    }
+    const lines = parse(batch);
+    if (!Array.isArray(lines)) return;
+    for (const line of lines) {
+      if (!Array.isArray(line) || run.ended) return;
+      this.onLog(run, line[0], line[1], line[2]);
+    }
+  }
+
   private onLog(run: FlowRun, level: unknown, message: unknown, fields: unknown): void {
     const text = typeof message === 'string' ? message : String(message);
     const json = typeof fields === 'string' ? fields : '';
@@ -408,33 +387,7 @@ export class FlowIsolate {
   }
 }
 
-function parse(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A host-side failure as the guest sees it: `{ code, message, status?, data? }`, never the error object. */
-function toWire(error: unknown): { code: string; message: string; status?: number; data?: unknown } {
-  const e = error as { code?: unknown; message?: unknown; status?: unknown; data?: unknown; response?: { data?: unknown } };
-  const sdkCode = error instanceof Error && error.name === 'SdkError' && typeof e.code === 'string' ? e.code : undefined;
-  const status = typeof e?.status === 'number' ? e.status : undefined;
-  const data = sdkCode ? e.data : (e?.response?.data ?? e?.data);
-  return {
-    code: sdkCode ?? 'REQUEST_FAILED',
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    ...(status !== undefined ? { status } : {}),
-    ...(data !== undefined ? { data: plainData(data) } : {}),
-  };
-}
-
-/** A vendor's error body as plain JSON data (undefined when it cannot be serialised). */
-function plainData(data: unknown): unknown {
-  try {
-    return JSON.parse(JSON.stringify(data) ?? 'null') as unknown;
-  } catch {
-    return undefined;
-  }
+/** A log or output limit: the run hit it while sending, so its code is running. */
+function isVolumeLimit(error: Error): boolean {
+  return error instanceof FlowLimitError && (error.code === 'LIMIT_LOG' || error.code === 'LIMIT_OUTPUT');
 }

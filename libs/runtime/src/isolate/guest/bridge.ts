@@ -42,15 +42,47 @@ export function connect(hostSend: Send): void {
 const MESSAGES_PER_RUN = 25_000;
 let messages = 0;
 
-/** A new run starts with its whole message budget. */
+/** Log lines sent in one message at most. */
+const LOG_BATCH = 500;
+
+/** Log lines not sent yet, as `[level, message, fieldsJson]`; sent as one `logs` message. */
+let logs: [string, string, string][] = [];
+let logsScheduled = false;
+
+/** A new run starts with its whole message budget and no log lines. */
 export function resetMessageBudget(): void {
   messages = 0;
+  logs = [];
 }
 
 export function post(kind: string, a?: string | number, b?: string | number, c?: string | number): void {
+  flushLogs();
   // The run's end always gets through, so that the host hears of it.
   if (kind !== 'done' && kind !== 'fail' && kind !== 'enter' && ++messages > MESSAGES_PER_RUN) return;
   send(kind, a, b, c);
+}
+
+/**
+ * Queues a log line: lines go to the host in one message when the flow's synchronous code yields,
+ * before any other message (so the host sees everything in the order the flow wrote it), or every
+ * LOG_BATCH lines. A message per line would cost the isolate more than the line itself.
+ */
+export function postLog(level: string, message: string, fieldsJson: string, now = false): void {
+  logs.push([level, message, fieldsJson]);
+  // A loop that never yields still gets its lines out, a batch at a time.
+  if (now || logs.length >= LOG_BATCH) return flushLogs();
+  if (logsScheduled) return;
+  logsScheduled = true;
+  void Promise.resolve().then(flushLogs);
+}
+
+function flushLogs(): void {
+  logsScheduled = false;
+  if (logs.length === 0) return;
+  const batch = logs;
+  logs = [];
+  if (++messages > MESSAGES_PER_RUN) return;
+  send('logs', JSON.stringify(batch));
 }
 
 /**

@@ -18,6 +18,8 @@ const global = globalThis as unknown as Record<string, unknown>;
 
 connect(global.__openflowsSend as Send);
 delete global.__openflowsSend;
+// The context is being made for a run: what follows (the guest, then the flow's top level) is its CPU.
+post('enter');
 
 const sdk = createSdk(guestHost);
 const sdkModule = { ...sdk, SdkError, fetch: flowFetch, default: undefined as unknown };
@@ -90,11 +92,11 @@ function finish(): void {
 }
 
 /** Each entry says `enter` first, so that the host charges the CPU of what follows to this context's run. */
-function entered<A extends unknown[]>(entry: (...args: A) => void): (...args: A) => void {
+function entered<A extends unknown[], R>(entry: (...args: A) => R): (...args: A) => R {
   return (...args) => {
     post('enter');
-    entry(...args);
+    return entry(...args);
   };
 }
 
-global.__openflows = { load, start: entered(start), resume: entered(resume), fireTimer: entered(fireTimer) };
+global.__openflows = { load: entered(load), start: entered(start), resume: entered(resume), fireTimer: entered(fireTimer) };

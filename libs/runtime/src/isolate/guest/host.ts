@@ -13,7 +13,8 @@ import {
   type SlackContext,
 } from '@openflows/sdk';
 import type { SdkHost } from '@openflows/sdk/host';
-import { call, post } from './bridge';
+import { BRIDGE_LIMITS } from '../limits';
+import { call, post, postLog } from './bridge';
 import { githubClient, slackClient } from './clients';
 
 /** What the host sends when a run starts (the JSON of `RunStart` in the host's `flow-isolate.ts`). */
@@ -33,9 +34,12 @@ export interface CurrentRun {
 }
 
 let current: CurrentRun | undefined;
+/** Log lines sent in this run: one past the host's limit is enough for it to fail the run with LIMIT_LOG. */
+let logLines = 0;
 
 export function beginRun(start: RunStart): CurrentRun {
   current = { start, handlers: [] };
+  logLines = 0;
   return current;
 }
 
@@ -58,13 +62,16 @@ function inHandler(): CurrentRun {
 
 function logLine(level: keyof FlowLogger) {
   return (message: string, fields?: LogFields) => {
+    logLines += 1;
+    if (logLines > BRIDGE_LIMITS.logLines + 1) return;
     let json: string;
     try {
       json = fields === undefined ? '' : JSON.stringify(fields);
     } catch {
       json = JSON.stringify({ fields: 'not serialisable' });
     }
-    post('log', level, String(message), json);
+    // The line past the limit goes out at once: the host fails the run on it, and the flow may never yield.
+    postLog(level, String(message), json, logLines > BRIDGE_LIMITS.logLines);
   };
 }
 
