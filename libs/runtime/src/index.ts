@@ -9,6 +9,6 @@ export * from './run';
 export { FlowRuntime } from './isolate/flow-runtime';
 export { FlowError } from './isolate/flow-run';
 export { IsolateDisposedError } from './isolate/flow-isolate';
-export { FlowLimitError, tightenLimits } from './isolate/limits';
+export { FlowLimitError } from './isolate/limits';
 export type { IsolateKey } from './isolate/isolate-cache';
 export * from './build/run-flow-build';

@@ -17,11 +17,6 @@ export class FlowRuntime {
     this.cache = new IsolateCache(config.isolates);
   }
 
-  /** Isolates kept warm now. */
-  get isolates(): number {
-    return this.cache.size;
-  }
-
   /**
    * Runs `request` in its deployment's isolate (a new one for a request without `isolate`).
    * @throws as {@link executeFlow}, and IsolateDisposedError when another run's limit stopped the isolate.
