@@ -1,4 +1,4 @@
-// Lint with zero warnings (CONVENTIONS.md, "Habits"): type-aware rules that catch unawaited promises
+// Lint with zero warnings (the team's habits, see CONTRIBUTING.md): type-aware rules that catch unawaited promises
 // and non-exhaustive switches, on every TypeScript file of the repo.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

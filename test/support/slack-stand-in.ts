@@ -2,7 +2,7 @@
  * A local stand-in for the Slack Web API and its OAuth v2 install page, on 127.0.0.1 at a random
  * port. Point `SLACK_API_URL` at `url` (`http://127.0.0.1:<port>/api/`); the platform derives the
  * authorize page (`/oauth/v2/authorize`) from it. Answers are shaped on Slack's published Web API
- * description (slack_web_openapi_v2.json, MIT, in ../shared/vendor-specs/slack): `ok: true` with the
+ * description (Slack's slack_web_openapi_v2.json, MIT): `ok: true` with the
  * documented fields, or `ok: false` with Slack's error strings (`invalid_auth`, `not_authed`,
  * `channel_not_found`, `invalid_code`, …) and HTTP 200, as Slack does.
  *

@@ -14,7 +14,7 @@ const positiveInt = z.coerce.number().int().positive();
 const pem = optionalText.transform((value) => value?.replace(/\\n/g, '\n'));
 
 /**
- * Every setting the platform reads, with its default. Names are fixed by DESIGN.md ("Configuration");
+ * Every setting the platform reads, with its default. Names are the documented ones (README, "Configuration");
  * the rest (tuning knobs) are ours and documented in the README's configuration table.
  */
 /** Per-run limits of flow code unless configured otherwise (`FLOW_CPU_MS`, `FLOW_WALL_MS`, `FLOW_MEMORY_MB`). */
@@ -215,7 +215,7 @@ function withStoredGithubApp(env: Record<string, string | undefined>): Record<st
 }
 
 /**
- * Parses environment variables (names as in DESIGN.md) into an {@link AppConfig}; GitHub App settings
+ * Parses environment variables (names as in the README's configuration table) into an {@link AppConfig}; GitHub App settings
  * the environment leaves unset come from `${DATA_DIR}/github-app.json` when it exists.
  * @param env usually `process.env`; tests pass their own.
  * @throws ConfigError naming each malformed variable, or a setting production cannot run without.

@@ -1,5 +1,5 @@
 /**
- * The one internal event envelope every provider's ingress converts to (CONVENTIONS.md, "one adapter
+ * The one internal event envelope every provider's ingress converts to ("one adapter
  * per source"). Everything after the ingress is provider-agnostic and reads only this.
  */
 export type Provider = 'github' | 'slack';

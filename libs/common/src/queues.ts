@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Queue names, job names and job payloads in one place (CONVENTIONS.md, "declared handlers").
+ * Queue names, job names and job payloads in one place ("declared handlers, checked at boot").
  * Job data carries ids only: payloads live in the database and secrets never enter Redis job data.
  */
 export const EVENTS_QUEUE = 'events';
@@ -38,7 +38,7 @@ export function runsPartitionFor(flowId: string, conversationKey: string, partit
 }
 
 /**
- * Deterministic run job id, so routing an event twice adds nothing. DESIGN.md writes it
+ * Deterministic run job id, so routing an event twice adds nothing. The design once wrote it
  * `<eventId>:<flowId>`, but BullMQ refuses `:` in custom ids (it separates its Redis keys), hence `.`.
  */
 export function runJobId(eventId: string, flowId: string): string {

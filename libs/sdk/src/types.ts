@@ -1,6 +1,6 @@
 /**
  * Shapes shared by flow authors and the platform. This file is the contract of `@openflows/sdk`:
- * change it only in ways that keep existing flows working (DESIGN.md, "breaking SDK changes").
+ * change it only in ways that keep existing flows working (breaking SDK changes break users' flows).
  */
 
 /**

@@ -58,7 +58,7 @@ export class InvalidSecretNameError extends CodedError {
 /**
  * Named secrets in Redis, per owner: one hash per name at `<prefix>:secret:<ownerId>:<name>` and a set
  * of the owner's names at `<prefix>:secrets:<ownerId>`. The value is sealed with AES-256-GCM under the
- * master key, bound to its owner and name (DESIGN.md, "Storage"): two users may both have `openai`,
+ * master key, bound to its owner and name (see docs/architecture.md, storage): two users may both have `openai`,
  * and a sealed value moved to another owner's key does not open.
  */
 @Injectable()
