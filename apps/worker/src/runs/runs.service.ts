@@ -110,7 +110,7 @@ export class RunsService {
     await this.runs.startAttempt(run.id, attempt, startedAt);
     await this.updates.publishRuns([run.id]);
     try {
-      await this.attempt(run, attempt, maxAttempts, log, usage);
+      await this.attempt(run, owner, attempt, maxAttempts, log, usage);
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
       await this.updates.publishRuns([run.id]);
     } catch (error) {
@@ -132,12 +132,9 @@ export class RunsService {
     }
   }
 
-  private async attempt(run: Run, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
-    const [deployment, event, flow] = await Promise.all([
-      this.flows.findDeployment(run.deploymentId),
-      this.events.findById(run.eventId),
-      this.flows.findById(run.flowId),
-    ]);
+  /** `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile). */
+  private async attempt(run: Run, flow: Flow | undefined, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
+    const [deployment, event] = await Promise.all([this.flows.findDeployment(run.deploymentId), this.events.findById(run.eventId)]);
     if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
