@@ -285,6 +285,8 @@ function baselineFlow(bundle: string, request: Omit<Runtime.RunRequest, 'bundle'
     slack: slackNotConnected,
     slackContext: slackNotConnected,
     store: services.store,
+    call: slackNotConnected,
+    context: slackNotConnected,
     env: (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined),
     log: services.log,
   };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { GithubModule } from '@openflows/github';
+import { ProvidersModule } from '@openflows/providers';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
 import { AuthController } from './auth/auth.controller';
@@ -13,6 +14,7 @@ import { GithubConnectController } from './connect/github-connect.controller';
 import { SlackConnectController } from './connect/slack-connect.controller';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
+import { ProvidersController } from './connections/providers.controller';
 import { FlowBuildsService } from './flows/flow-builds.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
@@ -28,7 +30,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
  * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
  */
 @Module({
-  imports: [WebhooksModule, ApiRunsModule, SecretsModule, GithubModule, SlackModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule],
   controllers: [
     AuthController,
     GithubSignInController,
@@ -36,6 +38,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
+    ProvidersController,
     FlowsController,
     SecretsController,
     HealthController,

@@ -75,16 +75,35 @@ export type RunDetail = Run & { logs: LogLine[] };
 
 export type Connection = {
   id: string;
-  provider: 'github' | 'slack';
-  kind: 'installation' | 'token' | 'workspace';
+  /** A provider id of GET /api/providers. */
+  provider: string;
+  /** The provider's kind of account: installation, token, workspace, bot, app… */
+  kind: string;
   externalId: string;
   account: string;
   status: 'active' | 'unregistered' | 'revoked' | 'error';
   reason?: string | null;
   botUserId?: string | null;
   repositories?: string[] | null;
+  /** Lines to show under it: repositories, bot user, the webhook URL to paste. */
+  details: string[];
+  webhookUrl?: string;
   createdAt: string;
   updatedAt: string;
+};
+export type ConnectField = { name: string; label: string; secret?: boolean; optional?: boolean; hint?: string; choices?: string[] };
+/** What a provider's connection card shows (GET /api/providers). */
+export type Provider = {
+  id: string;
+  title: string;
+  icon: string;
+  connectedText: string;
+  empty: string;
+  authorize?: { label: string; url: string };
+  fields?: ConnectField[];
+  fieldsLabel?: string;
+  source: string;
+  docs: string;
 };
 export type Secret = {
   name: string;
@@ -240,7 +259,8 @@ export const api = {
   replayEvent: (id: string) => request<{ runs: Run[] }>('POST', `/api/events/${enc(id)}/replay`),
 
   connections: () => request<Connection[]>('GET', '/api/connections'),
-  connectGithubToken: (token: string) => request<Connection>('POST', '/api/connections/github-token', { body: { token } }),
+  providers: () => request<Provider[]>('GET', '/api/providers'),
+  connect: (provider: string, body: Record<string, string>) => request<Connection>('POST', `/api/connections/${enc(provider)}`, { body }),
   disconnect: (id: string) => request<void>('DELETE', `/api/connections/${enc(id)}`),
 
   secrets: () => request<Secret[]>('GET', '/api/secrets'),

@@ -37,12 +37,19 @@ export const ERROR_CODES = {
   CONNECTION_NOT_FOUND: 404,
   SECRET_NAME_INVALID: 400,
   SECRET_NOT_FOUND: 404,
-  // Webhooks (GitHub, Slack).
+  // Providers: connecting an account through the API (`POST /api/connections/<provider>`).
+  PROVIDER_UNKNOWN: 404,
+  CONNECT_INVALID: 400,
+  CREDENTIALS_INVALID: 400,
+  CONNECTION_TAKEN: 409,
+  VENDOR_FAILED: 502,
+  // Webhooks (every provider's ingress).
   NOT_CONFIGURED: 503,
   SIGNATURE_INVALID: 401,
   TIMESTAMP_INVALID: 401,
   BODY_MALFORMED: 400,
   DELIVERY_MALFORMED: 400,
+  DECRYPTION_FAILED: 400,
   EVENT_NOT_QUEUED: 503,
   // Request bodies body-parser refused, under its own `type`s (answered so before codes were gathered here).
   'entity.parse.failed': 400,

@@ -2,7 +2,8 @@
  * The one internal event envelope every provider's ingress converts to ("one adapter
  * per source"). Everything after the ingress is provider-agnostic and reads only this.
  */
-export type Provider = 'github' | 'slack';
+/** A provider adapter's id (`github`, `slack`, `telegram`, …; see ProviderAdapter.id). */
+export type Provider = string;
 
 export interface EventEnvelope {
   provider: Provider;
@@ -24,7 +25,10 @@ export interface EventEnvelope {
    * without `installation` to the owner of the token connection that created this hook.
    */
   hookId?: string;
-  /** Events with the same key run in arrival order (an issue, a pull request, a thread). */
+  /**
+   * Events with the same key run in arrival order (an issue, a pull request, a thread, a chat or its
+   * topic). The adapter's choice; documented with its envelope.
+   */
   conversationKey: string;
   /** The body as the vendor sent it, parsed from JSON. */
   payload: unknown;

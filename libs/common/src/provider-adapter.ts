@@ -1,4 +1,5 @@
 import { SdkError, type FlowLogger } from '@openflows/sdk';
+import type { EventEnvelope } from './event';
 
 /** A stored event as the provider adapters read it (a row of `events`, see EventEnvelope). */
 export interface RoutedEvent {
@@ -36,13 +37,173 @@ export interface ProviderRunBinding {
 }
 
 /**
+ * A request to `/webhooks/<provider>` or `/webhooks/<provider>/<path>`, as the generic ingress hands
+ * it to the provider's adapter, before anything has read it.
+ */
+export interface IngressRequest {
+  /** `GET`, `POST`, … as received (WeChat checks its URL with a GET). */
+  method: string;
+  /** What follows `/webhooks/<provider>/`: `''`, `events`, `interactions`, a connection id… */
+  path: string;
+  /** Header values by lower-cased name (the first one of a repeated header). */
+  headers: Record<string, string | undefined>;
+  /** Query parameters (the first value of a repeated one). */
+  query: Record<string, string | undefined>;
+  /** The exact bytes of the body (signatures are computed over them); empty for a GET. */
+  raw: Buffer;
+}
+
+/** What the ingress answers the vendor: `body` is sent as JSON, or as is when it is a string and `type` is set. */
+export interface IngressAnswer {
+  status: number;
+  body?: unknown;
+  /** Content type of a string body: `text/plain`, `application/xml`… */
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+/** What became of one envelope handed to {@link AcceptEvent}: `queued`, or `duplicate` of an earlier delivery. */
+export interface AcceptedEvent {
+  status: 'queued' | 'duplicate';
+  eventId: string;
+}
+
+/**
+ * Records `envelope` in the events table (once per delivery id) and puts it on the events queue.
+ * @throws CodedError EVENT_NOT_QUEUED (503) when Redis cannot take it: the vendor should redeliver.
+ */
+export type AcceptEvent = (envelope: EventEnvelope) => Promise<AcceptedEvent>;
+
+/** The provider's webhook: verify, parse into envelopes, answer as the vendor expects. */
+export interface ProviderIngress {
+  /**
+   * Verifies `request` (signature, token, timestamp), answers handshakes (Slack's `url_verification`,
+   * Lark's challenge, WeChat's `echostr`, Discord's `PING`), hands each event to `accept` and answers.
+   * @throws CodedError NOT_CONFIGURED, SIGNATURE_INVALID, TIMESTAMP_INVALID, BODY_MALFORMED,
+   *   DELIVERY_MALFORMED, DECRYPTION_FAILED; nothing is queued then.
+   */
+  receive(request: IngressRequest, accept: AcceptEvent): Promise<IngressAnswer>;
+}
+
+/**
+ * A row of `connections` as providers read it (the table's full row has more; see `libs/db`):
+ * `credentials` is sealed with the master key (`encrypt` of `./crypto`) by the provider that wrote it.
+ */
+export interface StoredConnection {
+  id: string;
+  ownerId: string | null;
+  provider: string;
+  kind: string;
+  externalId: string;
+  accountLogin: string;
+  status: string;
+  statusReason: string | null;
+  botUserId: string | null;
+  credentials: string | null;
+  repositories: string[];
+}
+
+/** A field of a provider's connect form, and of the JSON body of `POST /api/connections/<provider>`. */
+export interface ConnectField {
+  /** The body's property, e.g. `botToken`. */
+  name: string;
+  label: string;
+  /** A credential: a password input, never shown again. */
+  secret?: boolean;
+  optional?: boolean;
+  hint?: string;
+  /** The allowed values (a select), e.g. Lark's `feishu` / `lark` domain. */
+  choices?: string[];
+}
+
+/** What the dashboard's connection card and the deploy form render for a provider (`GET /api/providers`). */
+export interface ProviderCard {
+  /** `GitHub`, `Telegram`, … */
+  title: string;
+  /** One character or emoji shown before the title. */
+  icon: string;
+  /** The sentence shown once an account is connected. */
+  connectedText: string;
+  /** What the card says while no account is connected: what connecting gives. */
+  empty: string;
+  /** What the connect button says and where it goes for a browser round trip (OAuth, App install): `/connect/<id>`. */
+  authorize?: { label: string; url: string };
+  /** Token setup: the fields of `POST /api/connections/<id>`. */
+  fields?: ConnectField[];
+  /** With both `authorize` and `fields`: the link that opens the form (`Or use a personal access token…`). */
+  fieldsLabel?: string;
+  /** How a flow names a source of this provider, for the deploy form's help: `telegram.chat(account, chatId)`. */
+  source: string;
+  /** Anchor of the README section with the vendor console steps, e.g. `telegram`. */
+  docs: string;
+}
+
+/** What connecting an account through the API gives back. */
+export interface ConnectResult {
+  /** The row in `connections` (created, or updated for an account connected again). */
+  connectionId: string;
+  /** The URL to paste into the vendor's console, where the vendor needs one (not Telegram: the platform registers it). */
+  webhookUrl?: string;
+}
+
+/** Connecting, describing and disconnecting accounts of one provider. */
+export interface ProviderConnections {
+  card(): ProviderCard;
+  /**
+   * `POST /api/connections/<id>`: checks the credentials with the vendor (Telegram `getMe`…), stores
+   * them sealed, registers what the platform registers itself (Telegram's webhook).
+   * @throws CodedError CONNECT_INVALID (bad body), CREDENTIALS_INVALID (the vendor refused them),
+   *   CONNECTION_TAKEN (another user's account), VENDOR_FAILED (unreachable).
+   */
+  connect?(ownerId: string, body: unknown): Promise<ConnectResult>;
+  /** Before the row is deleted: undo what `connect` registered with the vendor (best effort, never throws). */
+  disconnect?(connection: StoredConnection): Promise<void>;
+  /** Lines the card shows under a connection (its repositories, bot user, the webhook URL to paste). */
+  details(connection: StoredConnection): string[];
+}
+
+/** A subscription of a deployment as its provider's registration sees it. */
+export interface SubscriptionDeclaration {
+  provider: string;
+  target: string;
+  event: string;
+  /** `EventSource.options` as the flow declared them; null or absent for most sources. */
+  options?: Record<string, unknown> | null;
+}
+
+/** Making sure the vendor delivers what flows subscribe to. */
+export interface ProviderSubscriptions {
+  /**
+   * Whether each of `subscriptions` (all of this provider, of flows of `ownerId`) is registered, in
+   * order: true only when a connection of the owner delivers those events.
+   */
+  check(ownerId: string, subscriptions: SubscriptionDeclaration[]): Promise<boolean[]>;
+  /** What the user should do about `unregistered` (never empty): sentences with the reason and the fix. */
+  explain(unregistered: SubscriptionDeclaration[]): string;
+  /**
+   * After the owner's live subscriptions or connections changed (deploy, undeploy, pause, connect,
+   * disconnect): create, update or remove what the vendor needs (repository webhooks, Discord's slash
+   * commands) and correct the stored `registered` flags. Failures are logged, not thrown.
+   */
+  sync(ownerId: string): Promise<void>;
+}
+
+/**
  * One chat app or SaaS, as the provider-agnostic pipeline sees it (CONTRIBUTING, "add a provider").
- * Adapters are listed in one registry (`libs/providers`); routing and runs iterate over it and never
- * name a provider.
+ * Adapters are listed in one registry (`libs/providers`); ingress, routing, runs, connections and the
+ * dashboard iterate over it and never name a provider.
  */
 export interface ProviderAdapter {
-  /** `EventEnvelope.provider` of its events and `EventSource.provider` of its subscriptions, e.g. `github`. */
+  /**
+   * `EventEnvelope.provider` of its events, `EventSource.provider` of its subscriptions, its SDK
+   * namespace and the path of its webhook (`/webhooks/<id>`), e.g. `github`.
+   */
   readonly id: string;
+  /** Its webhook; none for a provider whose events arrive another way (a socket). */
+  readonly ingress?: ProviderIngress;
+  readonly connections: ProviderConnections;
+  /** None: every subscription of the provider counts as registered. */
+  readonly subscriptions?: ProviderSubscriptions;
   /** Connection bookkeeping an event carries (an installation added, a workspace uninstalled), done before routing. */
   applyBookkeeping(event: RoutedEvent): Promise<void>;
   /** Whose flows `event` reaches (see EventRouting). */

@@ -13,6 +13,8 @@ export interface SubscriptionSpec {
   provider: string;
   target: string;
   event: string;
+  /** What the provider's registration needs (EventSource.options); absent for most sources. */
+  options?: Record<string, unknown> | null;
 }
 
 /** A stored subscription: `registered` is false while no connection delivers its events. */
@@ -419,10 +421,13 @@ export class FlowsRepository {
       .where(eq(subscriptions.provider, provider));
   }
 
-  /** The distinct (target, event) pairs of `provider` that an owner's live deployments subscribe to. */
-  async liveSubscriptions(provider: string, ownerId: string): Promise<{ target: string; event: string }[]> {
+  /** The distinct (target, event, options) of `provider` that an owner's live deployments subscribe to. */
+  async liveSubscriptions(
+    provider: string,
+    ownerId: string,
+  ): Promise<{ target: string; event: string; options: Record<string, unknown> | null }[]> {
     return this.db
-      .selectDistinct({ target: subscriptions.target, event: subscriptions.event })
+      .selectDistinct({ target: subscriptions.target, event: subscriptions.event, options: subscriptions.options })
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
       .where(and(eq(subscriptions.provider, provider), eq(flows.ownerId, ownerId)));
@@ -463,6 +468,7 @@ export class FlowsRepository {
         provider: subscriptions.provider,
         target: subscriptions.target,
         event: subscriptions.event,
+        options: subscriptions.options,
         registered: subscriptions.registered,
       })
       .from(subscriptions)

@@ -123,6 +123,8 @@ export const subscriptions = pgTable(
     provider: text('provider').notNull(),
     target: text('target').notNull(),
     event: text('event').notNull(),
+    /** `EventSource.options` as the flow declared them (Discord's slash commands…), for the provider's registration. */
+    options: jsonb('options').$type<Record<string, unknown>>(),
     registered: boolean('registered').notNull().default(true),
   },
   (t) => [index('subscriptions_match').on(t.provider, t.target, t.event)],

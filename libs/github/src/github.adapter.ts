@@ -2,15 +2,22 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   errorMessage,
   failingCapabilities,
+  type ConnectResult,
   type EventRouting,
   type ProviderAdapter,
+  type ProviderCard,
+  type ProviderConnections,
   type ProviderRunBinding,
+  type ProviderSubscriptions,
   type RoutedEvent,
+  type SubscriptionDeclaration,
 } from '@openflows/common';
-import { ConnectionsRepository, RepositoryWebhooksRepository } from '@openflows/db';
+import { ConnectionsRepository, RepositoryWebhooksRepository, type Connection } from '@openflows/db';
 import { SdkError, type FlowLogger, type GithubContext } from '@openflows/sdk';
 import { GITHUB_CAPABILITIES, githubCapabilities } from './github-capabilities';
 import { GithubAppService } from './github-app.service';
+import { GithubIngress } from './github-ingress';
+import { GithubTokensService } from './github-tokens.service';
 import { InstallationsService } from './installations.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
@@ -21,6 +28,32 @@ interface GithubPayload {
 }
 
 const NO_REPOSITORY: GithubContext = { repo: { owner: '', repo: '' } };
+
+const CARD: ProviderCard = {
+  title: 'GitHub',
+  icon: 'GH',
+  connectedText: 'GitHub is connected. Flows on the repositories it covers now receive their events.',
+  empty: 'Not connected. Install the OpenFlows GitHub App on the repositories your flows serve: issues and comments there start runs.',
+  authorize: { label: 'Connect GitHub', url: '/connect/github' },
+  fields: [
+    {
+      name: 'token',
+      label: 'GitHub personal access token',
+      secret: true,
+      hint: 'classic token with the repo and admin:repo_hook scopes',
+    },
+  ],
+  fieldsLabel: 'Or use a personal access token instead of the App',
+  source: 'github.repo(owner, repo)',
+  docs: 'github',
+};
+
+/** What the card lists under a connection: a few of its repositories. */
+function repositoryLine(repositories: string[]): string {
+  if (repositories.length === 0) return 'No repositories.';
+  if (repositories.length <= 5) return repositories.join(', ');
+  return `${repositories.slice(0, 5).join(', ')} and ${repositories.length - 5} more`;
+}
 
 /**
  * GitHub as a provider: installation bookkeeping (and the subscription registration it changes), owner
@@ -33,12 +66,35 @@ export class GithubAdapter implements ProviderAdapter {
   readonly id = 'github';
   private readonly logger = new Logger(GithubAdapter.name);
 
+  /** Accounts: the App's installations (`/connect/github`) and tokens (`POST /api/connections/github { token }`). */
+  readonly connections: ProviderConnections = {
+    card: () => CARD,
+    connect: (ownerId, body) => this.connectToken(ownerId, body),
+    disconnect: async (connection) => {
+      if (connection.kind === 'token') await this.registration.releaseConnection(connection as Connection);
+    },
+    details: (connection) =>
+      connection.kind === 'installation' || connection.kind === 'token' ? [repositoryLine(connection.repositories)] : [],
+  };
+
+  /** A repository counts as registered while an installation or a repository webhook of the owner delivers its events. */
+  readonly subscriptions: ProviderSubscriptions = {
+    check: async (ownerId, subscriptions) => (await this.registration.check(ownerId, subscriptions)).map((s) => s.registered),
+    explain: (unregistered: SubscriptionDeclaration[]) =>
+      this.registration.reason(unregistered.map((s) => ({ ...s, registered: false }))) ?? '',
+    sync: async (ownerId) => {
+      await this.registration.sync(ownerId);
+    },
+  };
+
   constructor(
     private readonly installations: InstallationsService,
     private readonly registration: SubscriptionRegistrationService,
-    private readonly connections: ConnectionsRepository,
+    private readonly connectionRows: ConnectionsRepository,
     private readonly webhooks: RepositoryWebhooksRepository,
     private readonly app: GithubAppService,
+    private readonly tokens: GithubTokensService,
+    readonly ingress: GithubIngress,
   ) {}
 
   async applyBookkeeping(event: RoutedEvent): Promise<void> {
@@ -52,7 +108,7 @@ export class GithubAdapter implements ProviderAdapter {
     const routed = (owners: string[]) => ({ owners, targets: [event.target as string], events: [event.name] });
     const installationId = (event.payload as GithubPayload).installation?.id;
     if (installationId === undefined) return routed(await this.hookOwners(event, event.target));
-    const connection = await this.connections.findInstallation(String(installationId));
+    const connection = await this.connectionRows.findInstallation(String(installationId));
     return routed(connection?.ownerId ? [connection.ownerId] : []);
   }
 
@@ -76,6 +132,18 @@ export class GithubAdapter implements ProviderAdapter {
   unbound(): ProviderRunBinding {
     const error = () => new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events');
     return { context: NO_REPOSITORY, capabilities: failingCapabilities(GITHUB_CAPABILITIES, error) };
+  }
+
+  /**
+   * Connects the owner's GitHub account with a token (checked with GitHub, see GithubTokensService),
+   * then creates the repository webhooks the owner's live flows wait for.
+   * @throws GithubTokenError `TOKEN_MISSING`, `TOKEN_INVALID`, `TOKEN_SCOPE` (400), `TOKEN_TAKEN` (409).
+   */
+  private async connectToken(ownerId: string, body: unknown): Promise<ConnectResult> {
+    const token = body && typeof body === 'object' ? (body as { token?: unknown }).token : undefined;
+    const connection = await this.tokens.connect(ownerId, token);
+    await this.registration.sync(ownerId);
+    return { connectionId: connection.id };
   }
 
   /**

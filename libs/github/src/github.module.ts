@@ -3,6 +3,7 @@ import { GithubAdapter } from './github.adapter';
 import { GithubAppManifestService } from './github-app-manifest.service';
 import { GithubAppService } from './github-app.service';
 import { GithubConnectService } from './github-connect.service';
+import { GithubIngress } from './github-ingress';
 import { GithubSignInService } from './github-sign-in.service';
 import { GithubTokensService } from './github-tokens.service';
 import { InstallationsService } from './installations.service';
@@ -13,6 +14,7 @@ const providers = [
   GithubAppManifestService,
   GithubAppService,
   GithubConnectService,
+  GithubIngress,
   GithubSignInService,
   GithubTokensService,
   InstallationsService,

@@ -9,3 +9,4 @@ export * from './installations.service';
 export * from './subscription-registration.service';
 export * from './github-capabilities';
 export * from './github.adapter';
+export * from './github-ingress';

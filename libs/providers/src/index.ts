@@ -1,2 +1,3 @@
 export * from './provider-registry';
 export * from './providers.module';
+export * from './registration.service';

@@ -3,6 +3,7 @@ import { ProviderRegistry } from './provider-registry';
 
 const adapter = (id: string): ProviderAdapter => ({
   id,
+  connections: { card: () => ({ title: id, icon: id, connectedText: '', empty: '', source: '', docs: id }), details: () => [] },
   applyBookkeeping: () => Promise.resolve(),
   route: () => Promise.resolve({ dropped: 'test' }),
   bindRun: () => Promise.resolve({ context: {}, capabilities: {} }),

@@ -1,18 +1,27 @@
-import { Module } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
+import type { ProviderAdapter } from '@openflows/common';
 import { GithubAdapter, GithubModule } from '@openflows/github';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
 import { ProviderRegistry } from './provider-registry';
+import { RegistrationService } from './registration.service';
 
-/** The one list of providers: a new provider is its module here and its adapter in the factory. */
+/** The one list of providers, a line each: the provider's Nest module and its adapter. */
+const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
+  [GithubModule, GithubAdapter],
+  [SlackModule, SlackAdapter],
+];
+
+/** The provider registry and what iterates over it (subscription registration). */
 @Module({
-  imports: [GithubModule, SlackModule],
+  imports: PROVIDERS.map(([module]) => module),
   providers: [
     {
       provide: ProviderRegistry,
-      inject: [GithubAdapter, SlackAdapter],
-      useFactory: (...adapters: ConstructorParameters<typeof ProviderRegistry>[0]) => new ProviderRegistry(adapters),
+      inject: PROVIDERS.map(([, adapter]) => adapter),
+      useFactory: (...adapters: ProviderAdapter[]) => new ProviderRegistry(adapters),
     },
+    RegistrationService,
   ],
-  exports: [ProviderRegistry],
+  exports: [ProviderRegistry, RegistrationService],
 })
 export class ProvidersModule {}

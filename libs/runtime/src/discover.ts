@@ -10,6 +10,8 @@ export interface DeclaredSubscription {
   provider: EventSource['provider'];
   target: string;
   event: string;
+  /** `EventSource.options` as the flow gave it (JSON), for the provider's registration. */
+  options?: Record<string, unknown>;
 }
 
 /** How long `run()` may take at deploy to declare its subscriptions (ms), whatever the flow's wall limit. */
@@ -42,10 +44,11 @@ export async function discoverSubscriptions(
       {
         call: notHere,
         log: () => undefined,
-        subscribe({ provider, target, names }) {
+        subscribe({ provider, target, names, options }) {
+          const declared = options && typeof options === 'object' && !Array.isArray(options) ? { options } : {};
           for (const event of Array.isArray(names) ? names : []) {
             if (typeof provider !== 'string' || typeof target !== 'string' || typeof event !== 'string') continue;
-            const subscription = { provider: provider as EventSource['provider'], target, event };
+            const subscription = { provider, target, event, ...declared };
             found.set(JSON.stringify(subscription), subscription);
           }
         },

@@ -22,6 +22,13 @@ export interface SdkHost {
   slack(): SlackClient;
   slackContext(): SlackContext;
   store: FlowStore;
+  /**
+   * A provider's SDK call by capability name (`telegram.sendMessage`, `telegram.client`), arguments
+   * and result as JSON. @throws SdkError from the provider (NOT_CONNECTED, REQUEST_FAILED…).
+   */
+  call(capability: string, args: unknown[]): Promise<unknown>;
+  /** A provider's context of the current event by SDK namespace (`telegram`); undefined outside its events. */
+  context(namespace: string): unknown;
   env(name: string): string | undefined;
   log: FlowLogger;
 }

@@ -7,6 +7,7 @@ import { createSdk, unboundHost } from './sdk';
 export * from './types';
 export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
 export type { GithubClient, SlackClient } from './host';
+export type { ChatApp, ChatClient } from './chat-app';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, slack, store, env, log } = sdk;
+export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, env, log } = sdk;

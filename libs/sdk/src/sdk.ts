@@ -1,3 +1,4 @@
+import { chatApp, type ChatApp } from './chat-app';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
@@ -54,6 +55,14 @@ export interface Sdk {
   chatCompletion: ChatCompletion;
   github: GithubApi;
   slack: SlackApi;
+  /** Telegram bots (Bot API), see the README's Telegram section. */
+  telegram: ChatApp;
+  /** Discord bots, see the README's Discord section. */
+  discord: ChatApp;
+  /** Feishu/Lark apps, see the README's Feishu/Lark section. */
+  lark: ChatApp;
+  /** WeChat Official Accounts, see the README's WeChat section. */
+  wechat: ChatApp;
   store: FlowStore;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
@@ -115,10 +124,11 @@ export function createSdk(host: SdkHost): Sdk {
   return {
     listenToEvent(source, eventNames, handler) {
       const names = typeof eventNames === 'string' ? [eventNames] : eventNames;
-      if (!source || (source.provider !== 'github' && source.provider !== 'slack') || typeof source.target !== 'string') {
+      // Which providers exist is the platform's to say: an unknown one fails the deploy, not this call.
+      if (!source || typeof source.provider !== 'string' || source.provider === '' || typeof source.target !== 'string') {
         throw new SdkError(
           'INVALID_ARGUMENT',
-          'listenToEvent needs a source such as github.repo(owner, repo) or slack.channel(team, channel)',
+          'listenToEvent needs a source such as github.repo(owner, repo), slack.channel(team, channel) or telegram.chat(bot, chatId)',
         );
       }
       if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n === '')) {
@@ -130,6 +140,10 @@ export function createSdk(host: SdkHost): Sdk {
     chatCompletion: (keyName, conversationId, text, options) => host.chatCompletion(keyName, conversationId, text, options),
     github: githubApi(host),
     slack: slackApi(host),
+    telegram: chatApp(host, 'telegram'),
+    discord: chatApp(host, 'discord'),
+    lark: chatApp(host, 'lark'),
+    wechat: chatApp(host, 'wechat'),
     store: host.store,
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
@@ -148,5 +162,17 @@ export function unboundHost(): SdkHost {
   };
   const store: FlowStore = { get: fail, set: fail, del: fail };
   const log: FlowLogger = { debug: fail, info: fail, warn: fail, error: fail };
-  return { listen: fail, chatCompletion: fail, github: fail, githubContext: fail, slack: fail, slackContext: fail, store, env: fail, log };
+  return {
+    listen: fail,
+    chatCompletion: fail,
+    github: fail,
+    githubContext: fail,
+    slack: fail,
+    slackContext: fail,
+    store,
+    call: fail,
+    context: fail,
+    env: fail,
+    log,
+  };
 }

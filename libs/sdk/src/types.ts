@@ -4,20 +4,27 @@
  */
 
 /**
- * Where events come from. Built with `github.repo(owner, repo)` or `slack.channel(team, channel)`;
- * compared case-insensitively.
+ * Where events come from. Built with `github.repo(owner, repo)`, `slack.channel(team, channel)` or a
+ * chat app's `<app>.chat(account, chatId)`; compared case-insensitively.
  */
 export interface EventSource {
-  provider: 'github' | 'slack';
-  /** `owner/repo` for GitHub; `team/channel` for Slack, each by id or by name. */
+  /** The provider's id, which is also its SDK namespace: `github`, `slack`, `telegram`, … */
+  provider: string;
+  /** `owner/repo` for GitHub; `team/channel` for Slack; `account/chatId` (or `account/*`) for chat apps. */
   target: string;
+  /**
+   * What the platform must set up for this source at deploy, as JSON (e.g. the slash commands of
+   * `discord.commands`); stored with the subscription and handed to the provider's registration.
+   */
+  options?: Record<string, unknown>;
 }
 
 /** An event as a flow handler receives it. */
 export interface FlowEvent<Payload = any> {
   /** Our id of the event (stable across redeliveries of the same delivery). */
   id: string;
-  provider: 'github' | 'slack';
+  /** The provider's id (`github`, `slack`, `telegram`, …), as in {@link EventSource.provider}. */
+  provider: string;
   /** The vendor's event name: `issues`, `issue_comment` (GitHub's `X-GitHub-Event`); `message`, `app_mention` (Slack's `event.type`). */
   name: string;
   /** `payload.action` when the vendor sends one (`opened`, `created`, …); Slack: `event.subtype`. */
@@ -100,6 +107,32 @@ export interface SlackContext {
   botUserId?: string;
 }
 
+/**
+ * What the platform knows about a chat app's side of the current event (`telegram.context`, …): the
+ * same fields for every chat app, so a flow moves between them by changing one word.
+ */
+export interface ChatContext {
+  /** The connected bot's or app's name (Telegram: the bot's username; Discord: the application's name…). */
+  account: string;
+  /** The chat the event happened in, as the vendor names it (Telegram chat id, Discord channel id, …). */
+  chatId: string;
+  /** The thread or forum topic within the chat, when there is one. */
+  threadId?: string;
+  /** The vendor's id of the message that caused the event, to reply to. */
+  messageId?: string;
+  /** Who sent it; `isBot` is true for bots (the platform never routes the bot's own messages). */
+  sender: { id: string; name?: string; isBot?: boolean };
+}
+
+/** Options of a chat app's `sendMessage`; vendors add their own (Telegram's `parseMode`). */
+export interface ChatMessageOptions {
+  /** Reply to this message id (quoted where the vendor shows replies). */
+  replyTo?: string;
+  /** Post in this thread or forum topic. */
+  threadId?: string;
+  [vendorOption: string]: unknown;
+}
+
 /** Error codes the SDK throws; match on `code`, never on the message. */
 export type SdkErrorCode =
   | 'NOT_IN_RUNTIME'
@@ -109,6 +142,8 @@ export type SdkErrorCode =
   | 'LLM_FAILED'
   | 'GITHUB_NOT_CONNECTED'
   | 'SLACK_NOT_CONNECTED'
+  /** A chat app's client was used in a run whose event does not come from a connected account of it. */
+  | 'NOT_CONNECTED'
   | 'INVALID_ARGUMENT'
   /** The run used more CPU time than its limit (`FLOW_CPU_MS`, `openflows.limits.cpuMs`). */
   | 'LIMIT_CPU'

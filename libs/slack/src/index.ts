@@ -7,3 +7,4 @@ export * from './slack.module';
 export * from './web-client';
 export * from './slack-capabilities';
 export * from './slack.adapter';
+export * from './slack-ingress';

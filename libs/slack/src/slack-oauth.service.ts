@@ -76,11 +76,11 @@ export class SlackOAuthService {
    * Completes an install: checks `state`, exchanges `code` with `oauth.v2.access` and stores the
    * workspace (team id and name, bot user id, sealed bot token and, with token rotation, refresh token)
    * as a connection of the user the state names.
-   * @returns the team name, for the success page.
+   * @returns the team name, for the success page, and the user who now owns the workspace.
    * @throws SlackOAuthError for a forged or expired state, a cancelled install, a code Slack refuses,
    *   or a workspace another user connected already.
    */
-  async complete(query: SlackCallbackQuery): Promise<{ teamName: string }> {
+  async complete(query: SlackCallbackQuery): Promise<{ teamName: string; ownerId: string }> {
     const { clientId, clientSecret } = this.clientCredentials();
     let userId: string;
     try {
@@ -117,7 +117,7 @@ export class SlackOAuthService {
     }
     await this.workspaces.save(userId, team.id, teamName, granted.bot_user_id, credentialsOf(granted));
     this.logger.log(`Slack workspace ${team.id} (${teamName}) connected`);
-    return { teamName };
+    return { teamName, ownerId: userId };
   }
 
   private clientCredentials(): { clientId: string; clientSecret: string } {

@@ -1,12 +1,39 @@
-import { Injectable } from '@nestjs/common';
-import { failingCapabilities, type EventRouting, type ProviderAdapter, type ProviderRunBinding, type RoutedEvent } from '@openflows/common';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  failingCapabilities,
+  type AppConfig,
+  type EventRouting,
+  type ProviderAdapter,
+  type ProviderCard,
+  type ProviderConnections,
+  type ProviderRunBinding,
+  type ProviderSubscriptions,
+  type RoutedEvent,
+  type SubscriptionDeclaration,
+} from '@openflows/common';
+import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
 import { SdkError, type SlackContext } from '@openflows/sdk';
 import type { SlackEventCallback } from './envelope';
+import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, slackCapabilities } from './slack-capabilities';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
 const NO_WORKSPACE: SlackContext = { teamId: '', teamName: '' };
+
+const CARD: ProviderCard = {
+  title: 'Slack',
+  icon: 'SL',
+  connectedText: 'Slack is connected. Flows on its channels now receive their messages.',
+  empty: 'Not connected. Add the OpenFlows app to a workspace so flows can listen to its channels and answer there.',
+  authorize: { label: 'Connect Slack', url: '/connect/slack' },
+  source: 'slack.channel(team, channel)',
+  docs: 'slack',
+};
+
+/** The workspace part (id or name, lower-case) of a `slack.channel(team, channel)` target. */
+const teamOf = (target: string) => target.slice(0, target.indexOf('/'));
 
 /**
  * Slack as a provider: workspace bookkeeping (uninstalls, revoked tokens), routing to the flows of the
@@ -17,15 +44,40 @@ const NO_WORKSPACE: SlackContext = { teamId: '', teamName: '' };
 export class SlackAdapter implements ProviderAdapter {
   readonly id = 'slack';
 
+  /** Workspaces, connected through OAuth (`/connect/slack`). */
+  readonly connections: ProviderConnections = {
+    card: () => CARD,
+    details: (connection) => (connection.botUserId ? [`bot user ${connection.botUserId}`] : []),
+  };
+
+  /** A channel subscription is registered once a workspace it names (by id or name) is connected and active. */
+  readonly subscriptions: ProviderSubscriptions = {
+    check: async (ownerId, subscriptions) => {
+      const teams = await this.connectedTeams(ownerId);
+      return subscriptions.map((s) => teams.has(teamOf(s.target)));
+    },
+    explain: (unregistered: SubscriptionDeclaration[]) =>
+      [...new Set(unregistered.map((s) => teamOf(s.target)))]
+        .map((team) => `No Slack workspace ${team} is connected: connect it at ${this.config.publicUrl}/connect/slack`)
+        .join('; '),
+    sync: (ownerId) => this.sync(ownerId),
+  };
+
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly workspaces: SlackWorkspacesService,
     private readonly routing: SlackRoutingService,
+    private readonly connectionRows: ConnectionsRepository,
+    private readonly flows: FlowsRepository,
+    readonly ingress: SlackIngress,
   ) {}
 
   async applyBookkeeping(event: RoutedEvent): Promise<void> {
     if (!this.workspaces.handles(event.name)) return;
     const body = event.payload as SlackEventCallback;
     await this.workspaces.apply(body.team_id, body.event);
+    const ownerId = (await this.workspaces.find(body.team_id))?.ownerId;
+    if (ownerId) await this.sync(ownerId);
   }
 
   async route(event: RoutedEvent): Promise<EventRouting> {
@@ -54,5 +106,18 @@ export class SlackAdapter implements ProviderAdapter {
   unbound(): ProviderRunBinding {
     const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events');
     return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
+  }
+
+  /** Team ids and names (lower-case) of the owner's active workspaces. */
+  private async connectedTeams(ownerId: string): Promise<Set<string>> {
+    const active = (await this.connectionRows.list(ownerId)).filter((c) => c.provider === 'slack' && c.status === 'active');
+    return new Set(active.flatMap((c) => [c.externalId.toLowerCase(), c.accountLogin.toLowerCase()]));
+  }
+
+  /** Sets the `registered` flags of the owner's live Slack subscriptions from their connected workspaces. */
+  private async sync(ownerId: string): Promise<void> {
+    const teams = await this.connectedTeams(ownerId);
+    const targets = new Set((await this.flows.liveSubscriptions('slack', ownerId)).map((s) => s.target));
+    for (const target of targets) await this.flows.setRegistered(ownerId, 'slack', target, teams.has(teamOf(target)));
   }
 }

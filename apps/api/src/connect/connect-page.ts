@@ -14,7 +14,7 @@ export const connectPage = (title: string, message: string) =>
  * dashboard's connections page (`/connections?connected=<provider>`, plus `&requested=1` when an owner
  * of the account still has to approve); others get the plain page with `message`.
  */
-export function connected(req: Request, res: Response, provider: 'github' | 'slack', message: string, requested = false): void {
+export function connected(req: Request, res: Response, provider: string, message: string, requested = false): void {
   if (sessionToken(req)) {
     res.redirect(302, `/connections?connected=${provider}${requested ? '&requested=1' : ''}`);
     return;

@@ -2,6 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { User } from '@openflows/db';
+import { RegistrationService } from '@openflows/providers';
 import { SlackOAuthError, SlackOAuthService, type SlackCallbackQuery } from '@openflows/slack';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { connected, connectPage as page } from './connect-page';
@@ -15,7 +16,10 @@ import { connected, connectPage as page } from './connect-page';
 @ApiExcludeController()
 @Controller('connect/slack')
 export class SlackConnectController {
-  constructor(private readonly oauth: SlackOAuthService) {}
+  constructor(
+    private readonly oauth: SlackOAuthService,
+    private readonly registration: RegistrationService,
+  ) {}
 
   @Get()
   start(@CurrentUser() user: User, @Res() res: Response): void {
@@ -29,7 +33,9 @@ export class SlackConnectController {
   @Get('callback')
   async callback(@Query() query: SlackCallbackQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
-      const { teamName } = await this.oauth.complete(query);
+      const { teamName, ownerId } = await this.oauth.complete(query);
+      // The owner's flows on that workspace's channels become registered.
+      await this.registration.sync(ownerId);
       connected(req, res, 'slack', `Slack workspace ${teamName} connected.`);
     } catch (error) {
       this.fail(res, error);

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } f
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -15,7 +16,8 @@ import { ConnectGithubTokenDto, ConnectionView } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 
 /**
- * The signed-in user's connected accounts: `GET /api/connections`, `POST /api/connections/github-token`,
+ * The signed-in user's connected accounts: `GET /api/connections`, `POST /api/connections/:provider`
+ * (credentials as the provider's card lists them; `github-token` is kept for GitHub tokens),
  * `DELETE /api/connections/:id`.
  */
 @ApiTags('connections')
@@ -35,7 +37,25 @@ export class ConnectionsController {
   @ApiBadRequestResponse({ description: 'TOKEN_MISSING, TOKEN_INVALID or TOKEN_SCOPE (admin:repo_hook missing), with the reason.' })
   @ApiConflictResponse({ description: 'TOKEN_TAKEN: another user connected that GitHub account.' })
   connectGithubToken(@CurrentUser() user: User, @Body() body: ConnectGithubTokenDto): Promise<ConnectionView> {
-    return this.connections.connectGithubToken(user.id, body?.token);
+    return this.connections.connect(user.id, 'github', { token: body?.token });
+  }
+
+  @Post(':provider')
+  @ApiCreatedResponse({
+    type: ConnectionView,
+    description: 'The account connected, with its status and, where the vendor needs one, the webhookUrl to paste.',
+  })
+  @ApiBadRequestResponse({
+    description: 'CONNECT_INVALID (a field missing or wrong), CREDENTIALS_INVALID (the vendor refused them), TOKEN_* for GitHub.',
+  })
+  @ApiNotFoundResponse({ description: 'PROVIDER_UNKNOWN' })
+  @ApiConflictResponse({ description: "CONNECTION_TAKEN: another user's account." })
+  @ApiBody({
+    schema: { type: 'object', additionalProperties: true },
+    description: "The provider's fields (GET /api/providers), e.g. { botToken } for Telegram.",
+  })
+  connect(@CurrentUser() user: User, @Param('provider') provider: string, @Body() body: unknown): Promise<ConnectionView> {
+    return this.connections.connect(user.id, provider, body);
   }
 
   @Delete(':id')

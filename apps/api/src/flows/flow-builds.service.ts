@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, errorMessage, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type FlowDetail, type FlowVariables, type StoredSource } from '@openflows/db';
-import { SubscriptionRegistrationService } from '@openflows/github';
+import { RegistrationService } from '@openflows/providers';
 import {
   FlowDeployError,
   checkGitSource,
@@ -48,7 +48,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
 
   constructor(
     private readonly flows: FlowsRepository,
-    private readonly registration: SubscriptionRegistrationService,
+    private readonly registration: RegistrationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -184,7 +184,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
       const live = await this.flows.activate(deploymentId, bundle, subscriptions);
       if (live) {
         await log(`v${live.deployment!.version} is live`);
-        // Creates, updates or removes the owner's repository webhooks (token connections) to match.
+        // Providers create, update or remove what the vendor needs (GitHub's repository webhooks…) to match.
         await this.registration.sync(ownerId);
       } else this.logger.log(`build ${deploymentId} of ${name} finished after it was cancelled or purged`);
     } catch (error) {

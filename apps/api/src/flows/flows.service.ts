@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
-import { SubscriptionRegistrationService } from '@openflows/github';
+import { RegistrationService } from '@openflows/providers';
 import { discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
 import { FlowBuildsService } from './flow-builds.service';
 import {
@@ -33,7 +33,7 @@ const notFound = (name: string) => new CodedError('FLOW_NOT_FOUND', `no flow nam
 export class FlowsService {
   constructor(
     private readonly flows: FlowsRepository,
-    private readonly registration: SubscriptionRegistrationService,
+    private readonly registration: RegistrationService,
     private readonly builds: FlowBuildsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -57,7 +57,7 @@ export class FlowsService {
       '',
     ].join('\n');
     const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
-    // Creates, updates or removes the owner's repository webhooks (token connections) to match.
+    // Providers create, update or remove what the vendor needs (GitHub's repository webhooks…) to match.
     await this.registration.sync(ownerId);
     return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
   }
@@ -105,6 +105,7 @@ export class FlowsService {
   async setPaused(ownerId: string, name: string, paused: boolean): Promise<FlowView> {
     const detail = await this.flows.setPaused(ownerId, name, paused);
     if (!detail) throw notFound(name);
+    await this.registration.sync(ownerId);
     return this.view(detail);
   }
 

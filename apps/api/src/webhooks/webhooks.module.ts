@@ -1,20 +1,21 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, EVENTS_QUEUE, bullConnection, type AppConfig } from '@openflows/common';
-import { GithubWebhookController } from './github-webhook.controller';
+import { ProvidersModule } from '@openflows/providers';
 import { IngressService } from './ingress.service';
-import { SlackWebhookController } from './slack-webhook.controller';
+import { WebhooksController } from './webhooks.controller';
 
-/** Verified webhook ingress, one controller per provider, one provider-agnostic ingress service. */
+/** Verified webhook ingress: one controller for every provider's adapter, one provider-agnostic ingress service. */
 @Module({
   imports: [
+    ProvidersModule,
     BullModule.registerQueueAsync({
       name: EVENTS_QUEUE,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({ connection: bullConnection(config.redis.url, 'producer') }),
     }),
   ],
-  controllers: [GithubWebhookController, SlackWebhookController],
+  controllers: [WebhooksController],
   providers: [IngressService],
 })
 export class WebhooksModule {}

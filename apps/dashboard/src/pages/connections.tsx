@@ -1,30 +1,25 @@
 /**
- * /connections: GitHub (App installations and personal tokens), Slack workspaces and LLM keys, each
- * green when connected or "needs attention" with the reason and the fix. "Connect GitHub" and
- * "Connect Slack" are plain links to /connect/* (the OAuth round trips come back to
- * /connections?connected=github|slack).
+ * /connections: one card per provider of GET /api/providers (GitHub installations and tokens, Slack
+ * workspaces, Telegram bots…) and the LLM keys, each connection green when it works or "needs
+ * attention" with the reason and the fix. A provider connects with a browser round trip (a plain link
+ * to /connect/<id>, coming back to /connections?connected=<id>), a credentials form posting to
+ * /api/connections/<id>, or both.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, messageOf, type Connection } from '../api';
+import { api, messageOf, type Connection, type Provider } from '../api';
 import { Badge, ConfirmButton, ErrorNotice, Loading, Notice, PageHeader, Time, useLoad, useTitle } from '../ui';
 
-const connectedText: Record<string, string> = {
-  github: 'GitHub is connected. Flows on the repositories it covers now receive their events.',
-  slack: 'Slack is connected. Flows on its channels now receive their messages.',
-};
+const kindLabel: Record<string, string> = { installation: 'App installation', token: 'personal token', workspace: 'workspace' };
 
 /** What to do about a connection that is not active. */
-function fix(c: Connection): string {
-  const again =
-    c.provider === 'github' ? (c.kind === 'token' ? 'Add a new token below.' : 'Connect GitHub again.') : 'Connect Slack again.';
+function fix(c: Connection, provider?: Provider): string {
+  const again = provider?.authorize ? `${provider.authorize.label} again.` : `Connect ${provider?.title ?? c.provider} again.`;
   switch (c.status) {
     case 'active':
       return '';
     case 'revoked':
-      return c.provider === 'github' && c.kind === 'installation'
-        ? `The App was uninstalled or its access removed. ${again}`
-        : `Access was revoked. ${again}`;
+      return c.kind === 'installation' ? `The App was uninstalled or its access removed. ${again}` : `Access was revoked. ${again}`;
     case 'unregistered':
       return `The platform does not know this account yet. ${again}`;
     case 'error':
@@ -32,17 +27,14 @@ function fix(c: Connection): string {
   }
 }
 
-function ConnectionRow({ c, onGone }: { c: Connection; onGone: () => void }) {
+function ConnectionRow({ c, provider, onGone }: { c: Connection; provider?: Provider; onGone: () => void }) {
   const [error, setError] = useState<string>();
   const ok = c.status === 'active';
-  const repos = c.repositories ?? [];
   return (
     <li className="connection" data-connection={c.externalId}>
       <div className="connection-head">
         <span className="strong">{c.account}</span>
-        <span className="muted small">
-          {c.kind === 'installation' ? 'App installation' : c.kind === 'token' ? 'personal token' : 'workspace'}
-        </span>
+        <span className="muted small">{kindLabel[c.kind] ?? c.kind}</span>
         <Badge status={ok ? 'connected' : c.status} label={ok ? 'connected' : 'needs attention'} />
         <ConfirmButton
           label="Disconnect"
@@ -62,19 +54,14 @@ function ConnectionRow({ c, onGone }: { c: Connection; onGone: () => void }) {
       {!ok && (
         <p className="reason">
           {c.reason ? `${c.reason.replace(/_/g, ' ')}. ` : ''}
-          {fix(c)}
+          {fix(c, provider)}
         </p>
       )}
-      {c.provider === 'github' && (
-        <p className="small muted">
-          {repos.length === 0
-            ? 'No repositories.'
-            : repos.length <= 5
-              ? repos.join(', ')
-              : `${repos.slice(0, 5).join(', ')} and ${repos.length - 5} more`}
+      {c.details.map((line) => (
+        <p key={line} className="small muted">
+          {line}
         </p>
-      )}
-      {c.provider === 'slack' && c.botUserId && <p className="small muted">bot user {c.botUserId}</p>}
+      ))}
       <p className="small muted">
         connected <Time at={c.createdAt} />
       </p>
@@ -84,6 +71,7 @@ function ConnectionRow({ c, onGone }: { c: Connection; onGone: () => void }) {
 }
 
 function ProviderCard({
+  id,
   title,
   icon,
   items,
@@ -91,6 +79,7 @@ function ProviderCard({
   actions,
   children,
 }: {
+  id: string;
   title: string;
   icon: string;
   items: React.ReactNode[];
@@ -99,7 +88,7 @@ function ProviderCard({
   children?: React.ReactNode;
 }) {
   return (
-    <section className="card provider" data-provider={title.toLowerCase()}>
+    <section className="card provider" data-provider={id}>
       <div className="card-head">
         <h2>
           <span className="provider-icon" aria-hidden="true">
@@ -115,15 +104,21 @@ function ProviderCard({
   );
 }
 
-function GithubTokenForm({ onAdded }: { onAdded: () => void }) {
+/** The provider's credentials form (POST /api/connections/<id>), behind `fieldsLabel` when the card also has a connect link. */
+function ConnectForm({ provider, onAdded }: { provider: Provider; onAdded: () => void }) {
+  const fields = provider.fields ?? [];
   const [open, setOpen] = useState(false);
-  const [token, setToken] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   if (!open) {
-    return (
+    return provider.authorize ? (
       <button type="button" className="link-button" onClick={() => setOpen(true)}>
-        Or use a personal access token instead of the App
+        {provider.fieldsLabel ?? `Or connect ${provider.title} with credentials`}
+      </button>
+    ) : (
+      <button type="button" className="button primary small" onClick={() => setOpen(true)}>
+        Connect {provider.title}
       </button>
     );
   }
@@ -132,8 +127,13 @@ function GithubTokenForm({ onAdded }: { onAdded: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api.connectGithubToken(token.trim());
-      setToken('');
+      const body = Object.fromEntries(
+        Object.entries(values)
+          .map(([k, v]) => [k, v.trim()])
+          .filter(([, v]) => v !== ''),
+      );
+      await api.connect(provider.id, body);
+      setValues({});
       setOpen(false);
       onAdded();
     } catch (err) {
@@ -143,15 +143,36 @@ function GithubTokenForm({ onAdded }: { onAdded: () => void }) {
     }
   };
   return (
-    <form className="form inline-form" onSubmit={submit}>
-      <label>
-        GitHub personal access token <span className="hint">classic token with the repo and admin:repo_hook scopes</span>
-        <input name="github-token" type="password" autoComplete="off" required value={token} onChange={(e) => setToken(e.target.value)} />
-      </label>
+    <form className="form inline-form" aria-label={`Connect ${provider.title}`} onSubmit={submit}>
+      {fields.map((f) => (
+        <label key={f.name}>
+          {f.label} {f.hint && <span className="hint">{f.hint}</span>}
+          {f.choices ? (
+            <select
+              name={f.name}
+              value={values[f.name] ?? f.choices[0]}
+              onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+            >
+              {f.choices.map((choice) => (
+                <option key={choice}>{choice}</option>
+              ))}
+            </select>
+          ) : (
+            <input
+              name={f.name}
+              type={f.secret ? 'password' : 'text'}
+              autoComplete="off"
+              required={!f.optional}
+              value={values[f.name] ?? ''}
+              onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+            />
+          )}
+        </label>
+      ))}
       {error && <Notice tone="bad">{error}</Notice>}
       <div className="form-actions">
         <button type="submit" className="button primary" disabled={busy}>
-          {busy ? 'Checking the token…' : 'Add token'}
+          {busy ? 'Checking…' : 'Connect'}
         </button>
         <button type="button" className="button ghost" onClick={() => setOpen(false)}>
           Cancel
@@ -169,8 +190,10 @@ export function ConnectionsPage() {
   const secrets = useLoad(() => api.secrets(), []);
   const reload = () => void connections.reload();
 
-  const of = (provider: Connection['provider']) => (connections.data ?? []).filter((c) => c.provider === provider);
-  const row = (c: Connection) => <ConnectionRow key={c.id} c={c} onGone={reload} />;
+  const providers = useLoad(() => api.providers(), []);
+  const byId = new Map((providers.data ?? []).map((p) => [p.id, p]));
+  const of = (provider: string) => (connections.data ?? []).filter((c) => c.provider === provider);
+  const row = (c: Connection) => <ConnectionRow key={c.id} c={c} provider={byId.get(c.provider)} onGone={reload} />;
   const llmKeys = (secrets.data ?? []).filter((s) => s.kind === 'llm');
 
   return (
@@ -178,42 +201,35 @@ export function ConnectionsPage() {
       <PageHeader title="Connections" sub="The accounts your flows act through. Each turns green once it works." />
       {connected && (
         <Notice tone="ok" onClose={() => setParams(new URLSearchParams(), { replace: true })}>
-          {connectedText[connected] ?? `${connected} is connected.`}
+          {byId.get(connected)?.connectedText ?? `${connected} is connected.`}
         </Notice>
       )}
-      {connections.loading && <Loading what="Loading connections" />}
+      {(connections.loading || providers.loading) && <Loading what="Loading connections" />}
       {connections.error && <ErrorNotice error={connections.error} retry={reload} title="Cannot load connections" />}
-      {connections.data && (
+      {providers.error && <ErrorNotice error={providers.error} retry={() => void providers.reload()} title="Cannot load providers" />}
+      {connections.data && providers.data && (
         <div className="grid three">
+          {providers.data.map((p) => (
+            <ProviderCard
+              key={p.id}
+              id={p.id}
+              title={p.title}
+              icon={p.icon}
+              items={of(p.id).map(row)}
+              empty={<p>{p.empty}</p>}
+              actions={
+                p.authorize && (
+                  <a className="button primary small" href={p.authorize.url}>
+                    {p.authorize.label}
+                  </a>
+                )
+              }
+            >
+              {p.fields && p.fields.length > 0 && <ConnectForm provider={p} onAdded={reload} />}
+            </ProviderCard>
+          ))}
           <ProviderCard
-            title="GitHub"
-            icon="GH"
-            items={of('github').map(row)}
-            empty={
-              <p>
-                Not connected. Install the OpenFlows GitHub App on the repositories your flows serve: issues and comments there start runs.
-              </p>
-            }
-            actions={
-              <a className="button primary small" href="/connect/github">
-                Connect GitHub
-              </a>
-            }
-          >
-            <GithubTokenForm onAdded={reload} />
-          </ProviderCard>
-          <ProviderCard
-            title="Slack"
-            icon="SL"
-            items={of('slack').map(row)}
-            empty={<p>Not connected. Add the OpenFlows app to a workspace so flows can listen to its channels and answer there.</p>}
-            actions={
-              <a className="button primary small" href="/connect/slack">
-                Connect Slack
-              </a>
-            }
-          />
-          <ProviderCard
+            id="llm keys"
             title="LLM keys"
             icon="AI"
             items={llmKeys.map((s) => (

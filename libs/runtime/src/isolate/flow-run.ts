@@ -11,7 +11,7 @@ export interface RunHandler {
   call(capability: string, args: unknown[]): Promise<unknown>;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void;
   /** A `listenToEvent` made while discovering subscriptions. */
-  subscribe?(subscription: { provider: string; target: string; names: string[] }): void;
+  subscribe?(subscription: { provider: string; target: string; names: string[]; options?: Record<string, unknown> }): void;
 }
 
 /** How a run ended, as the guest or a limit decided. */

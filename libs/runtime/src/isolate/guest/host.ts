@@ -98,10 +98,14 @@ function matches(run: CurrentRun, source: { provider: string; target: string }, 
 }
 
 /** Dispatch: calls the handler when the event matches; discover: reports the subscription to the host. */
-function listen(source: { provider: string; target: string }, eventNames: string[], handler: (event: FlowEvent) => unknown): Promise<void> {
+function listen(
+  source: { provider: string; target: string; options?: unknown },
+  eventNames: string[],
+  handler: (event: FlowEvent) => unknown,
+): Promise<void> {
   const run = running();
   if (run.start.mode === 'discover') {
-    post('subscribe', JSON.stringify({ provider: source.provider, target: source.target, names: eventNames }));
+    post('subscribe', JSON.stringify({ provider: source.provider, target: source.target, names: eventNames, options: source.options }));
     return Promise.resolve();
   }
   if (!matches(run, source, eventNames)) return Promise.resolve();
@@ -128,6 +132,8 @@ export const guestHost: SdkHost = {
   slack: () => (inHandler(), slack),
   slackContext: () => (inHandler().start.contexts?.slack as SlackContext | undefined) ?? { teamId: '', teamName: '' },
   store,
+  call: (capability, args) => (inHandler(), call(capability, args)),
+  context: (namespace) => inHandler().start.contexts?.[namespace],
   env: (name) => {
     const env = running().start.env;
     return Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined;

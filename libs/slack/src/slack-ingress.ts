@@ -1,16 +1,18 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Inject, Injectable } from '@nestjs/common';
 import { isValidSlackRequest } from '@slack/bolt';
-import type { Request } from 'express';
-import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
-import { parseSlackRequest, type SlackRequest } from '@openflows/slack';
-import { IngressService } from './ingress.service';
+import {
+  APP_CONFIG,
+  CodedError,
+  type AcceptEvent,
+  type AppConfig,
+  type IngressAnswer,
+  type IngressRequest,
+  type ProviderIngress,
+} from '@openflows/common';
+import { parseSlackRequest, type SlackRequest } from './envelope';
 
 /** Slack refuses requests older than five minutes; we refuse those dated as far ahead too (s). */
 const MAX_SKEW_SECONDS = 5 * 60;
-
-/** What the events URL answers: the challenge, or what became of the event. */
-type SlackAnswer = { challenge: string } | { status: string; eventId?: string };
 
 /**
  * `POST /webhooks/slack/events`: Slack's Events API. Verifies the v0 signature (`X-Slack-Signature`,
@@ -18,33 +20,19 @@ type SlackAnswer = { challenge: string } | { status: string; eventId?: string };
  * timestamp within five minutes either way, answers `url_verification`, and records `event_callback`s.
  * Answers 200 as soon as the event is queued: Slack retries what is not acknowledged within 3 s.
  */
-@ApiExcludeController()
-@Controller('webhooks/slack')
-export class SlackWebhookController {
-  private readonly logger = new Logger(SlackWebhookController.name);
+@Injectable()
+export class SlackIngress implements ProviderIngress {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly ingress: IngressService,
-  ) {}
-
-  @Post('events')
-  @HttpCode(200)
-  async receive(@Req() req: Request): Promise<SlackAnswer> {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const request = this.verified(req, raw);
-    switch (request.kind) {
+  async receive(request: IngressRequest, accept: AcceptEvent): Promise<IngressAnswer> {
+    const parsed = this.verified(request);
+    switch (parsed.kind) {
       case 'url_verification':
-        return { challenge: request.challenge };
+        return { status: 200, body: { challenge: parsed.challenge } };
       case 'other':
-        return { status: 'ignored' };
+        return { status: 200, body: { status: 'ignored' } };
       case 'event':
-        try {
-          return await this.ingress.accept(request.envelope);
-        } catch (error) {
-          this.logger.error({ err: error, deliveryId: request.envelope.deliveryId }, 'could not queue Slack event');
-          throw new CodedError('EVENT_NOT_QUEUED', 'the event could not be queued; Slack will retry it', { cause: error });
-        }
+        return { status: 200, body: await accept(parsed.envelope) };
     }
   }
 
@@ -53,28 +41,30 @@ export class SlackWebhookController {
    *   (401), `BODY_MALFORMED` (400) for a body that is not JSON; MalformedSlackRequestError (400
    *   `DELIVERY_MALFORMED`) for JSON that is no Events API request.
    */
-  private verified(req: Request, raw: Buffer): SlackRequest {
+  private verified(request: IngressRequest): SlackRequest {
     const secret = this.config.slack.signingSecret;
     if (!secret) throw new CodedError('NOT_CONFIGURED', 'Slack events are not configured (SLACK_SIGNING_SECRET)');
-    const signature = req.headers['x-slack-signature'];
-    const timestamp = Number(req.headers['x-slack-request-timestamp']);
+    const signature = request.headers['x-slack-signature'];
+    const timestamp = Number(request.headers['x-slack-request-timestamp']);
     const now = Date.now();
     // Bolt's verifier refuses stale timestamps only; a replay window must also close for future ones.
     if (!Number.isInteger(timestamp) || Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) {
       throw new CodedError('TIMESTAMP_INVALID', 'X-Slack-Request-Timestamp is missing or more than five minutes off');
     }
     const valid =
+      request.method === 'POST' &&
+      request.path === 'events' &&
       typeof signature === 'string' &&
       isValidSlackRequest({
         signingSecret: secret,
-        body: raw.toString('utf8'),
+        body: request.raw.toString('utf8'),
         headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
         nowMilliseconds: now,
       });
     if (!valid) throw new CodedError('SIGNATURE_INVALID', 'X-Slack-Signature is missing or does not match the body');
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(request.raw.toString('utf8'));
     } catch {
       throw new CodedError('BODY_MALFORMED', 'body is not valid JSON');
     }
