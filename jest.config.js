@@ -15,8 +15,9 @@ const swc = [
 ];
 const moduleNameMapper = {
   '^@openflows/sdk/(.*)$': '<rootDir>/libs/sdk/src/$1',
-  '^@openflows/(common|db|sdk|runtime|secrets|github|slack|llm|runs|providers)$': '<rootDir>/libs/$1/src',
   '^@openflows/(api|worker)$': '<rootDir>/apps/$1/src',
+  // Every other @openflows/<name> is the library in libs/<name>.
+  '^@openflows/([a-z-]+)$': '<rootDir>/libs/$1/src',
   '^@openflows/test-support/(.*)$': '<rootDir>/test/support/$1',
 };
 const base = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };

@@ -51,6 +51,10 @@ const schema = z.object({
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_API_URL: url.default('https://slack.com/api/'),
+  TELEGRAM_API_URL: url.default('https://api.telegram.org'),
+  DISCORD_API_URL: url.default('https://discord.com/api/v10'),
+  LARK_API_URL: url.optional(),
+  WECHAT_API_URL: url.default('https://api.weixin.qq.com'),
   OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
   CONVERSATION_TTL_SECONDS: positiveInt.default(600),
   RUN_ATTEMPTS: positiveInt.default(3),
@@ -109,6 +113,15 @@ export interface AppConfig {
     url: string;
   };
   slack: { clientId?: string; clientSecret?: string; signingSecret?: string; apiUrl: string };
+  /**
+   * Base URLs of the chat apps' APIs (no trailing slash), overridable like GITHUB_API_URL for proxies
+   * and the tests' stand-ins. `lark.apiUrl` unset: each connection's domain decides
+   * (`https://open.feishu.cn` or `https://open.larksuite.com`).
+   */
+  telegram: { apiUrl: string };
+  discord: { apiUrl: string };
+  lark: { apiUrl?: string };
+  wechat: { apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
   runs: { attempts: number; backoffMs: number; partitions: number; lockMs: number };
   /**
@@ -269,6 +282,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       // WebClient appends method names to it, so it must end in a slash.
       apiUrl: e.SLACK_API_URL.replace(/\/?$/, '/'),
     },
+    telegram: { apiUrl: e.TELEGRAM_API_URL.replace(/\/$/, '') },
+    discord: { apiUrl: e.DISCORD_API_URL.replace(/\/$/, '') },
+    lark: { apiUrl: e.LARK_API_URL?.replace(/\/$/, '') },
+    wechat: { apiUrl: e.WECHAT_API_URL.replace(/\/$/, '') },
     llm: {
       baseUrl: e.OPENAI_BASE_URL.replace(/\/$/, ''),
       maxRetries: e.LLM_MAX_RETRIES,

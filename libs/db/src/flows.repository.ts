@@ -473,7 +473,9 @@ export class FlowsRepository {
       })
       .from(subscriptions)
       .where(eq(subscriptions.deploymentId, flow.activeDeploymentId));
-    return { ...base, deployment: withSource(deployment), subscriptions: subs };
+    // Most sources declare no options: their subscriptions leave the field out rather than show null.
+    const declared = subs.map(({ options, ...s }) => (options ? { ...s, options } : s));
+    return { ...base, deployment: withSource(deployment), subscriptions: declared };
   }
 
   /** The variables of the newest deployment whose source recorded some (a CLI bundle records none). */

@@ -57,7 +57,7 @@ describe('createSdk', () => {
 
     it.each([
       ['no source', undefined],
-      ['another provider', { provider: 'gitlab', target: 'octo/hello' }],
+      ['a source without a provider', { provider: '', target: 'octo/hello' }],
       ['a target that is not a string', { provider: 'github', target: 42 }],
     ])('refuses %s with INVALID_ARGUMENT', async (_what, source) => {
       const { host, listened } = recordingHost();
@@ -217,5 +217,63 @@ describe('unboundHost', () => {
   it('is what the package itself exports outside the platform', async () => {
     expect(await codeOf(() => publicSdk.env('owner'))).toBe('NOT_IN_RUNTIME');
     expect(() => publicSdk.log.info('x')).toThrow(/only works inside an OpenFlows flow run/);
+  });
+});
+
+describe('chat apps (telegram, discord, lark, wechat)', () => {
+  /** A host answering `call` by recording it, and `context` from `contexts`. */
+  function callingHost(contexts: Record<string, unknown> = {}) {
+    const calls: { capability: string; args: unknown[] }[] = [];
+    const { host } = recordingHost(
+      {},
+      {
+        call: async (capability, args) => {
+          calls.push({ capability, args });
+          return { messageId: '7' };
+        },
+        context: (namespace) => contexts[namespace],
+      },
+    );
+    return { sdk: createSdk(host), calls };
+  }
+
+  it.each(['telegram', 'discord', 'lark', 'wechat'] as const)('%s.chat builds its source, lower-cased, with * for every chat', (app) => {
+    const { sdk } = callingHost();
+    expect(sdk[app].chat('MyBot', '-100123')).toEqual({ provider: app, target: 'mybot/-100123' });
+    expect(sdk[app].chat('MyBot', '*')).toEqual({ provider: app, target: 'mybot/*' });
+  });
+
+  it.each([
+    ['an empty account', '', '1'],
+    ['a chat id with a slash', 'bot', 'a/b'],
+    ['a number', 'bot', 42],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, account, chatId) => {
+    const { sdk } = callingHost();
+    expect(await codeOf(() => sdk.telegram.chat(account, chatId as string))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('sends messages and client calls as capabilities of the app, with their arguments', async () => {
+    const { sdk, calls } = callingHost();
+    expect(await sdk.telegram.sendMessage('42', 'hi', { replyTo: '5', parseMode: 'HTML' })).toEqual({ messageId: '7' });
+    await sdk.lark.client.im.message.create({ data: { text: 'x' } });
+    await sdk.telegram.client.sendPhoto('42', 'https://example.test/cat.png');
+    expect(calls).toEqual([
+      { capability: 'telegram.sendMessage', args: ['42', 'hi', { replyTo: '5', parseMode: 'HTML' }] },
+      { capability: 'lark.client', args: ['im.message.create', [{ data: { text: 'x' } }]] },
+      { capability: 'telegram.client', args: ['sendPhoto', ['42', 'https://example.test/cat.png']] },
+    ]);
+  });
+
+  it('reads its context from the host, and is not mistaken for a promise', async () => {
+    const context = { account: 'mybot', chatId: '42', sender: { id: '1' } };
+    const { sdk } = callingHost({ discord: context });
+    expect(sdk.discord.context).toEqual(context);
+    expect((sdk.discord.client as { then?: unknown }).then).toBeUndefined();
+  });
+
+  it('throws NOT_IN_RUNTIME outside the platform', async () => {
+    const sdk = createSdk(unboundHost());
+    expect(await codeOf(() => sdk.wechat.sendMessage('openid', 'hi'))).toBe('NOT_IN_RUNTIME');
+    expect(await codeOf(() => sdk.telegram.client.getMe())).toBe('NOT_IN_RUNTIME');
   });
 });

@@ -51,7 +51,7 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
 
   it('stores the grant sealed, and refreshes a rotating token that is about to expire', async () => {
     slack.addTeam({ id: 'T0ROT', name: 'Rotating', botUserId: 'U0BOT', channels: [] });
-    expect(await install(oauth, slack, 'T0ROT', userId)).toEqual({ teamName: 'Rotating' });
+    expect(await install(oauth, slack, 'T0ROT', userId)).toEqual({ teamName: 'Rotating', ownerId: userId });
     const granted = slack.botToken('T0ROT')!;
     const stored = (await connections.findWorkspace('T0ROT'))!;
     expect(stored.credentials).not.toContain(granted);
@@ -101,6 +101,6 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
     const other = await users.upsert({ provider: 'github', externalId: '7', login: 'other' });
     await expect(install(oauth, slack, 'T0OWN', other.id)).rejects.toMatchObject({ code: 'WORKSPACE_TAKEN', status: 409 });
     expect((await workspaces.find('T0OWN'))?.ownerId).toBe(userId);
-    expect(await install(oauth, slack, 'T0OWN', userId)).toEqual({ teamName: 'Owned' });
+    expect(await install(oauth, slack, 'T0OWN', userId)).toEqual({ teamName: 'Owned', ownerId: userId });
   });
 });
