@@ -12,3 +12,4 @@ export * from './env-secrets';
 export * from './errors';
 export * from './coded-error';
 export * from './provider-adapter';
+export * from './reply-window';

@@ -2,14 +2,10 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import { Redis } from 'ioredis';
 import { APP_CONFIG } from './config.module';
 import type { AppConfig } from './config';
+import { REDIS } from './redis-key';
+import { ReplyWindow } from './reply-window';
 
-/** Injection token of the shared ioredis client (named secrets, conversations, flow store). */
-export const REDIS = Symbol('REDIS');
-
-/** Prefix for the platform's own Redis keys; BullMQ uses the same prefix for its queues. */
-export function redisKey(config: AppConfig, ...parts: string[]): string {
-  return [config.redis.prefix, ...parts].join(':');
-}
+export { REDIS, redisKey } from './redis-key';
 
 class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -18,7 +14,7 @@ class RedisCloser implements OnApplicationShutdown {
   }
 }
 
-/** One ioredis connection per process for everything that is not a queue. */
+/** One ioredis connection per process for everything that is not a queue, and the reply windows over it. */
 @Global()
 @Module({
   providers: [
@@ -35,7 +31,8 @@ class RedisCloser implements OnApplicationShutdown {
       },
     },
     RedisCloser,
+    ReplyWindow,
   ],
-  exports: [REDIS],
+  exports: [REDIS, ReplyWindow],
 })
 export class RedisModule {}
