@@ -21,6 +21,23 @@ export interface RecordedComment {
   body: string;
   id: number;
 }
+/** A file of a pull request as `GET /repos/{owner}/{repo}/pulls/{n}/files` lists it; `patch` is its unified diff. */
+export interface StandInPullFile {
+  filename: string;
+  status?: 'added' | 'modified' | 'removed' | 'renamed';
+  patch?: string;
+}
+/** A review posted with `POST /repos/{owner}/{repo}/pulls/{n}/reviews`. */
+export interface RecordedReview {
+  owner: string;
+  repo: string;
+  pull_number: number;
+  id: number;
+  commit_id?: string;
+  event?: string;
+  body?: string;
+  comments: { path: string; line?: number; side?: string; body: string }[];
+}
 /** An installation of the app: `repositories` are 'owner/repo' names (its coverage when selection is 'selected'; what GET /installation/repositories lists either way). */
 export interface StandInInstallation {
   account: string;
@@ -67,6 +84,9 @@ export interface GithubStandIn {
   manifestApps: StandInManifestApp[];
   requests: RecordedRequest[];
   comments: RecordedComment[];
+  /** Pull requests' files by `owner/repo#number` (lower-case), as the test sets them. */
+  pulls: Map<string, StandInPullFile[]>;
+  reviews: RecordedReview[];
   installations: Map<number, StandInInstallation>;
   /**
    * What GitHub does when `login` approves the OAuth app on its authorize page: a one-time code it
@@ -87,6 +107,18 @@ export function generateAppKeys(): { privateKeyPem: string; publicKeyPem: string
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** The new-file line numbers a unified diff shows (context and added lines), which review comments may target. */
+function rightSideLines(patch = ''): Set<number> {
+  const lines = new Set<number>();
+  let line = 0;
+  for (const text of patch.split('\n')) {
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+    if (hunk) line = Number(hunk[1]);
+    else if (line > 0 && !text.startsWith('-') && !text.startsWith('\\')) lines.add(line++);
+  }
+  return lines;
 }
 
 let openapi: any;
@@ -143,6 +175,8 @@ export async function startGithubStandIn(options: {
   const slug = options.appSlug ?? 'openflows-test';
   const requests: RecordedRequest[] = [];
   const comments: RecordedComment[] = [];
+  const pulls = new Map<string, StandInPullFile[]>();
+  const reviews: RecordedReview[] = [];
   const installations = new Map<number, StandInInstallation>();
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
   /** OAuth codes not yet exchanged and user access tokens issued, each to a login. */
@@ -501,6 +535,89 @@ export async function startGithubStandIn(options: {
       },
     ],
     [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/,
+      (req, [, owner, repo, n]) => {
+        const page = 'pulls/pulls#list-pull-requests-files';
+        if (!covers(requireInstallationToken(req), owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs(page));
+        const files = pulls.get(`${owner}/${repo}#${n}`.toLowerCase());
+        if (!files) throw new HttpError(404, 'Not Found', docs(page));
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const perPage = Math.min(Math.max(Number(query.get('per_page') ?? 30) || 30, 1), 100);
+        const pageNo = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+        const pages = Math.max(Math.ceil(files.length / perPage), 1);
+        const listed = files.slice((pageNo - 1) * perPage, pageNo * perPage).map((f) => {
+          const lines = (f.patch ?? '').split('\n');
+          const additions = lines.filter((l) => l.startsWith('+')).length;
+          const deletions = lines.filter((l) => l.startsWith('-')).length;
+          return {
+            ...example('diff-entry-items')[0],
+            sha: createHash('sha1').update(f.filename).digest('hex'),
+            filename: f.filename,
+            status: f.status ?? 'modified',
+            additions,
+            deletions,
+            changes: additions + deletions,
+            ...(f.patch === undefined ? { patch: undefined } : { patch: f.patch }),
+          };
+        });
+        return [200, listed, linkHeader(`/repos/${owner}/${repo}/pulls/${n}/files`, perPage, pageNo, pages)];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/reviews$/,
+      (req, [, owner, repo, n], body) => {
+        const page = 'pulls/reviews#create-a-review-for-a-pull-request';
+        if (!covers(requireInstallationToken(req), owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs(page));
+        const files = pulls.get(`${owner}/${repo}#${n}`.toLowerCase());
+        if (!files) throw new HttpError(404, 'Not Found', docs(page));
+        if (body?.event !== undefined && !['APPROVE', 'REQUEST_CHANGES', 'COMMENT'].includes(body.event))
+          throw new HttpError(422, 'Unprocessable Entity', docs(page));
+        const comments = Array.isArray(body?.comments) ? body.comments : [];
+        for (const c of comments) {
+          const file = files.find((f) => f.filename === c?.path);
+          // GitHub resolves a comment's line against the right side of the file's diff.
+          if (!file || typeof c.body !== 'string' || !rightSideLines(file.patch).has(c.line))
+            throw new HttpError(422, 'Unprocessable Entity: "Line could not be resolved"', docs(page));
+        }
+        const id = nextCommentId++;
+        reviews.push({
+          owner,
+          repo,
+          pull_number: Number(n),
+          id,
+          commit_id: body?.commit_id,
+          event: body?.event,
+          body: body?.body,
+          comments,
+        });
+        return [
+          200,
+          {
+            ...example('pull-request-review'),
+            id,
+            node_id: nodeId('PullRequestReview', id),
+            user: { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+            body: body?.body ?? '',
+            state:
+              body?.event === 'APPROVE'
+                ? 'APPROVED'
+                : body?.event === 'REQUEST_CHANGES'
+                  ? 'CHANGES_REQUESTED'
+                  : body?.event
+                    ? 'COMMENTED'
+                    : 'PENDING',
+            html_url: `https://github.com/${owner}/${repo}/pull/${n}#pullrequestreview-${id}`,
+            pull_request_url: `${url}/repos/${owner}/${repo}/pulls/${n}`,
+            commit_id: body?.commit_id ?? null,
+          },
+        ];
+      },
+    ],
+    [
       'POST',
       /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
       (req, [, owner, repo, n], body) => {
@@ -600,6 +717,8 @@ export async function startGithubStandIn(options: {
     },
     requests,
     comments,
+    pulls,
+    reviews,
     installations,
     issueOAuthCode: (login) => {
       const code = randomBytes(10).toString('hex');
