@@ -20,7 +20,14 @@ export interface RecordedComment {
   issue_number: number;
   body: string;
   id: number;
+  /** ISO 8601, seconds precision as GitHub answers it. */
+  created_at: string;
 }
+/** A comment's body as GitHub shows it: without HTML comments (such as a run's effect marker), trimmed. */
+export function visibleBody(body: string | undefined): string | undefined {
+  return body?.replace(/<!--[\s\S]*?-->/g, '').trim();
+}
+
 /** A file of a pull request as `GET /repos/{owner}/{repo}/pulls/{n}/files` lists it; `patch` is its unified diff. */
 export interface StandInPullFile {
   filename: string;
@@ -359,6 +366,22 @@ export async function startGithubStandIn(options: {
     },
   ];
 
+  /** A comment as GitHub answers it: by the App's bot, or by the user whose personal token wrote it. */
+  const commentJson = (c: RecordedComment, personalLogin?: string) => ({
+    ...example('issue-comment'),
+    id: c.id,
+    node_id: nodeId('IssueComment', c.id),
+    url: `${url}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+    html_url: `https://github.com/${c.owner}/${c.repo}/issues/${c.issue_number}#issuecomment-${c.id}`,
+    issue_url: `${url}/repos/${c.owner}/${c.repo}/issues/${c.issue_number}`,
+    body: c.body,
+    user: personalLogin ? user(personalLogin) : { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+    created_at: c.created_at,
+    updated_at: c.created_at,
+    author_association: 'NONE',
+    performed_via_github_app: personalLogin ? null : appJson(),
+  });
+
   const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown, Record<string, string>?]][] = [
     [
       'POST',
@@ -618,6 +641,22 @@ export async function startGithubStandIn(options: {
       },
     ],
     [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
+      (req, [, owner, repo, n]) => {
+        const personal = personalToken(req);
+        const inst = personal ? undefined : requireInstallationToken(req);
+        if (!personal && !covers(inst!, owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#list-issue-comments'));
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const since = query.get('since') ? Date.parse(query.get('since')!) : 0;
+        const listed = comments.filter(
+          (c) => c.owner === owner && c.repo === repo && c.issue_number === Number(n) && Date.parse(c.created_at) >= since,
+        );
+        return [200, listed.map((c) => commentJson(c, personal?.login))];
+      },
+    ],
+    [
       'POST',
       /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
       (req, [, owner, repo, n], body) => {
@@ -627,26 +666,10 @@ export async function startGithubStandIn(options: {
           throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#create-an-issue-comment'));
         if (typeof body?.body !== 'string')
           throw new HttpError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs('issues/comments#create-an-issue-comment'));
-        const id = nextCommentId++;
-        comments.push({ owner, repo, issue_number: Number(n), body: body.body, id });
         const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-        return [
-          201,
-          {
-            ...example('issue-comment'),
-            id,
-            node_id: nodeId('IssueComment', id),
-            url: `${url}/repos/${owner}/${repo}/issues/comments/${id}`,
-            html_url: `https://github.com/${owner}/${repo}/issues/${n}#issuecomment-${id}`,
-            issue_url: `${url}/repos/${owner}/${repo}/issues/${n}`,
-            body: body.body,
-            user: personal ? user(personal.login) : { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
-            created_at: now,
-            updated_at: now,
-            author_association: 'NONE',
-            performed_via_github_app: personal ? null : appJson(),
-          },
-        ];
+        const comment: RecordedComment = { owner, repo, issue_number: Number(n), body: body.body, id: nextCommentId++, created_at: now };
+        comments.push(comment);
+        return [201, commentJson(comment, personal?.login)];
       },
     ],
   ];
