@@ -179,6 +179,26 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
     expect(await connections.findWorkspace('T0SPEC')).toBeUndefined();
   });
 
+  it('stores an account connected with credentials, finds it by provider, kind and external id, and keeps its id on reconnect', async () => {
+    const record = {
+      provider: 'lark',
+      kind: 'app' as const,
+      externalId: 'cli_spec',
+      accountLogin: 'Helper',
+      botUserId: 'ou_bot',
+      credentials: 'v1.sealed',
+      ownerId,
+    };
+    const first = await connections.upsertAccount(record);
+    expect(first).toMatchObject({ ...record, status: 'active', statusReason: null, repositorySelection: 'all' });
+    expect(await connections.findAccount('lark', 'app', 'cli_spec')).toEqual(first);
+    expect(await connections.findAccount('lark', 'workspace', 'cli_spec')).toBeUndefined();
+    expect(await connections.findAccount('slack', 'app', 'cli_spec')).toBeUndefined();
+    const second = await connections.upsertAccount({ ...record, accountLogin: 'Renamed', credentials: 'v1.other' });
+    expect(second).toMatchObject({ id: first.id, accountLogin: 'Renamed', credentials: 'v1.other' });
+    expect(await connections.delete(ownerId, first.id)).toBe(true);
+  });
+
   describe('owners', () => {
     let other: string;
     beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { connections, type ConnectionStatus } from './schema';
+import { connections, type ConnectionKind, type ConnectionStatus } from './schema';
 
 /** Rows of GitHub App installations only: token connections share the provider but not the id space. */
 const installationRows = and(eq(connections.provider, 'github'), eq(connections.kind, 'installation'));
@@ -42,6 +42,24 @@ export interface TokenRecord {
   login: string;
   /** The token's OAuth scopes (`X-OAuth-Scopes`), kept as `{ scope: 'granted' }` permissions. */
   scopes: string[];
+  credentials: string;
+  ownerId: string;
+}
+
+/**
+ * An account of a chat app connected with its credentials (a Feishu/Lark app, …), active; `credentials`
+ * is already sealed by its provider.
+ */
+export interface AccountRecord {
+  provider: string;
+  /** What the account is on the vendor's side, e.g. `app`. */
+  kind: ConnectionKind;
+  /** The vendor's id of the account (an app id, a bot id). */
+  externalId: string;
+  /** Its name as shown on the connection (the bot's name). */
+  accountLogin: string;
+  /** The vendor's id of the bot user, whose own messages are never routed. */
+  botUserId: string;
   credentials: string;
   ownerId: string;
 }
@@ -222,6 +240,29 @@ export class ConnectionsRepository {
       .update(connections)
       .set({ status, statusReason: reason, updatedAt: sql`now()` })
       .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+  }
+
+  /**
+   * Inserts or replaces an account connected with credentials, keyed by (provider, kind, external id):
+   * a reconnect keeps the row (and its id) and replaces the name, bot user, credentials and owner.
+   */
+  async upsertAccount(record: AccountRecord): Promise<Connection> {
+    return this.upsert({
+      ...record,
+      // An app or bot account reaches whatever chats it is in; there is no repository list.
+      repositorySelection: 'all',
+      status: 'active',
+      statusReason: null,
+    });
+  }
+
+  /** The connection of a provider's account by its kind and external id, whatever its owner and status. */
+  async findAccount(provider: string, kind: ConnectionKind, externalId: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.kind, kind), eq(connections.externalId, externalId)));
+    return row;
   }
 
   /** Removes an owner's connection with its credentials. @returns whether the owner had it. */
