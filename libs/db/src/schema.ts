@@ -137,8 +137,11 @@ export const subscriptions = pgTable(
  */
 export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
-/** How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack workspace. */
-export type ConnectionKind = 'installation' | 'token' | 'workspace';
+/**
+ * How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack
+ * workspace, a chat bot connected with its token (Telegram).
+ */
+export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'bot';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account
