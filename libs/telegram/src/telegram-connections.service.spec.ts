@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
 import { startTelegramStandIn, type TelegramStandIn } from '@openflows/test-support/telegram-stand-in';
-import { exampleUpdate } from '@openflows/test-support/telegram-updates';
+import { FORUM_CHAT, exampleUpdate, textUpdate } from '@openflows/test-support/telegram-updates';
 import { CodedError, loadConfig, type EventEnvelope, type IngressRequest } from '@openflows/common';
-import { ConnectionsRepository, UsersRepository } from '@openflows/db';
+import { ConnectionsRepository, FlowsRepository, UsersRepository } from '@openflows/db';
+import { SdkError } from '@openflows/sdk';
 import { TelegramConnectionsService } from './telegram-connections.service';
 import { TelegramIngress } from './telegram-ingress';
+import { TelegramAdapter } from './telegram.adapter';
 
 const BOT_ID = 7000001;
 const PUBLIC_URL = 'https://openflows.example.com';
@@ -27,6 +29,7 @@ describe('TelegramConnectionsService and TelegramIngress (postgres, Bot API stan
   let connections: ConnectionsRepository;
   let bots: TelegramConnectionsService;
   let ingress: TelegramIngress;
+  let adapter: TelegramAdapter;
   let alice: string;
   let bob: string;
   let token: string;
@@ -55,6 +58,7 @@ describe('TelegramConnectionsService and TelegramIngress (postgres, Bot API stan
     connections = new ConnectionsRepository(database.handle.db);
     bots = new TelegramConnectionsService(config, connections);
     ingress = new TelegramIngress(bots);
+    adapter = new TelegramAdapter(bots, new FlowsRepository(database.handle.db), ingress);
     const users = new UsersRepository(database.handle.db);
     alice = (await users.upsert({ provider: 'github', externalId: '1', login: 'alice' })).id;
     bob = (await users.upsert({ provider: 'github', externalId: '2', login: 'bob' })).id;
@@ -148,6 +152,35 @@ describe('TelegramConnectionsService and TelegramIngress (postgres, Bot API stan
     expect(before.url).toBe(`${PUBLIC_URL}/webhooks/telegram/${connectionId}`);
     expect(telegram.webhook(BOT_ID)!.secretToken).not.toBe(before.secretToken);
     expect(await connections.list(alice)).toHaveLength(1);
+  });
+
+  it("binds a run of the owner's flow to the bot: the chat context, the routing names and the bot's Api", async () => {
+    const update = textUpdate('hello', { chat: FORUM_CHAT, topic: 42, messageId: 31 });
+    const event = {
+      id: 'e1',
+      provider: 'telegram',
+      name: 'message',
+      deliveryId: `${BOT_ID}:1`,
+      target: `${BOT_ID}/${FORUM_CHAT.id}`,
+      payload: update,
+    };
+    const binding = await adapter.bindRun(alice, event);
+    expect(binding.context).toEqual({
+      account: 'openflows_test_bot',
+      chatId: String(FORUM_CHAT.id),
+      threadId: '42',
+      messageId: '31',
+      sender: { id: '1111111', name: 'Test Firstname Test Lastname', isBot: false },
+    });
+    expect(binding.targets).toContain(`openflows_test_bot/*`);
+    expect(binding.names).toEqual(['message']);
+    expect(await binding.capabilities['telegram.client'](['getMe', []])).toMatchObject({ id: BOT_ID });
+
+    for (const unbound of [await adapter.bindRun(bob, event), adapter.unbound()]) {
+      const error = await unbound.capabilities['telegram.sendMessage']([String(FORUM_CHAT.id), 'hi', {}]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SdkError);
+      expect((error as SdkError).code).toBe('NOT_CONNECTED');
+    }
   });
 
   it('disconnect deletes the webhook at Telegram', async () => {
