@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { EVENTS_QUEUE } from '@openflows/common';
 import { Platform, REDIS_URL } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
-import { startTelegramStandIn, type SentMessage, type TelegramStandIn } from '@openflows/test-support/telegram-stand-in';
+import type { SentMessage, TelegramStandIn } from '@openflows/test-support/telegram-stand-in';
 import { FORUM_CHAT, SAMPLE_USER_ID, exampleUpdate, textUpdate } from '@openflows/test-support/telegram-updates';
 
 const ROOT = join(__dirname, '..');
@@ -74,9 +74,9 @@ async function converse(update: Record<string, any>): Promise<{ answer: SentMess
 const flow = async () => (await platform.request('GET', '/api/flows/telegram-chat')).body;
 
 beforeAll(async () => {
-  telegram = await startTelegramStandIn();
+  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY } });
+  telegram = platform.telegram;
   token = telegram.addBot({ id: BOT_ID, username: BOT, firstName: 'OpenFlows' });
-  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY, TELEGRAM_API_URL: telegram.url } });
   events = new Queue(EVENTS_QUEUE, { connection: { url: REDIS_URL } as never, prefix: platform.prefix });
   await platform.putLlmKey('openai');
   // Deployed before the bot is connected, by its username.
@@ -87,7 +87,6 @@ afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await events?.close();
   await platform?.stop();
-  await telegram?.close();
 });
 
 describe('connecting a bot (POST /api/connections/telegram)', () => {
