@@ -46,27 +46,23 @@ export interface TokenRecord {
   ownerId: string;
 }
 
-/**
- * An account of a chat app connected with its credentials (a Feishu/Lark app, …), active; `credentials`
- * is already sealed by its provider.
- */
+/** An account connected with credentials the owner gave (a chat bot's token, a chat app's id and secret); `credentials` is already sealed by its provider. */
 export interface AccountRecord {
   provider: string;
-  /** What the account is on the vendor's side, e.g. `app`. */
   kind: ConnectionKind;
-  /** The vendor's id of the account (an app id, a bot id). */
+  /** The vendor's id of the account (Telegram: the bot's user id; Feishu/Lark: the app id). */
   externalId: string;
-  /** Its name as shown on the connection (the bot's name). */
+  /** Its name (Telegram: the bot's username). */
   accountLogin: string;
-  /** The vendor's id of the bot user, whose own messages are never routed. */
-  botUserId: string;
+  /** The account's own user, whose messages are never routed to flows. */
+  botUserId?: string | null;
   credentials: string;
   ownerId: string;
 }
 
 /**
- * Connected accounts (GitHub App installations, GitHub token connections, Slack workspaces). The only code that queries the
- * connections table.
+ * Connected accounts (GitHub App installations, GitHub token connections, Slack workspaces, accounts
+ * connected with credentials such as chat bots). The only code that queries the connections table.
  */
 @Injectable()
 export class ConnectionsRepository {
@@ -243,26 +239,47 @@ export class ConnectionsRepository {
   }
 
   /**
-   * Inserts or replaces an account connected with credentials, keyed by (provider, kind, external id):
-   * a reconnect keeps the row (and its id) and replaces the name, bot user, credentials and owner.
+   * Inserts an account (active), or replaces its name, credentials and bot user when `ownerId` already
+   * has it (a reconnect, which also makes it active again). Atomic on the unique key
+   * (provider, kind, external id).
+   * @returns the row, or undefined when another owner connected that account (nothing changed then).
    */
-  async upsertAccount(record: AccountRecord): Promise<Connection> {
-    return this.upsert({
+  async upsertOwnedAccount(record: AccountRecord): Promise<Connection | undefined> {
+    const values = {
       ...record,
-      // An app or bot account reaches whatever chats it is in; there is no repository list.
-      repositorySelection: 'all',
-      status: 'active',
+      botUserId: record.botUserId ?? null,
+      // An account connected by its credentials covers all its chats; there is no repository list.
+      repositorySelection: 'all' as const,
+      status: 'active' as const,
       statusReason: null,
-    });
+    };
+    const [row] = await this.db
+      .insert(connections)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [connections.provider, connections.kind, connections.externalId],
+        set: { ...values, updatedAt: sql`now()` },
+        setWhere: eq(connections.ownerId, record.ownerId),
+      })
+      .returning();
+    return row;
   }
 
-  /** The connection of a provider's account by its kind and external id, whatever its owner and status. */
+  /** The row of `provider`'s account of `kind` whose vendor id is `externalId`, whatever its owner and status. */
   async findAccount(provider: string, kind: ConnectionKind, externalId: string): Promise<Connection | undefined> {
     const [row] = await this.db
       .select()
       .from(connections)
       .where(and(eq(connections.provider, provider), eq(connections.kind, kind), eq(connections.externalId, externalId)));
     return row;
+  }
+
+  /** Records a connection's status and why (e.g. `error`, `webhook_failed`; null when active), by its id. */
+  async setStatusById(id: string, status: ConnectionStatus, reason: string | null): Promise<void> {
+    await this.db
+      .update(connections)
+      .set({ status, statusReason: reason, updatedAt: sql`now()` })
+      .where(eq(connections.id, id));
   }
 
   /** Removes an owner's connection with its credentials. @returns whether the owner had it. */

@@ -83,12 +83,8 @@ export class LarkConnectionsService {
     // The check asks for the token itself: the SDK's token manager reports Lark's refusals as plain errors.
     const checking = createLarkClient(this.config, { appId, appSecret, domain }, { manageToken: false });
     const bot = await this.identify(checking, appId, appSecret);
-    const known = await this.connections.findAccount('lark', KIND, appId);
-    if (known?.ownerId && known.ownerId !== ownerId) {
-      throw new CodedError('CONNECTION_TAKEN', `the app ${appId} is connected by another user`);
-    }
     const secrets: LarkSecrets = { appSecret, verificationToken, domain, ...(encryptKey ? { encryptKey } : {}) };
-    const row = await this.connections.upsertAccount({
+    const row = await this.connections.upsertOwnedAccount({
       provider: 'lark',
       kind: KIND,
       externalId: appId,
@@ -97,6 +93,7 @@ export class LarkConnectionsService {
       credentials: this.seal(appId, secrets),
       ownerId,
     });
+    if (!row) throw new CodedError('CONNECTION_TAKEN', `the app ${appId} is connected by another user`);
     this.logger.log(`Feishu/Lark app ${appId} (${bot.name}) connected`);
     return { connectionId: row.id, webhookUrl: this.webhookUrl(row.id) };
   }

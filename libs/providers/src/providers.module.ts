@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '@openflows/common';
 import { GithubAdapter, GithubModule } from '@openflows/github';
 import { LarkAdapter, LarkModule } from '@openflows/lark';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
+import { TelegramAdapter, TelegramModule } from '@openflows/telegram';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
 
@@ -11,6 +12,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [GithubModule, GithubAdapter],
   [SlackModule, SlackAdapter],
   [LarkModule, LarkAdapter],
+  [TelegramModule, TelegramAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */
