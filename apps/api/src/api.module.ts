@@ -4,6 +4,7 @@ import { GithubModule } from '@openflows/github';
 import { ProvidersModule } from '@openflows/providers';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
+import { WebChatModule } from '@openflows/webchat';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
@@ -23,14 +24,15 @@ import { ApiRunsModule } from './runs/runs.module';
 import { QueuesBoardService } from './dashboard/queues-board.service';
 import { SecretsController } from './secrets/secrets.controller';
 import { TokensController } from './tokens/tokens.controller';
+import { WebChatController } from './web-chat/web-chat.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
- * The HTTP side: webhooks, sign-in and sessions, connections, the REST API, health, and (mounted by
+ * The HTTP side: webhooks, sign-in and sessions, connections, the REST API, health, web chats' pages, and (mounted by
  * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
  */
 @Module({
-  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule, WebChatModule],
   controllers: [
     AuthController,
     GithubSignInController,
@@ -42,6 +44,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     FlowsController,
     SecretsController,
     HealthController,
+    WebChatController,
   ],
   providers: [
     AuthService,

@@ -51,6 +51,14 @@ export const ERROR_CODES = {
   DELIVERY_MALFORMED: 400,
   DECRYPTION_FAILED: 400,
   EVENT_NOT_QUEUED: 503,
+  // Web chats (`/chat/<key>`, the visitors' page, and their keys in the API).
+  WEB_CHAT_NOT_FOUND: 404,
+  WEB_CHAT_CLOSED: 503,
+  WEB_CHAT_LOCKED: 401,
+  WEB_CHAT_PASSWORD_WRONG: 401,
+  WEB_CHAT_INVALID: 400,
+  WEB_CHAT_AUDIO_INVALID: 415,
+  WEB_CHAT_TRANSCRIPTION_FAILED: 502,
   // Request bodies body-parser refused, under its own `type`s (answered so before codes were gathered here).
   'entity.parse.failed': 400,
   'entity.too.large': 413,

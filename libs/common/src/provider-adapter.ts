@@ -16,9 +16,11 @@ export interface RoutedEvent {
 /**
  * Whose flows an event reaches: the owners, and the targets and event names their subscriptions are
  * matched on (GitHub: the one `owner/repo` and the event name; Slack: the channel under each of its
- * names, and `message.<subtype>` for subtypes flows opt into); or why it reaches nobody.
+ * names, and `message.<subtype>` for subtypes flows opt into); `flows`, when given, the only flows
+ * (ids) it may reach among those (a web chat's message is for the one flow its URL names); or why it
+ * reaches nobody.
  */
-export type EventRouting = { owners: string[]; targets: string[]; events: string[] } | { dropped: string };
+export type EventRouting = { owners: string[]; targets: string[]; events: string[]; flows?: string[] } | { dropped: string };
 
 /**
  * What a call with side effects is told by the run's effect journal (`libs/runtime/src/journal`):
@@ -184,6 +186,14 @@ export interface ProviderConnections {
   details(connection: StoredConnection): string[];
 }
 
+/** A flow as providers describe it: its id, owner, name and whether it is paused. */
+export interface FlowRef {
+  id: string;
+  ownerId: string;
+  name: string;
+  paused: boolean;
+}
+
 /** A subscription of a deployment as its provider's registration sees it. */
 export interface SubscriptionDeclaration {
   provider: string;
@@ -208,6 +218,12 @@ export interface ProviderSubscriptions {
    * commands) and correct the stored `registered` flags. Failures are logged, not thrown.
    */
   sync(ownerId: string): Promise<void>;
+  /**
+   * What the flow's API representation (`GET /api/flows/:name`) shows of what this provider set up for
+   * `subscriptions` (this provider's, of the flow's live deployment): fields merged into the view,
+   * e.g. the web chats' `webChats: [{ name, url }]`. Absent: nothing to show.
+   */
+  describe?(flow: FlowRef, subscriptions: SubscriptionDeclaration[]): Promise<Record<string, unknown>>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { RepositoryWebhooksRepository } from './repository-webhooks.repository';
 import { RunsRepository } from './runs.repository';
 import { SessionsRepository } from './sessions.repository';
 import { UsersRepository } from './users.repository';
+import { WebChatsRepository } from './web-chats.repository';
 import { DATABASE, DATABASE_HANDLE } from './tokens';
 
 class DatabaseCloser implements OnApplicationShutdown {
@@ -25,6 +26,7 @@ const repositories = [
   UsersRepository,
   RepositoryWebhooksRepository,
   SessionsRepository,
+  WebChatsRepository,
 ];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */

@@ -9,3 +9,4 @@ export * from './schema';
 export * from './sessions.repository';
 export * from './tokens';
 export * from './users.repository';
+export * from './web-chats.repository';

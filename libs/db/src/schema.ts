@@ -275,3 +275,31 @@ export const runLogs = pgTable(
   },
   (t) => [index('run_logs_run').on(t.runId, t.id)],
 );
+
+/**
+ * The random key in a web chat's URL (`<PUBLIC_URL>/chat/<key>`), one per (flow, chat name): made the
+ * first time the chat is shown (deploy, `GET /api/flows/:name`), kept across redeploys and undeploys,
+ * replaced by a rotation (the old URL and its visitors' sessions stop working at once), deleted with
+ * the flow. `password_hash` caches the argon2id hash of the chat's password secret, with the secret's
+ * `updatedAt` it was made from, so a changed secret is hashed again.
+ */
+export const webChats = pgTable(
+  'web_chats',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    /** `web.chat(name)`'s name, lower-case. */
+    chat: text('chat').notNull(),
+    /** 32 characters of base64url (24 random bytes). */
+    key: text('key').notNull().unique(),
+    /** argon2id PHC string of the password secret's value; null until a password was first checked. */
+    passwordHash: text('password_hash'),
+    /** The secret's name and `updatedAt` (ISO 8601) the hash was made from. */
+    passwordSource: text('password_source'),
+    createdAt: createdAt(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('web_chats_flow_chat').on(t.flowId, t.chat)],
+);

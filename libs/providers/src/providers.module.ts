@@ -4,6 +4,7 @@ import { GithubAdapter, GithubModule } from '@openflows/github';
 import { LarkAdapter, LarkModule } from '@openflows/lark';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
 import { TelegramAdapter, TelegramModule } from '@openflows/telegram';
+import { WebChatAdapter, WebChatModule } from '@openflows/webchat';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
 
@@ -13,6 +14,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [SlackModule, SlackAdapter],
   [LarkModule, LarkAdapter],
   [TelegramModule, TelegramAdapter],
+  [WebChatModule, WebChatAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */

@@ -1,5 +1,6 @@
 import { chatApp, type ChatApp } from './chat-app';
 import type { GithubClient, SdkHost, SlackClient } from './host';
+import { webApi, type WebApi } from './web';
 import {
   SdkError,
   type ChatCompletion,
@@ -63,6 +64,8 @@ export interface Sdk {
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
   wechat: ChatApp;
+  /** Web chats the platform serves at `<PUBLIC_URL>/chat/<key>`, see the README's Web chat section. */
+  web: WebApi;
   store: FlowStore;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
@@ -144,6 +147,7 @@ export function createSdk(host: SdkHost): Sdk {
     discord: chatApp(host, 'discord'),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
+    web: webApi(host),
     store: host.store,
     env(name, fallback) {
       const value = host.env(name) ?? fallback;

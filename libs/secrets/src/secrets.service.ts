@@ -101,6 +101,13 @@ export class SecretsService {
     return rows.filter(([, fields]) => fields.sealed).map(([name, fields]) => this.summary(name, fields));
   }
 
+  /** An owner's secret's summary (never its value), or undefined when the owner has none of that name. */
+  async summaryOf(ownerId: string, name: string): Promise<SecretSummary | undefined> {
+    if (!SECRET_NAME.test(name)) return undefined;
+    const fields = await this.redis.hgetall(this.keyOf(ownerId, name));
+    return fields.sealed ? this.summary(name, fields) : undefined;
+  }
+
   /** Removes an owner's secret; false when the owner had none of that name. @throws InvalidSecretNameError */
   async delete(ownerId: string, name: string): Promise<boolean> {
     const key = this.keyOf(ownerId, name);

@@ -21,6 +21,7 @@ import {
   FlowView,
   GitSourceDto,
   InspectGitView,
+  WebChatView,
   MAX_FLOW_SOURCE_BYTES,
   RedeployFlowDto,
   UploadFlowDto,
@@ -33,7 +34,7 @@ const MAX_UPLOAD_FILES = 500;
 
 /**
  * `/api/flows`: deploy (a CLI bundle, a git repository, an uploaded folder), redeploy, pause, resume,
- * list, show, deployment history, undeploy and purge — the signed-in user's flows only.
+ * list, show, deployment history, web chat key rotation, undeploy and purge — the signed-in user's flows only.
  */
 @ApiTags('flows')
 @ApiBearerAuth()
@@ -128,6 +129,13 @@ export class FlowsController {
   @ApiOkResponse({ type: FlowView })
   resume(@CurrentUser() user: User, @Param('name') name: string): Promise<FlowView> {
     return this.flows.setPaused(user.id, name, false);
+  }
+
+  @Post(':name/web-chats/:chat/rotate')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebChatView, description: "The chat's new URL; the old one answers 404 from now on and its visitors' sessions end." })
+  rotateWebChat(@CurrentUser() user: User, @Param('name') name: string, @Param('chat') chat: string): Promise<WebChatView> {
+    return this.flows.rotateWebChat(user.id, name, chat);
   }
 
   @Get(':name/deployments')

@@ -118,6 +118,17 @@ export class DeploymentDetailView extends DeploymentView {
 
 export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
 
+/** A web chat of a flow (`web.chat(name)`). */
+export class WebChatView {
+  @ApiProperty({ example: 'helpdesk' }) name!: string;
+  @ApiProperty({
+    example: 'https://flows.example.com/chat/3q2-Xr7Yb0c1d2e3f4g5h6i7j8k9l0mN',
+    description: 'The page anyone with the link can open; the key is kept across redeploys until rotated.',
+  })
+  url!: string;
+  @ApiProperty({ description: 'HTML for another site: the chat in an iframe.' }) embed!: string;
+}
+
 /** A flow as the API shows it. */
 export class FlowView {
   @ApiProperty() id!: string;
@@ -142,6 +153,8 @@ export class FlowView {
   variables!: Record<string, FlowVariableView>;
   @ApiPropertyOptional({ type: DeploymentView, description: 'The newest deployment, live or not (building, failed…).' })
   latestDeployment?: DeploymentView;
+  @ApiPropertyOptional({ type: [WebChatView], description: "The live deployment's web chats (one flow's view, not listings)." })
+  webChats?: WebChatView[];
 }
 
 /** Answer of `POST /api/flows/inspect-git`. */

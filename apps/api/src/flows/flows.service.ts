@@ -3,6 +3,7 @@ import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
 import { RegistrationService } from '@openflows/providers';
 import { discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
+import { WebChatKeysService } from '@openflows/webchat';
 import { FlowBuildsService } from './flow-builds.service';
 import {
   MAX_FLOW_SOURCE_BYTES,
@@ -13,6 +14,7 @@ import {
   type FlowStatus,
   type FlowView,
   type InspectGitView,
+  type WebChatView,
 } from './flows.dto';
 
 /** A file of a folder upload as multer hands it over: `originalname` is its path inside the folder. */
@@ -35,6 +37,7 @@ export class FlowsService {
     private readonly flows: FlowsRepository,
     private readonly registration: RegistrationService,
     private readonly builds: FlowBuildsService,
+    private readonly webChats: WebChatKeysService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -59,7 +62,7 @@ export class FlowsService {
     const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
     // Providers create, update or remove what the vendor needs (GitHub's repository webhooks…) to match.
     await this.registration.sync(ownerId);
-    return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
+    return this.fullView((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
   }
 
   /** Reads a git source's package.json (name, variables) for the deploy form. @throws FlowDeployError */
@@ -115,7 +118,7 @@ export class FlowsService {
 
   /** @throws CodedError `FLOW_NOT_FOUND` */
   async get(ownerId: string, name: string): Promise<FlowView> {
-    return this.view(await this.detail(ownerId, name));
+    return this.fullView(await this.detail(ownerId, name));
   }
 
   /**
@@ -141,6 +144,15 @@ export class FlowsService {
     const found = await this.flows.findDeploymentByVersion(ownerId, name, version);
     if (!found) throw new CodedError('DEPLOYMENT_NOT_FOUND', `no deployment v${version} of a flow named ${name}`);
     return { ...this.deploymentView(found.deployment, found.flow.activeDeploymentId), buildLog: found.deployment.buildLog };
+  }
+
+  /**
+   * Gives the flow's web chat `chat` a new URL key; the old URL answers 404 at once and its visitors'
+   * sessions end. @throws CodedError `FLOW_NOT_FOUND`, `WEB_CHAT_NOT_FOUND` (the chat never had a URL).
+   */
+  async rotateWebChat(ownerId: string, name: string, chat: string): Promise<WebChatView> {
+    const detail = await this.detail(ownerId, name);
+    return this.webChats.rotate(detail.flow.id, chat);
   }
 
   /** @throws CodedError `FLOW_NOT_FOUND` */
@@ -200,6 +212,13 @@ export class FlowsService {
       variables: detail.variables,
       latestDeployment: detail.latest ? this.deploymentView(detail.latest, detail.flow.activeDeploymentId) : undefined,
     };
+  }
+
+  /** {@link view} with what providers set up for the live subscriptions (ProviderSubscriptions.describe): `webChats` (URLs). */
+  private async fullView(detail: FlowDetail): Promise<FlowView> {
+    const { id, ownerId, name, pausedAt } = detail.flow;
+    const flow = { id, ownerId, name, paused: pausedAt !== null };
+    return { ...this.view(detail), ...(await this.registration.describe(flow, detail.subscriptions)) };
   }
 
   private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {

@@ -5,7 +5,7 @@ import { ProvidersModule } from '@openflows/providers';
 import { IngressService } from './ingress.service';
 import { WebhooksController } from './webhooks.controller';
 
-/** Verified webhook ingress: one controller for every provider's adapter, one provider-agnostic ingress service. */
+/** Verified webhook ingress: one controller for every provider's adapter, one provider-agnostic ingress service (also the web chats'). */
 @Module({
   imports: [
     ProvidersModule,
@@ -17,5 +17,6 @@ import { WebhooksController } from './webhooks.controller';
   ],
   controllers: [WebhooksController],
   providers: [IngressService],
+  exports: [IngressService],
 })
 export class WebhooksModule {}
