@@ -3,6 +3,7 @@
  * apps/api serves (index.html for every page path). No @vitejs/plugin-react: Vite's own Oxc transform
  * compiles TSX with React's automatic JSX runtime (see docs/decisions/0007-dashboard-react-vite.md).
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
@@ -18,6 +19,11 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
+      // Two pages: the dashboard, and the web chat visitors open at /chat/<key> (served by the api).
+      input: {
+        index: fileURLToPath(new URL('./index.html', import.meta.url)),
+        chat: fileURLToPath(new URL('./chat.html', import.meta.url)),
+      },
       // react-router marks its modules "use client" (for React Server Components); meaningless in an SPA bundle.
       onLog(level, log, handler) {
         if (log.code === 'MODULE_LEVEL_DIRECTIVE') return;

@@ -133,7 +133,10 @@ export class FlowsController {
 
   @Post(':name/web-chats/:chat/rotate')
   @HttpCode(200)
-  @ApiOkResponse({ type: WebChatView, description: "The chat's new URL; the old one answers 404 from now on and its visitors' sessions end." })
+  @ApiOkResponse({
+    type: WebChatView,
+    description: "The chat's new URL; the old one answers 404 from now on and its visitors' sessions end.",
+  })
   rotateWebChat(@CurrentUser() user: User, @Param('name') name: string, @Param('chat') chat: string): Promise<WebChatView> {
     return this.flows.rotateWebChat(user.id, name, chat);
   }
