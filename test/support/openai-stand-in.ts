@@ -1,6 +1,6 @@
 /**
- * A local stand-in for an OpenAI-compatible chat completions API (`POST /v1/chat/completions`),
- * listening on 127.0.0.1 at a random port. Point `OPENAI_BASE_URL` (or a key's `baseURL`) at `url`.
+ * A local stand-in for an OpenAI-compatible chat completions API (`POST /v1/chat/completions`) and
+ * audio transcriptions (`POST /v1/audio/transcriptions`, multipart), listening on 127.0.0.1 at a random port. Point `OPENAI_BASE_URL` (or a key's `baseURL`) at `url`.
  *
  * ```ts
  * const llm = await startOpenAiStandIn();
@@ -31,8 +31,16 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
-  /** Parsed JSON (typed as what tests read); `undefined` at run time when it was empty or not JSON. */
+  /** Parsed JSON (typed as what tests read); `undefined` at run time when it was empty, multipart or not JSON. */
   body: ChatCompletionBody;
+  /** A multipart upload (audio transcriptions): its fields and file. */
+  upload?: TranscriptionUpload;
+}
+
+/** An audio transcription request as received: its text fields (`model`, `language`…) and its `file`. */
+export interface TranscriptionUpload {
+  fields: Record<string, string>;
+  file?: { name: string; type: string; bytes: Buffer };
 }
 
 /**
@@ -47,6 +55,8 @@ export interface OpenAiStandIn {
   requests: RecordedRequest[];
   /** Sets how chat completions are answered; the default is `echo: <last user message>`. */
   reply(answer: (body: ChatCompletionBody) => StandInAnswer | Promise<StandInAnswer>): void;
+  /** Sets the text of transcriptions; the default is `transcribed <n> bytes of <file name>`. */
+  transcript(text: (upload: TranscriptionUpload) => string): void;
   /**
    * Answers the next `times` chat completion requests (default 1) with `status` and an OpenAI-style
    * error body, plus `headers` (e.g. `{ 'retry-after': '0' }`). Calls add up in order.
@@ -67,14 +77,26 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
   const requests: RecordedRequest[] = [];
   const failures: Failure[] = [];
   let answer: (body: ChatCompletionBody) => StandInAnswer | Promise<StandInAnswer> = echo;
+  let transcript: (upload: TranscriptionUpload) => string = (upload) =>
+    `transcribed ${upload.file?.bytes.length ?? 0} bytes of ${upload.file?.name ?? ''}`;
   let delayMs = 0;
   let completions = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = await readBody(req);
-    const body = parseJson(raw) as ChatCompletionBody;
+    const body = parseJson(raw.toString('utf8')) as ChatCompletionBody;
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
-    requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+    const record: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body };
+    requests.push(record);
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+      if (!authorised(req.headers.authorization, options.apiKey)) {
+        return sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+      }
+      record.upload = await readUpload(req, raw);
+      const refused = transcriptionRefusal(record.upload);
+      if (refused) return sendError(res, 400, refused, 'invalid_request_error', null);
+      return sendJson(res, 200, { text: transcript(record.upload) });
+    }
 
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       return sendError(res, 404, `Unknown request URL: ${req.method} ${path}.`, 'invalid_request_error', 'unknown_url');
@@ -108,6 +130,9 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
     requests,
     reply: (fn) => {
       answer = fn;
+    },
+    transcript: (fn) => {
+      transcript = fn;
     },
     failNext: (status, times = 1, headers = {}) => {
       for (let i = 0; i < times; i++) failures.push({ status, headers });
@@ -152,13 +177,50 @@ function authorised(header: string | undefined, apiKey: string | undefined): boo
   return token !== undefined && (apiKey === undefined || token === apiKey);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Reads a multipart body with the platform's own WHATWG parser (undici's `formData()`). */
+async function readUpload(req: IncomingMessage, raw: Buffer): Promise<TranscriptionUpload> {
+  const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+  const upload: TranscriptionUpload = { fields: {} };
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') upload.fields[name] = value;
+    else if (name === 'file') upload.file = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+    else upload.fields[name] = '[file]';
+  }
+  return upload;
+}
+
+/** The formats `CreateTranscriptionRequest.file` lists in OpenAI's API description. */
+const AUDIO_EXTENSIONS = new Set(['flac', 'mp3', 'mp4', 'mpeg', 'mpga', 'm4a', 'ogg', 'wav', 'webm']);
+
+/**
+ * Why OpenAI would refuse the upload (no `file`, no `model`, a format it does not read or a file
+ * whose bytes are not that format: RIFF/WAVE, Ogg, FLAC and WebM's EBML start with a signature), or
+ * undefined when it would transcribe it.
+ */
+function transcriptionRefusal(upload: TranscriptionUpload): string | undefined {
+  if (!upload.file) return "Missing required parameter: 'file'.";
+  if (!upload.fields.model) return "Missing required parameter: 'model'.";
+  const extension = upload.file.name.split('.').pop()?.toLowerCase() ?? '';
+  const bytes = upload.file.bytes;
+  const signature: Record<string, boolean> = {
+    wav: bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WAVE',
+    ogg: bytes.subarray(0, 4).toString('latin1') === 'OggS',
+    flac: bytes.subarray(0, 4).toString('latin1') === 'fLaC',
+    webm: bytes.length >= 4 && bytes.readUInt32BE(0) === 0x1a45dfa3,
+  };
+  if (!AUDIO_EXTENSIONS.has(extension) || bytes.length === 0 || signature[extension] === false) {
+    return `Invalid file format. Supported formats: ${JSON.stringify([...AUDIO_EXTENSIONS])}`;
+  }
+  return undefined;
 }
 
 function parseJson(raw: string): unknown {

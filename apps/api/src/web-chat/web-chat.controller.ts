@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { CookieOptions, Request, Response } from 'express';
-import { Observable } from 'rxjs';
+import { ReplaySubject, finalize } from 'rxjs';
 import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { WebChatService, audioExtension, type ChatState, type VisitorChat } from '@openflows/webchat';
 import { DASHBOARD_DIR } from '../dashboard/dashboard-pages';
@@ -116,23 +116,11 @@ export class WebChatController {
   @Get(':key/events')
   async events(@Param('key') key: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const visitor = await this.visitor(key, req, res);
-    const updates = new Observable<SseMessage>((subscriber) => {
-      let stop: (() => Promise<void>) | undefined;
-      let closed = false;
-      this.chats
-        .listen(visitor, (json) => subscriber.next({ event: 'update', data: JSON.parse(json) as unknown }))
-        .then((unlisten) => {
-          stop = unlisten;
-          if (closed) void unlisten();
-          else subscriber.next({ event: 'ready', data: { conversationId: visitor.session.conversation } });
-        })
-        .catch((error: unknown) => subscriber.error(error));
-      return () => {
-        closed = true;
-        void stop?.();
-      };
-    });
-    sendEventStream(req, res, updates);
+    // Subscribed before the stream opens: a locked session is answered 401, and nothing published from now on is missed.
+    const updates = new ReplaySubject<SseMessage>();
+    const stop = await this.chats.listen(visitor, (json) => updates.next({ event: 'update', data: JSON.parse(json) as unknown }));
+    updates.next({ event: 'ready', data: { conversationId: visitor.session.conversation } });
+    sendEventStream(req, res, updates.pipe(finalize(() => void stop())));
   }
 
   @Post(':key/transcriptions')

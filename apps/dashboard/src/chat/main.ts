@@ -24,6 +24,23 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/** A microphone drawn as SVG (emoji fonts are missing on many systems). */
+function microphoneIcon(): SVGSVGElement {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '20');
+  svg.setAttribute('height', '20');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute(
+    'd',
+    'M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2Z',
+  );
+  path.setAttribute('fill', 'currentColor');
+  svg.append(path);
+  return svg;
+}
+
 let state: ChatState;
 let events: EventSource | undefined;
 const sentIds = new Set<string>();
@@ -35,7 +52,7 @@ log.setAttribute('aria-live', 'polite');
 const input = element('textarea', { id: 'message', rows: 1, placeholder: 'Message', maxLength: 8000 });
 input.setAttribute('aria-label', 'Message');
 const sendButton = element('button', { type: 'submit', className: 'send', title: 'Send', disabled: true }, 'Send');
-const micButton = element('button', { type: 'button', className: 'mic', title: 'Record a voice message' }, '🎤');
+const micButton = element('button', { type: 'button', className: 'mic', title: 'Record a voice message' }, microphoneIcon());
 micButton.setAttribute('aria-label', 'Record a voice message');
 const status = element('p', { className: 'status', id: 'status' });
 status.setAttribute('role', 'status');
