@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { connections, type ConnectionStatus } from './schema';
+import { connections, type ConnectionKind, type ConnectionStatus } from './schema';
 
 /** Rows of GitHub App installations only: token connections share the provider but not the id space. */
 const installationRows = and(eq(connections.provider, 'github'), eq(connections.kind, 'installation'));
@@ -42,6 +42,20 @@ export interface TokenRecord {
   login: string;
   /** The token's OAuth scopes (`X-OAuth-Scopes`), kept as `{ scope: 'granted' }` permissions. */
   scopes: string[];
+  credentials: string;
+  ownerId: string;
+}
+
+/** An account connected with credentials (a chat app's bot or application); `credentials` is already sealed. */
+export interface AccountRecord {
+  provider: string;
+  kind: ConnectionKind;
+  /** The vendor's id of the account (WeChat: the AppID). */
+  externalId: string;
+  /** Its name as shown on the connection. */
+  accountLogin: string;
+  /** The account's own user, whose messages are never routed to flows; none where the vendor has none. */
+  botUserId?: string | null;
   credentials: string;
   ownerId: string;
 }
@@ -222,6 +236,31 @@ export class ConnectionsRepository {
       .update(connections)
       .set({ status, statusReason: reason, updatedAt: sql`now()` })
       .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+  }
+
+  /**
+   * Inserts or replaces an account connected with credentials, active: a reconnect keeps the row (and
+   * its id) and replaces its name, bot user, credentials and owner (the caller refuses another owner's
+   * account first).
+   */
+  async upsertAccount(record: AccountRecord): Promise<Connection> {
+    return this.upsert({
+      ...record,
+      botUserId: record.botUserId ?? null,
+      // An account reaches whatever chats it is in; there is no repository list.
+      repositorySelection: 'all',
+      status: 'active',
+      statusReason: null,
+    });
+  }
+
+  /** The connection of `provider`'s account `externalId` of that kind, whatever its owner and status. */
+  async findAccount(provider: string, kind: ConnectionKind, externalId: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.kind, kind), eq(connections.externalId, externalId)));
+    return row;
   }
 
   /** Removes an owner's connection with its credentials. @returns whether the owner had it. */

@@ -137,8 +137,11 @@ export const subscriptions = pgTable(
  */
 export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
-/** How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack workspace. */
-export type ConnectionKind = 'installation' | 'token' | 'workspace';
+/**
+ * How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack
+ * workspace, an account connected with its credentials (a WeChat Official Account: AppID and AppSecret).
+ */
+export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'account';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account
