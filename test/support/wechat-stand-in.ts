@@ -135,6 +135,8 @@ export interface WechatStandIn {
   subscribe(appId: string, openId: string): StandInPush;
   /** Pushes `push` to the account's server URL as WeChat does; see {@link DeliverOptions}. @throws when the answer is a reply WeChat would refuse. */
   deliver(push: StandInPush, options?: DeliverOptions): Promise<PushAnswer>;
+  /** Makes `openId` a follower who wrote to the account ({@link deliver} does too): customer-service messages may go to them. */
+  follow(appId: string, openId: string): void;
   /** Makes every token of the account expired (42001), as after two hours. */
   expireTokens(appId: string): void;
   close(): Promise<void>;
@@ -412,6 +414,10 @@ export async function startWechatStandIn(options: WechatStandInOptions = {}): Pr
       }
       const reply = answer.status === 200 ? readReply(target, message, answer.body, options.safe === true) : undefined;
       return { ...answer, tries: tried, ...(reply ? { reply } : {}) };
+    },
+    follow: (appId, openId) => {
+      account(appId);
+      followers.get(appId)!.add(openId);
     },
     expireTokens: (appId) => {
       for (const issued of tokens.values()) if (issued.appId === appId) issued.expiresAt = 0;
