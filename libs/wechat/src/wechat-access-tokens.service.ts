@@ -71,8 +71,7 @@ export class WechatAccessTokens {
       if (lock) {
         try {
           // Another process may have stored one between our read and our lock.
-          const fresh = (await this.cached(app.appId)) ?? (await this.grant(app));
-          return fresh;
+          return (await this.cached(app.appId)) ?? (await this.grant(app));
         } finally {
           await this.redis.eval(DELETE_IF_EQUAL, 1, this.lockKey(app.appId), lock);
         }

@@ -104,7 +104,7 @@ export class WechatIngress implements ProviderIngress {
     try {
       await accept(envelope);
     } catch (error) {
-      // Closed at once: a run that still claims it (a racing copy queued the push) answers another way.
+      // Closed at once: a run of the push (a racing copy may have queued it) sends a customer-service message.
       await pending.wait(0).catch(() => undefined);
       await this.passive.release(id).catch(() => undefined);
       throw error;
