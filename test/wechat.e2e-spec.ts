@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { EVENTS_QUEUE } from '@openflows/common';
 import { Platform, REDIS_URL } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
-import { startWechatStandIn, WECHAT_WAIT_MS, type StandInAccount, type WechatStandIn } from '@openflows/test-support/wechat-stand-in';
+import { WECHAT_WAIT_MS, type StandInAccount, type WechatStandIn } from '@openflows/test-support/wechat-stand-in';
 
 const ROOT = join(__dirname, '..');
 const MASTER_KEY = randomBytes(32).toString('base64');
@@ -54,9 +54,9 @@ async function runsFinished(count: number) {
 const eventJobs = () => events.getJobCountByTypes('waiting', 'active', 'completed', 'failed', 'delayed');
 
 beforeAll(async () => {
-  wechat = await startWechatStandIn();
+  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY } });
+  wechat = platform.wechat;
   wechat.addAccount(ACCOUNT);
-  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY, WECHAT_API_URL: wechat.url } });
   events = new Queue(EVENTS_QUEUE, { connection: { url: REDIS_URL } as never, prefix: platform.prefix });
   await platform.putLlmKey('openai');
   // Deployed before the account is connected: unregistered until it is.
@@ -68,7 +68,6 @@ afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await events?.close();
   await platform?.stop();
-  await wechat?.close();
 });
 
 describe('connecting an Official Account', () => {
