@@ -233,6 +233,9 @@ interface RoundResult {
   seconds: number;
 }
 
+/** The round's platform, stopped when the script is interrupted. */
+let running: Platform | undefined;
+
 /** One round: fresh platform on the private stores, load, the fault, then the count. */
 async function round(options: Options, redis: PrivateRedis, postgres: PrivatePostgres): Promise<RoundResult> {
   const platform = await Platform.start({
@@ -240,6 +243,7 @@ async function round(options: Options, redis: PrivateRedis, postgres: PrivatePos
     repositories: [`${OWNER}/${REPO}`],
     env: { LOG_LEVEL: 'warn', RUN_ATTEMPTS: '5', RUN_BACKOFF_MS: '500', RUN_LOCK_MS: '5000' },
   });
+  running = platform;
   const started = Date.now();
   try {
     await platform.installApp();
@@ -281,8 +285,9 @@ async function round(options: Options, redis: PrivateRedis, postgres: PrivatePos
     const repliesTo = () => {
       const counts = new Map<string, number>();
       for (const c of platform.github.comments) {
-        const text = visibleBody(c.body)?.replace(/^echo: /, '') ?? '';
-        counts.set(text, (counts.get(text) ?? 0) + 1);
+        // The OpenAI stand-in echoes the comment; a conversation's first answer is prefixed with a note.
+        const text = /echo: (fault probe \d+ \w+)/.exec(visibleBody(c.body) ?? '')?.[1];
+        if (text) counts.set(text, (counts.get(text) ?? 0) + 1);
       }
       return counts;
     };
@@ -351,6 +356,9 @@ async function main(): Promise<number> {
         FAULTS_POSTGRES: `${postgres.port}:${postgres.dir}`,
       },
     });
+    // Interrupted: the child's platform stops with it, and the finally below removes the stores.
+    const interrupted = (signal: NodeJS.Signals) => child.kill(signal);
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   } finally {
     redis.remove();
@@ -365,6 +373,9 @@ function adopted(spec: string | undefined): [number, string] {
 }
 
 async function rounds(options: Options): Promise<number> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void running?.stop().finally(() => process.exit(130)));
+  }
   const redis = new PrivateRedis(...adopted(process.env.FAULTS_REDIS));
   const postgres = new PrivatePostgres(...adopted(process.env.FAULTS_POSTGRES));
   process.stdout.write(
