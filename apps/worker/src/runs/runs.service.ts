@@ -39,6 +39,7 @@ const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'NOT_IN_RUNTIME',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
+  'NOT_CONNECTED',
   'EGRESS_REFUSED',
   'LIMIT_FETCH',
 ]);
