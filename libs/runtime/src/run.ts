@@ -18,6 +18,11 @@ export interface RunServices {
   /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
   fetch?: FlowFetch;
   /**
+   * `getSecret(name)`: the value of the owner's generic secret `name`; throws SdkError SECRET_NOT_FOUND
+   * or SECRET_REFUSED (an LLM key). Unset: the flow's getSecret fails with NOT_IN_RUNTIME.
+   */
+  getSecret?: (name: string) => Promise<string>;
+  /**
    * Each provider's part of the run by its SDK namespace (`github`, `slack`): the context its facade
    * reads and its capabilities (see ProviderAdapter.bindRun / unbound). A namespace missing here
    * answers the flow's calls with NOT_IN_RUNTIME.

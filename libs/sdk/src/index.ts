@@ -10,4 +10,4 @@ export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, env, log } = sdk;
+export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, getSecret, env, log } = sdk;

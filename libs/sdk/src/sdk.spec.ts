@@ -192,6 +192,20 @@ describe('slack', () => {
   });
 });
 
+describe('getSecret', () => {
+  it('asks the host for the secret by name, as the platform capability secrets.get', async () => {
+    const calls: [string, unknown[]][] = [];
+    const { host } = recordingHost({}, { call: async (capability, args) => (calls.push([capability, args]), 'the-value') });
+    expect(await createSdk(host).getSecret('listen_notes')).toBe('the-value');
+    expect(calls).toEqual([['secrets.get', ['listen_notes']]]);
+  });
+
+  it.each([[''], [undefined], [42]])('refuses the name %p with INVALID_ARGUMENT without asking the host', async (name) => {
+    const { host } = recordingHost({}, { call: () => Promise.reject(new Error('the host was asked')) });
+    expect(await codeOf(() => createSdk(host).getSecret(name as string))).toBe('INVALID_ARGUMENT');
+  });
+});
+
 describe('unboundHost', () => {
   const sdk = createSdk(unboundHost());
 
@@ -206,6 +220,7 @@ describe('unboundHost', () => {
     ['github.issues', () => sdk.github.issues],
     ['slack.client', () => sdk.slack.client],
     ['slack.sendMessage', () => sdk.slack.sendMessage('C1', 'hi')],
+    ['getSecret', () => sdk.getSecret('listen_notes')],
   ])('%s throws NOT_IN_RUNTIME', async (_what, call) => {
     expect(await codeOf(call)).toBe('NOT_IN_RUNTIME');
   });

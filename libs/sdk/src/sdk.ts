@@ -65,6 +65,15 @@ export interface Sdk {
   wechat: ChatApp;
   store: FlowStore;
   /**
+   * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
+   * send with `fetch`. Each read is written to the run's log (the name, never the value) and shown as
+   * the secret's last use. Works in handlers only.
+   * @throws SdkError SECRET_NOT_FOUND when the owner has no secret of that name, SECRET_REFUSED for an
+   *   LLM key (those are used through `chatCompletion`, never read), INVALID_ARGUMENT for a name that
+   *   is not a non-empty string, NOT_IN_HANDLER in `run()`.
+   */
+  getSecret(name: string): Promise<string>;
+  /**
    * A deploy-time variable (`openflows deploy --env name=value`).
    * @throws SdkError MISSING_ENV when it is unset and no fallback is given.
    */
@@ -145,6 +154,10 @@ export function createSdk(host: SdkHost): Sdk {
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
     store: host.store,
+    async getSecret(name) {
+      if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');
+      return (await host.call('secrets.get', [name])) as string;
+    },
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
       if (value === undefined)

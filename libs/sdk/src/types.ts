@@ -139,6 +139,8 @@ export type SdkErrorCode =
   | 'NOT_IN_HANDLER'
   | 'MISSING_ENV'
   | 'SECRET_NOT_FOUND'
+  /** `getSecret` of an LLM key: LLM keys are used through `chatCompletion`, never read by a flow. */
+  | 'SECRET_REFUSED'
   | 'LLM_FAILED'
   | 'GITHUB_NOT_CONNECTED'
   | 'SLACK_NOT_CONNECTED'

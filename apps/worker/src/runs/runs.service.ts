@@ -17,7 +17,7 @@ import { ProviderRegistry } from '@openflows/providers';
 import { RunUpdatesPublisher } from '@openflows/runs';
 import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowFetch, createFlowStore, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatCompletion, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
-import { SecretsService } from '@openflows/secrets';
+import { SecretsService, flowSecrets } from '@openflows/secrets';
 import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
 
@@ -25,6 +25,7 @@ import { RunLog } from './run-log';
 const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'MISSING_ENV',
   'SECRET_NOT_FOUND',
+  'SECRET_REFUSED',
   'INVALID_ARGUMENT',
   'NOT_IN_HANDLER',
   'NOT_IN_RUNTIME',
@@ -185,6 +186,7 @@ export class RunsService {
       chatCompletion: this.chatCompletion(run, flow, log, usage),
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
+      getSecret: flowSecrets(this.secrets, flow.ownerId, flow.name, log),
       log: log.flowLog,
       providers,
     };

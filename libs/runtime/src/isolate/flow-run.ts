@@ -31,6 +31,7 @@ const SDK_CODES: ReadonlySet<string> = new Set<SdkErrorCode>([
   'NOT_IN_HANDLER',
   'MISSING_ENV',
   'SECRET_NOT_FOUND',
+  'SECRET_REFUSED',
   'LLM_FAILED',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
