@@ -1,6 +1,7 @@
 import { Module, type Type } from '@nestjs/common';
 import type { ProviderAdapter } from '@openflows/common';
 import { GithubAdapter, GithubModule } from '@openflows/github';
+import { HttpAdapter, HttpModule } from '@openflows/http';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
@@ -9,6 +10,7 @@ import { RegistrationService } from './registration.service';
 const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [GithubModule, GithubAdapter],
   [SlackModule, SlackAdapter],
+  [HttpModule, HttpAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */

@@ -47,9 +47,13 @@ export interface RunRequest {
   isolate?: IsolateKey;
 }
 
-/** What came of a run: how many handlers matched the event. */
+/**
+ * What came of a run: how many handlers matched the event, and the return value of the first of them
+ * that returned something (JSON-copied; an HTTP endpoint's response), absent when none did.
+ */
 export interface RunResult {
   handled: number;
+  result?: unknown;
 }
 
 /**

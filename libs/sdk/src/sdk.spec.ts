@@ -292,3 +292,91 @@ describe('chat apps (telegram, discord, lark, wechat)', () => {
     expect(await codeOf(() => sdk.telegram.client.getMe())).toBe('NOT_IN_RUNTIME');
   });
 });
+
+describe('http', () => {
+  const { http } = createSdk(unboundHost());
+
+  it('endpoint() builds a lower-case http source, with its options copied as data', () => {
+    expect(http.endpoint('Podcasts')).toEqual({ provider: 'http', target: 'podcasts' });
+    const auth = { bearer: 'plugin_token' };
+    const source = http.endpoint('podcasts', { auth });
+    expect(source).toEqual({ provider: 'http', target: 'podcasts', options: { auth: { bearer: 'plugin_token' } } });
+    expect(source.options?.auth).not.toBe(auth);
+  });
+
+  it.each([
+    ['an empty name', () => http.endpoint('')],
+    ['a name with a slash', () => http.endpoint('a/b')],
+    ['an unknown auth', () => http.endpoint('e', { auth: { basic: 'x' } as never })],
+    ['an HMAC without algorithm', () => http.endpoint('e', { auth: { hmac: { header: 'x-sig', secret: 's' } } as never })],
+    ['openapi without operations', () => http.endpoint('e', { openapi: { title: 't' } as never })],
+    [
+      'two operations with one id',
+      () =>
+        http.endpoint('e', {
+          openapi: {
+            title: 't',
+            operations: [
+              http.operation('GET', '/a', { operationId: 'same', summary: 'a' }),
+              http.operation('POST', '/b', { operationId: 'same', summary: 'b' }),
+            ],
+          },
+        }),
+    ],
+    ['an operation path without /', () => http.operation('get', 'search', { operationId: 'search', summary: 's' })],
+    ['an unknown method', () => http.operation('TRACE' as never, '/x', { operationId: 'x', summary: 's' })],
+    ['a status out of range', () => http.json(99, {})],
+    ['a non-integer status', () => http.response(200.5, {}, '')],
+    ['a header that is not a string', () => http.response(200, { 'x-n': 1 as never }, '')],
+    ['a body that is not a string', () => http.response(200, {}, { a: 1 } as never)],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, build) => {
+    expect(await codeOf(build)).toBe('INVALID_ARGUMENT');
+  });
+
+  it('json() writes the body as JSON with its content type; response() keeps headers (lower-cased) and text', () => {
+    expect(http.json(201, { ok: true }, { 'X-Request': 'r1' })).toEqual({
+      status: 201,
+      headers: { 'x-request': 'r1', 'content-type': 'application/json' },
+      body: '{"ok":true}',
+    });
+    expect(http.response(200, { 'Content-Type': 'text/csv' }, 'a,b\n1,2')).toEqual({
+      status: 200,
+      headers: { 'content-type': 'text/csv' },
+      body: 'a,b\n1,2',
+    });
+  });
+
+  it('operation() builds an OpenAPI 3.1 operation object from JSON Schemas', () => {
+    const q = { type: 'string', description: 'search terms' };
+    expect(
+      http.operation('GET', '/search', {
+        operationId: 'searchPodcasts',
+        summary: 'Search podcasts',
+        query: { type: 'object', properties: { q, offset: { type: 'integer' } }, required: ['q'] },
+        response: { type: 'object' },
+      }),
+    ).toEqual({
+      method: 'get',
+      path: '/search',
+      operation: {
+        operationId: 'searchPodcasts',
+        summary: 'Search podcasts',
+        parameters: [
+          { name: 'q', in: 'query', required: true, description: 'search terms', schema: q },
+          { name: 'offset', in: 'query', required: false, schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    });
+    expect(
+      http.operation('post', '/notes', { operationId: 'addNote', summary: 'Add', body: { type: 'object' } }).operation.requestBody,
+    ).toEqual({
+      required: true,
+      content: { 'application/json': { schema: { type: 'object' } } },
+    });
+  });
+
+  it('is exported by the package itself, working outside the platform', () => {
+    expect(publicSdk.http.json(200, 1).body).toBe('1');
+  });
+});

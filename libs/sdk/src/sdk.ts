@@ -1,4 +1,5 @@
 import { chatApp, type ChatApp } from './chat-app';
+import { http, type HttpApi } from './http';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
@@ -63,6 +64,8 @@ export interface Sdk {
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
   wechat: ChatApp;
+  /** HTTP endpoint flows: `http.endpoint(name, options)` as a source, `http.json` / `http.response` as what handlers return. */
+  http: HttpApi;
   store: FlowStore;
   /**
    * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
@@ -153,6 +156,7 @@ export function createSdk(host: SdkHost): Sdk {
     discord: chatApp(host, 'discord'),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
+    http,
     store: host.store,
     async getSecret(name) {
       if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');

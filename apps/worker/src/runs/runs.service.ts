@@ -10,6 +10,7 @@ import {
   type ExecuteRunJob,
   type Provider,
   type ProviderRunBinding,
+  type RunCompletion,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
 import { ChatService } from '@openflows/llm';
@@ -111,13 +112,23 @@ export class RunsService {
     await this.runs.startAttempt(run.id, attempt, startedAt);
     await this.updates.publishRuns([run.id]);
     try {
-      await this.attempt(run, owner, attempt, maxAttempts, log, usage);
+      const { event, result } = await this.attempt(run, owner, attempt, maxAttempts, log, usage);
+      // Before the bookkeeping: a caller waiting for the result (an HTTP endpoint) gets it sooner.
+      await this.complete(event, { runId: run.id, ok: true, result });
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
       await this.updates.publishRuns([run.id]);
     } catch (error) {
       const permanent = isPermanent(error);
-      const final = permanent || attempt >= maxAttempts;
       const message = errorMessage(error);
+      const willRetry = !permanent && attempt < maxAttempts;
+      // A caller that got the failure will not hear a later attempt: the run ends here.
+      const answered = await this.complete(await this.events.findById(run.eventId).catch(() => undefined), {
+        runId: run.id,
+        ok: false,
+        error: message,
+        willRetry,
+      });
+      const final = !willRetry || answered;
       log.error(`run failed: ${message}`, { stack: errorStack(error) });
       if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
       const status = final ? 'failed' : 'retrying';
@@ -129,12 +140,34 @@ export class RunsService {
       );
       await this.updates.publishRuns([run.id]);
       this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
-      throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+      throw (permanent || answered) && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }
   }
 
-  /** `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile). */
-  private async attempt(run: Run, flow: Flow | undefined, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
+  /** Hands an attempt's outcome to its event's provider (ProviderAdapter.completeRun); true when a waiting caller got it. */
+  private async complete(event: StoredEvent | undefined, completion: RunCompletion): Promise<boolean> {
+    const adapter = event ? this.providers.get(event.provider) : undefined;
+    if (!event || !adapter?.completeRun) return false;
+    try {
+      return await adapter.completeRun(event, completion);
+    } catch (error) {
+      this.logger.warn(`run ${completion.runId}: ${event.provider} could not take its outcome: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile).
+   * @returns the run's event and result (the handler's return value, see RunResult).
+   */
+  private async attempt(
+    run: Run,
+    flow: Flow | undefined,
+    attempt: number,
+    maxAttempts: number,
+    log: RunLog,
+    usage: Usage,
+  ): Promise<{ event: StoredEvent; result: unknown }> {
     const [deployment, event] = await Promise.all([this.flows.findDeployment(run.deploymentId), this.events.findById(run.eventId)]);
     if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
@@ -142,7 +175,7 @@ export class RunsService {
     );
     const bindings = await this.bindings(flow.ownerId, event, log);
     const own = bindings[event.provider];
-    const { handled } = await this.runtime.execute({
+    const { handled, result } = await this.runtime.execute({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
@@ -151,6 +184,7 @@ export class RunsService {
       isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
+    return { event, result };
   }
 
   private flowEvent(event: StoredEvent): FlowEvent & { target?: string } {
