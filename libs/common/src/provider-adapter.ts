@@ -171,11 +171,12 @@ export interface ProviderConnections {
   details(connection: StoredConnection): string[];
 }
 
-/** A flow as providers describe it: its id, owner and name. */
+/** A flow as providers describe it: its id, owner, name and whether it is paused. */
 export interface FlowRef {
   id: string;
   ownerId: string;
   name: string;
+  paused: boolean;
 }
 
 /** A subscription of a deployment as its provider's registration sees it. */

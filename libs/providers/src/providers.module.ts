@@ -2,6 +2,7 @@ import { Module, type Type } from '@nestjs/common';
 import type { ProviderAdapter } from '@openflows/common';
 import { GithubAdapter, GithubModule } from '@openflows/github';
 import { HttpAdapter, HttpModule } from '@openflows/http';
+import { ScheduleAdapter, ScheduleModule, ScheduleWorkerModule } from '@openflows/schedule';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
@@ -11,7 +12,14 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [GithubModule, GithubAdapter],
   [SlackModule, SlackAdapter],
   [HttpModule, HttpAdapter],
+  [ScheduleModule, ScheduleAdapter],
 ];
+
+/**
+ * What providers run in worker processes only, beside the queues of the pipeline: processors of events
+ * that arrive another way than a webhook (schedules' ticks). A line each.
+ */
+const WORKER_PARTS: Type[] = [ScheduleWorkerModule];
 
 /** The provider registry and what iterates over it (subscription registration). */
 @Module({
@@ -27,3 +35,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   exports: [ProviderRegistry, RegistrationService],
 })
 export class ProvidersModule {}
+
+/** The providers' worker-side parts (WORKER_PARTS); the worker module imports it beside ProvidersModule. */
+@Module({ imports: WORKER_PARTS })
+export class ProviderWorkersModule {}

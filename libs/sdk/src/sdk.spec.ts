@@ -380,3 +380,31 @@ describe('http', () => {
     expect(publicSdk.http.json(200, 1).body).toBe('1');
   });
 });
+
+describe('schedule', () => {
+  const { schedule } = createSdk(unboundHost());
+
+  it('cron() builds a schedule source: the expression normalised, the time zone kept in its options', () => {
+    expect(schedule.cron(' 0  9 * * 1-5 ', { timezone: 'Europe/Paris' })).toEqual({
+      provider: 'schedule',
+      target: 'cron 0 9 * * 1-5 europe/paris',
+      options: { expression: '0 9 * * 1-5', timezone: 'Europe/Paris' },
+    });
+    expect(schedule.cron('*/10 * * * * *').options).toEqual({ expression: '*/10 * * * * *', timezone: 'UTC' });
+  });
+
+  it('every() builds a schedule source of an interval', () => {
+    expect(schedule.every(60_000)).toEqual({ provider: 'schedule', target: 'every 60000', options: { every: 60_000 } });
+  });
+
+  it.each([
+    ['four fields', () => schedule.cron('0 9 * *')],
+    ['seven fields', () => schedule.cron('0 0 9 * * 1 2026')],
+    ['a field with a quote', () => schedule.cron("0 9 * * '1'")],
+    ['a time zone with spaces', () => schedule.cron('0 9 * * *', { timezone: 'Europe Paris' })],
+    ['an interval under a second', () => schedule.every(999)],
+    ['a fractional interval', () => schedule.every(1500.5)],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, build) => {
+    expect(await codeOf(build)).toBe('INVALID_ARGUMENT');
+  });
+});

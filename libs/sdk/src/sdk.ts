@@ -1,5 +1,6 @@
 import { chatApp, type ChatApp } from './chat-app';
 import { http, type HttpApi } from './http';
+import { schedule, type ScheduleApi } from './schedule';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
@@ -66,6 +67,8 @@ export interface Sdk {
   wechat: ChatApp;
   /** HTTP endpoint flows: `http.endpoint(name, options)` as a source, `http.json` / `http.response` as what handlers return. */
   http: HttpApi;
+  /** Schedules: `schedule.cron(expression, { timezone })` and `schedule.every(ms)` as sources of `tick` events. */
+  schedule: ScheduleApi;
   store: FlowStore;
   /**
    * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
@@ -157,6 +160,7 @@ export function createSdk(host: SdkHost): Sdk {
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
     http,
+    schedule,
     store: host.store,
     async getSecret(name) {
       if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');

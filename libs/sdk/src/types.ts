@@ -212,6 +212,19 @@ export interface EndpointOptions {
   openapi?: EndpointOpenApi;
 }
 
+/** A schedule's tick, as the `payload` of its `tick` event (`schedule.cron`, `schedule.every`). */
+export interface ScheduleTick {
+  /** When the tick was due (ISO 8601). */
+  scheduledAt: string;
+  /** When the platform fired it (ISO 8601): later than `scheduledAt` for the one catch-up tick after downtime. */
+  firedAt: string;
+  /** `schedule.cron`'s expression and time zone. */
+  expression?: string;
+  timezone?: string;
+  /** `schedule.every`'s interval (ms). */
+  every?: number;
+}
+
 /** Error codes the SDK throws; match on `code`, never on the message. */
 export type SdkErrorCode =
   | 'NOT_IN_RUNTIME'

@@ -216,8 +216,9 @@ export class FlowsService {
 
   /** {@link view} with what providers set up for the live subscriptions: `endpoints` (URLs), `schedules` (next ticks). */
   private async fullView(detail: FlowDetail): Promise<FlowView> {
-    const { id, ownerId, name } = detail.flow;
-    return { ...this.view(detail), ...(await this.registration.describe({ id, ownerId, name }, detail.subscriptions)) };
+    const { id, ownerId, name, pausedAt } = detail.flow;
+    const flow = { id, ownerId, name, paused: pausedAt !== null };
+    return { ...this.view(detail), ...(await this.registration.describe(flow, detail.subscriptions)) };
   }
 
   private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {
