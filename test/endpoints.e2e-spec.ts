@@ -6,7 +6,10 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Platform } from '@openflows/test-support/platform';
+import { waitFor } from '@openflows/test-support/processes';
 
 const ROOT = join(__dirname, '..');
 const FLOW = join(ROOT, 'test/fixtures/flows/endpoint-echo');
@@ -70,10 +73,10 @@ afterAll(async () => {
 
 describe('an endpoint answers synchronously with the flow’s response', () => {
   test('GET /api/flows/:name lists each endpoint with its own URL under /f/<key>', () => {
-    expect(Object.keys(urls).sort()).toEqual(['echo', 'private', 'signed']);
+    expect(Object.keys(urls).sort()).toEqual(['echo', 'private', 'signed', 'tools']);
     const keys = Object.values(urls).map((url) => /^http:\/\/localhost:\d+\/f\/([A-Za-z0-9_-]{32})$/.exec(url)?.[1]);
     expect(keys.every(Boolean)).toBe(true);
-    expect(new Set(keys).size).toBe(3);
+    expect(new Set(keys).size).toBe(4);
   });
 
   test('GET with a query: the request reaches the flow as { method, path, query, headers, body }, without cookies', async () => {
@@ -147,7 +150,11 @@ describe('limits and failures', () => {
     expect(res.json).toMatchObject({ code: 'ENDPOINT_FAILED', details: { runId: expect.any(String) } });
     expect(res.text).not.toContain('broke on purpose');
     expect(res.text).not.toContain('index.ts');
-    const run = (await platform.request('GET', `/api/runs/${res.json.details.runId}`)).body;
+    // The caller hears of the failure before the run's record is written.
+    const run = await waitFor('the run to be recorded as failed', async () => {
+      const found = (await platform.request('GET', `/api/runs/${res.json.details.runId}`)).body;
+      return found.status === 'failed' || found.status === 'retrying' ? found : undefined;
+    });
     expect(run).toMatchObject({ status: 'failed', attempts: 1 });
     expect(run.logs.map((l: { message: string }) => l.message)).toContain('run failed: the flow broke on purpose');
   });
@@ -196,6 +203,73 @@ describe('caller authentication', () => {
     const ok = await post(sign(HMAC_SECRET, body));
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ path: '/hook', json: { event: 'ping' } });
+  });
+});
+
+describe('an endpoint with OpenAPI operations', () => {
+  /** An MCP client connected to the tools endpoint's `/mcp` with `token` as its bearer token. */
+  async function mcpClient(token: string): Promise<Client> {
+    const client = new Client({ name: 'e2e', version: '1.0.0' });
+    const headers = { authorization: `Bearer ${token}` };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${local(urls.tools)}/mcp`), { requestInit: { headers } }));
+    return client;
+  }
+
+  test('serves its OpenAPI 3.1 document and plugin manifest without a token', async () => {
+    const doc = await call(urls.tools, '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.json).toMatchObject({
+      openapi: '3.1.0',
+      info: { title: 'Echo notes', version: '1.0.0' },
+      servers: [{ url: urls.tools }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    });
+    expect(Object.keys(doc.json.paths)).toEqual(['/notes/{id}', '/notes']);
+    expect(doc.json.paths['/notes'].post.operationId).toBe('addNote');
+    const manifest = await call(urls.tools, '/.well-known/ai-plugin.json');
+    expect(manifest.json).toMatchObject({
+      schema_version: 'v1',
+      name_for_human: 'Echo notes',
+      auth: { type: 'user_http', authorization_type: 'bearer' },
+      api: { type: 'openapi', url: `${urls.tools}/openapi.json` },
+    });
+    // Its operations themselves still need the token.
+    expect((await call(urls.tools, '/notes/n1')).status).toBe(401);
+  });
+
+  test('an MCP client (Streamable HTTP) lists a tool per operation and calls them, each call a run of the flow', async () => {
+    await putSecret('echo_token', TOKEN);
+    const client = await mcpClient(TOKEN);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['getNote', 'addNote']);
+      expect(tools[0].inputSchema).toEqual({
+        type: 'object',
+        properties: { id: { type: 'string' }, verbose: { type: 'boolean' } },
+        required: ['id'],
+      });
+      const read = await client.callTool({ name: 'getNote', arguments: { id: 'n 1', verbose: true } });
+      expect(read.isError).toBe(false);
+      const echoed = JSON.parse((read.content as { type: string; text: string }[])[0].text);
+      expect(echoed).toMatchObject({ method: 'GET', path: '/notes/n%201', query: { verbose: 'true' } });
+      const added = await client.callTool({ name: 'addNote', arguments: { body: { text: 'hello' } } });
+      expect(JSON.parse((added.content as { text: string }[])[0].text)).toMatchObject({
+        method: 'POST',
+        path: '/notes',
+        json: { text: 'hello' },
+      });
+    } finally {
+      await client.close();
+    }
+    const calls = await waitFor('the two tool calls to be recorded', async () => {
+      const newest = (await platform.runs('endpoint-echo')).slice(0, 2);
+      return newest.every((run) => run.status === 'succeeded') && newest;
+    });
+    expect(calls.map((run) => run.event.name)).toEqual(['request', 'request']);
+  });
+
+  test('MCP with a wrong token is refused', async () => {
+    await expect(mcpClient('not-the-token')).rejects.toThrow(/401/);
   });
 });
 
