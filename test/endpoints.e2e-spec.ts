@@ -4,14 +4,18 @@
  * token, HMAC of the body), the body limit, the timeout, a throwing flow, undeploy, pause, key
  * stability across redeploys and rotation; getSecret through an endpoint.
  */
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 
 const ROOT = join(__dirname, '..');
+const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+const run = promisify(execFile);
 const FLOW = join(ROOT, 'test/fixtures/flows/endpoint-echo');
 const MASTER_KEY = randomBytes(32).toString('base64');
 const TOKEN = 'endpoint-caller-token-0123456789';
@@ -306,6 +310,18 @@ describe('the URL across the flow’s life', () => {
       code: 'ENDPOINT_NOT_FOUND',
     });
     urls = await endpointUrls();
+  });
+
+  test('openflows endpoints lists the URLs; --rotate gives one a new URL', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, [CLI, 'endpoints', 'endpoint-echo', ...args], { env: { ...process.env, OPENFLOWS_URL: platform.url } });
+    const listed = (await cli()).stdout;
+    for (const [name, url] of Object.entries(urls)) expect(listed).toMatch(new RegExp(`${name}\\s+${url}`));
+    const rotated = (await cli('--rotate', 'signed')).stdout;
+    const fresh = await endpointUrls();
+    expect(fresh.signed).not.toBe(urls.signed);
+    expect(rotated).toContain(fresh.signed);
+    urls = fresh;
   });
 
   test('paused: 503; resumed: answered again', async () => {

@@ -26,7 +26,7 @@ const CARD: ProviderCard = {
   empty:
     "Nothing to connect: each http.endpoint(name) of a flow gets its own URL at deploy, shown on the flow's page and by `openflows endpoints <flow>`.",
   source: 'http.endpoint(name, { auth?, openapi? })',
-  docs: 'http-endpoints',
+  docs: 'http-endpoints-and-schedules',
 };
 
 /** What the event's target holds: `<flow id>/<endpoint name>` (see HttpIngress). */

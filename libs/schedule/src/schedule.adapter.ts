@@ -19,7 +19,7 @@ const CARD: ProviderCard = {
   empty:
     "Nothing to connect: a flow's schedule.cron(expression, { timezone }) or schedule.every(ms) ticks from its deploy until it is paused or undeployed.",
   source: "schedule.cron('0 9 * * 1-5', { timezone: 'Europe/Paris' }) or schedule.every(ms)",
-  docs: 'schedules',
+  docs: 'http-endpoints-and-schedules',
 };
 
 /**
