@@ -77,6 +77,8 @@ const schema = z.object({
   FLOW_FETCH_MAX_REQUESTS: positiveInt.default(DEFAULT_EGRESS.maxRequests),
   FLOW_FETCH_MAX_BYTES: positiveInt.default(DEFAULT_EGRESS.maxResponseBytes),
   FLOW_FETCH_TIMEOUT_MS: positiveInt.default(DEFAULT_EGRESS.timeoutMs),
+  ENDPOINT_TIMEOUT_MS: positiveInt.default(30_000),
+  ENDPOINT_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
 });
 
 type Env = z.infer<typeof schema>;
@@ -131,6 +133,11 @@ export interface AppConfig {
    */
   flowSources: { allowLocal: boolean; buildMemoryMb: number; buildTimeoutMs: number };
   flows: FlowsConfig;
+  /**
+   * HTTP endpoint flows (`/f/<key>/…`): how long a caller waits for the flow's response before a 504
+   * (`ENDPOINT_TIMEOUT_MS`), and the largest request body taken (`ENDPOINT_BODY_LIMIT_BYTES`, else 413).
+   */
+  endpoints: { timeoutMs: number; bodyLimitBytes: number };
 }
 
 /** Per-run limits of flow code; a flow's package.json (`openflows.limits`) may only tighten them. */
@@ -313,6 +320,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         timeoutMs: e.FLOW_FETCH_TIMEOUT_MS,
       },
     },
+    endpoints: { timeoutMs: e.ENDPOINT_TIMEOUT_MS, bodyLimitBytes: e.ENDPOINT_BODY_LIMIT_BYTES },
   };
 }
 

@@ -1,4 +1,6 @@
 import { chatApp, type ChatApp } from './chat-app';
+import { http, type HttpApi } from './http';
+import { schedule, type ScheduleApi } from './schedule';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
@@ -63,7 +65,20 @@ export interface Sdk {
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
   wechat: ChatApp;
+  /** HTTP endpoint flows: `http.endpoint(name, options)` as a source, `http.json` / `http.response` as what handlers return. */
+  http: HttpApi;
+  /** Schedules: `schedule.cron(expression, { timezone })` and `schedule.every(ms)` as sources of `tick` events. */
+  schedule: ScheduleApi;
   store: FlowStore;
+  /**
+   * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
+   * send with `fetch`. Each read is written to the run's log (the name, never the value) and shown as
+   * the secret's last use. Works in handlers only.
+   * @throws SdkError SECRET_NOT_FOUND when the owner has no secret of that name, SECRET_REFUSED for an
+   *   LLM key (those are used through `chatCompletion`, never read), INVALID_ARGUMENT for a name that
+   *   is not a non-empty string, NOT_IN_HANDLER in `run()`.
+   */
+  getSecret(name: string): Promise<string>;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
    * @throws SdkError MISSING_ENV when it is unset and no fallback is given.
@@ -144,7 +159,13 @@ export function createSdk(host: SdkHost): Sdk {
     discord: chatApp(host, 'discord'),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
+    http,
+    schedule,
     store: host.store,
+    async getSecret(name) {
+      if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');
+      return (await host.call('secrets.get', [name])) as string;
+    },
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
       if (value === undefined)
