@@ -8,6 +8,7 @@ export * from './types';
 export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
 export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
+export type { DiscordApp, DiscordCommand, DiscordCommandOption } from './discord';
 
 const sdk = createSdk(unboundHost());
 export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, env, log } = sdk;
