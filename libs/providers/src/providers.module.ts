@@ -1,5 +1,6 @@
 import { Module, type Type } from '@nestjs/common';
 import type { ProviderAdapter } from '@openflows/common';
+import { DiscordAdapter, DiscordModule } from '@openflows/discord';
 import { GithubAdapter, GithubModule } from '@openflows/github';
 import { LarkAdapter, LarkModule } from '@openflows/lark';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
@@ -15,6 +16,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [LarkModule, LarkAdapter],
   [TelegramModule, TelegramAdapter],
   [WechatModule, WechatAdapter],
+  [DiscordModule, DiscordAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */

@@ -1,6 +1,7 @@
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import * as publicSdk from './index';
 import { createSdk, unboundHost } from './sdk';
+import type { DiscordCommand } from './discord';
 import { SdkError, type EventHandler, type EventSource, type SdkErrorCode } from './types';
 
 interface Listened {
@@ -287,7 +288,7 @@ describe('discord.commands', () => {
   };
 
   it('builds a source for every channel of the account, with the commands as options', () => {
-    const commands = [ask, { name: 'restart', description: 'Start over' }];
+    const commands: DiscordCommand[] = [ask, { name: 'restart', description: 'Start over' }];
     const source = sdk.discord.commands('OpenFlows Bot', commands);
     expect(source).toEqual({ provider: 'discord', target: 'openflows bot/*', options: { commands } });
     // A copy: changing the declaration afterwards does not change what is registered.

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { DiscordAdapter } from './discord.adapter';
+import { DiscordAppsService } from './discord-apps.service';
+import { DiscordCommandsService } from './discord-commands.service';
+import { DiscordIngress } from './discord-ingress';
+import { DiscordRestService } from './discord-rest';
+
+/** Discord integration: connected applications, their interactions endpoint, slash commands and bot clients. Needs config, db and Redis. */
+const providers = [DiscordAdapter, DiscordIngress, DiscordAppsService, DiscordCommandsService, DiscordRestService];
+
+@Module({ providers, exports: providers })
+export class DiscordModule {}
