@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { interactionKeys, ping, slashCommand, type Place } from '@openflows/test-support/discord-interactions';
+import { channelMessage, interactionKeys, ping, slashCommand, type Place } from '@openflows/test-support/discord-interactions';
 import { startDiscordStandIn, type DiscordStandIn, type StandInApp } from '@openflows/test-support/discord-stand-in';
 import { Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
@@ -17,6 +17,7 @@ const ROOT = join(__dirname, '..');
 const MASTER_KEY = randomBytes(32).toString('base64');
 const GENERAL = '645027906669510667';
 const THREAD = '1100000000000000001';
+const GUILD = '290926798626357999';
 
 jest.setTimeout(60_000);
 
@@ -61,7 +62,18 @@ async function command(name: string, options: Record<string, string> = {}, place
 beforeAll(async () => {
   discord = await startDiscordStandIn();
   app = discord.addApp({ name: 'OpenFlows Bot' });
-  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY, DISCORD_API_URL: discord.url } });
+  app.guilds.push({
+    id: GUILD,
+    name: 'Acme',
+    channels: [{ id: GENERAL, name: 'general' }],
+    threads: [{ id: THREAD, name: 'a thread', parentId: GENERAL }],
+  });
+  // Both processes take the Gateway role, so the lock decides which one holds the bot.
+  platform = await Platform.start({
+    mode: 'separate',
+    repositories: [],
+    env: { MASTER_KEY, DISCORD_API_URL: discord.url, DISCORD_GATEWAY: '1' },
+  });
   await platform.putLlmKey('openai');
 });
 
@@ -183,6 +195,66 @@ describe('slash commands', () => {
     expect(res.status).toBe(401);
     expect(['SIGNATURE_INVALID', 'TIMESTAMP_INVALID']).toContain(res.body.code);
     expect(await recordedEvents()).toHaveLength(before);
+  });
+});
+
+describe('a command no flow answers', () => {
+  test('is answered at once with a message only its user sees, and not queued', async () => {
+    expect((await platform.request('POST', '/api/flows/discord-chat/pause')).status).toBe(200);
+    const before = (await recordedEvents()).length;
+    const res = await discord.interact(app.id, slashCommand('ask', { question: 'anyone?' }, { applicationId: app.id }));
+    expect(res).toEqual({ status: 200, body: { type: 4, data: { content: 'No flow answers /ask here right now.', flags: 64 } } });
+    expect(await recordedEvents()).toHaveLength(before);
+    expect((await platform.request('POST', '/api/flows/discord-chat/resume')).status).toBe(200);
+    await command('ask', { question: 'back again' });
+  });
+});
+
+describe('channel messages through the Gateway', () => {
+  const user = { id: '53908099506183680', username: 'Mason' };
+  const repliesTo = (messageId: string) => discord.messages.filter((m) => m.via === 'channel' && m.replyTo === messageId);
+  const openSessions = () => discord.gatewaySessions.filter((s) => s.appId === app.id && s.open);
+
+  test('deploying a flow that listens to messages connects the bot once, with the message intents', async () => {
+    expect(openSessions()).toEqual([]);
+    await platform.deploy(join(ROOT, 'test/fixtures/flows/discord-messages'), { app: app.id, channel: GENERAL });
+    const [session] = await waitFor('a Gateway session of the bot', () => openSessions().length > 0 && openSessions());
+    // GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES | MESSAGE_CONTENT
+    expect(session.intents & (1 | (1 << 9) | (1 << 12) | (1 << 15))).toBe(1 | (1 << 9) | (1 << 12) | (1 << 15));
+    // The api and the worker both have the role; the lock lets one of them hold the bot.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(openSessions()).toHaveLength(1);
+  });
+
+  test('a message in the channel is answered there, as a reply, and one in its thread in the thread', async () => {
+    const message = channelMessage('hello there', { channelId: GENERAL, user });
+    await waitFor('the message to be dispatched', () => discord.dispatchMessage(app.id, message) > 0);
+    const [reply] = await waitFor('the reply', () => repliesTo(message.id).length > 0 && repliesTo(message.id));
+    expect(reply).toMatchObject({ channelId: GENERAL, content: 'heard Mason: hello there' });
+    const inThread = channelMessage('in the thread', { threadId: THREAD, user });
+    discord.dispatchMessage(app.id, inThread);
+    const [threadReply] = await waitFor('the reply in the thread', () => repliesTo(inThread.id).length > 0 && repliesTo(inThread.id));
+    expect(threadReply).toMatchObject({ channelId: THREAD, content: 'heard Mason: in the thread' });
+  });
+
+  test("the bot's own messages are dropped, and a message dispatched twice is answered once", async () => {
+    const own = channelMessage('my own answer', { channelId: GENERAL, user: { id: app.bot.id, username: app.bot.username, bot: true } });
+    const twice = channelMessage('say it once', { channelId: GENERAL, user });
+    discord.dispatchMessage(app.id, own);
+    discord.dispatchMessage(app.id, twice);
+    discord.dispatchMessage(app.id, twice);
+    await waitFor('the reply', () => repliesTo(twice.id).length > 0);
+    const recorded = (await recordedEvents()).map((e) => e.delivery_id);
+    expect(recorded.filter((id) => id === twice.id)).toHaveLength(1);
+    expect(recorded).not.toContain(own.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(repliesTo(twice.id)).toHaveLength(1);
+    expect(repliesTo(own.id)).toEqual([]);
+  });
+
+  test("deleting the flow closes the bot's Gateway session", async () => {
+    expect((await platform.request('DELETE', '/api/flows/discord-messages')).status).toBe(204);
+    await waitFor('the session to close', () => openSessions().length === 0);
   });
 });
 

@@ -13,6 +13,13 @@
  * `interact(appId, payload)` is Discord calling the application's Interactions Endpoint URL: the
  * payload signed with the application's Ed25519 key as Discord signs it.
  *
+ * The Gateway (`GET /gateway/bot` gives `ws://…/gateway`) speaks Discord's protocol v10 in JSON
+ * without compression, as the docs' "Gateway" and "Opcodes and Status Codes" pages describe it:
+ * HELLO (op 10), IDENTIFY (op 2) checked for the bot token (close 4004), the API version (4012) and
+ * the Message Content intent the application has not enabled (4014), READY and one GUILD_CREATE per
+ * guild of the bot, heartbeats (op 1) answered with op 11; `dispatchMessage(appId, message)` sends a
+ * MESSAGE_CREATE to the bot's open sessions.
+ *
  * ```ts
  * const discord = await startDiscordStandIn();
  * const app = discord.addApp({ name: 'OpenFlows Bot' });  // its id, publicKey and botToken to connect with
@@ -24,6 +31,7 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { interactionKeys, signedInteraction, snowflake } from './discord-interactions';
 
 /** An application of the stand-in, with what the Developer Portal shows of it. */
@@ -37,6 +45,26 @@ export interface StandInApp {
   bot: { id: string; username: string };
   /** The Interactions Endpoint URL pasted in the portal; undefined until then. */
   endpoint?: string;
+  /** The privileged Message Content intent is turned on (Bot page); default true. */
+  messageContentIntent: boolean;
+  /** Servers the bot is in, with their text channels and active threads. */
+  guilds: StandInGuild[];
+}
+
+export interface StandInGuild {
+  id: string;
+  name: string;
+  channels: { id: string; name: string }[];
+  threads: { id: string; name: string; parentId: string }[];
+}
+
+/** An identified Gateway session of a bot. */
+export interface GatewaySession {
+  appId: string;
+  /** The intents bitfield of its IDENTIFY. */
+  intents: number;
+  shard: [number, number];
+  open: boolean;
 }
 
 /** A message the bot created or filled in: in a channel, as the interaction's original response, or as a follow-up. */
@@ -93,6 +121,10 @@ export interface DiscordStandIn {
   ): Promise<{ status: number; body: any }>;
   /** Makes the application's bot token invalid, as resetting it in the portal does. */
   resetToken(appId: string): void;
+  /** Gateway sessions that identified, in order. */
+  gatewaySessions: GatewaySession[];
+  /** Sends `message` as a MESSAGE_CREATE dispatch to the application's open sessions. @returns how many got it. */
+  dispatchMessage(appId: string, message: Record<string, unknown>): number;
   close(): Promise<void>;
 }
 
@@ -104,6 +136,9 @@ const CHANNEL_CONTENT_MAX = 4000;
 /** Discord drops an interaction not answered within 3 s; its token then lasts 15 minutes. */
 const ANSWER_WITHIN_MS = 3000;
 const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+/** Gateway intents (Discord's "Gateway Intents"). */
+const MESSAGE_CONTENT_INTENT = 1 << 15;
+const HEARTBEAT_INTERVAL_MS = 41_250;
 
 class DiscordError extends Error {
   constructor(
@@ -252,6 +287,124 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
     throw notFound();
   };
 
+  const sessions: GatewaySession[] = [];
+  /** How to send a dispatch to each open session. */
+  const dispatchers = new Map<GatewaySession, (t: string, d: unknown) => void>();
+  let gatewayUrl = '';
+
+  /** One Gateway connection: HELLO, then IDENTIFY → READY and the guilds, heartbeats, and the dispatches tests send. */
+  const gatewaySession = (socket: WebSocket, query: URLSearchParams) => {
+    let sequence = 0;
+    const sendOp = (op: number, d: unknown, t: string | null = null) =>
+      socket.send(JSON.stringify({ op, d, s: op === 0 ? ++sequence : null, t }));
+    if (query.get('v') !== '10' || query.get('encoding') !== 'json') {
+      socket.close(4012, 'Invalid API version');
+      return;
+    }
+    sendOp(10, { heartbeat_interval: HEARTBEAT_INTERVAL_MS });
+    socket.on('message', (raw) => {
+      const { op, d } = JSON.parse(String(raw)) as { op: number; d: any };
+      if (op === 1) return void sendOp(11, undefined);
+      if (op !== 2) return;
+      const app = [...apps.values()].find((a) => a.botToken === d?.token);
+      if (!app) return void socket.close(4004, 'Authentication failed.');
+      if ((d.intents & MESSAGE_CONTENT_INTENT) !== 0 && !app.messageContentIntent) return void socket.close(4014, 'Disallowed intent(s).');
+      const session: GatewaySession = { appId: app.id, intents: d.intents, shard: d.shard ?? [0, 1], open: true };
+      sessions.push(session);
+      socket.on('close', () => {
+        session.open = false;
+        dispatchers.delete(session);
+      });
+      const user = {
+        id: app.bot.id,
+        username: app.bot.username,
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+        bot: true,
+        verified: true,
+        flags: 0,
+      };
+      sendOp(
+        0,
+        {
+          v: 10,
+          user,
+          guilds: app.guilds.map((g) => ({ id: g.id, unavailable: true })),
+          session_id: randomBytes(16).toString('hex'),
+          resume_gateway_url: gatewayUrl,
+          shard: session.shard,
+          application: { id: app.id, flags: 0 },
+          private_channels: [],
+          relationships: [],
+          presences: [],
+          guild_join_requests: [],
+          user_settings: {},
+          geo_ordered_rtc_regions: [],
+        },
+        'READY',
+      );
+      for (const guild of app.guilds) {
+        sendOp(
+          0,
+          {
+            id: guild.id,
+            name: guild.name,
+            icon: null,
+            owner_id: '53908232506183680',
+            unavailable: false,
+            member_count: 2,
+            large: false,
+            joined_at: new Date().toISOString(),
+            roles: [
+              {
+                id: guild.id,
+                name: '@everyone',
+                permissions: '0',
+                position: 0,
+                color: 0,
+                hoist: false,
+                managed: false,
+                mentionable: false,
+                flags: 0,
+              },
+            ],
+            emojis: [],
+            stickers: [],
+            features: [],
+            members: [],
+            presences: [],
+            voice_states: [],
+            stage_instances: [],
+            guild_scheduled_events: [],
+            channels: guild.channels.map((c, position) => ({
+              id: c.id,
+              type: 0,
+              name: c.name,
+              guild_id: guild.id,
+              position,
+              permission_overwrites: [],
+              parent_id: null,
+            })),
+            threads: guild.threads.map((t) => ({
+              id: t.id,
+              type: 11,
+              name: t.name,
+              guild_id: guild.id,
+              parent_id: t.parentId,
+              owner_id: '53908232506183680',
+              message_count: 0,
+              member_count: 1,
+              thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false },
+            })),
+          },
+          'GUILD_CREATE',
+        );
+      }
+      dispatchers.set(session, (t, data) => sendOp(0, data, t));
+    });
+  };
+
   const route = (method: string, rawPath: string, authorization: string | undefined, body: unknown): unknown => {
     const parts = rawPath.split('/').slice(1).map(decodeURIComponent);
     const path = `/${parts.join('/')}`;
@@ -272,6 +425,13 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
         flags: 0,
         interactions_endpoint_url: app.endpoint ?? null,
         owner: { id: '53908232506183680', username: 'Mason', discriminator: '0', global_name: null, avatar: null },
+      };
+    }
+    if (method === 'GET' && path === '/gateway/bot') {
+      return {
+        url: gatewayUrl,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
       };
     }
     if (method === 'GET' && path === '/users/@me') {
@@ -359,8 +519,15 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
       }
     })();
   });
+  const gateway = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/gateway') return void socket.destroy();
+    gateway.handleUpgrade(req, socket, head, (ws) => gatewaySession(ws, url.searchParams));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  gatewayUrl = `ws://127.0.0.1:${port}/gateway`;
 
   return {
     url: `http://127.0.0.1:${port}/api/v10`,
@@ -378,6 +545,8 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
         privateKey,
         botToken: `${Buffer.from(appId).toString('base64url')}.${randomBytes(4).toString('base64url')}.${randomBytes(27).toString('base64url')}`,
         bot: { id: snowflake(), username: name.toLowerCase().replace(/\W+/g, '-') },
+        messageContentIntent: true,
+        guilds: [],
       };
       apps.set(appId, app);
       return app;
@@ -416,6 +585,16 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
       const app = apps.get(appId)!;
       app.botToken = `${app.botToken}x`;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    gatewaySessions: sessions,
+    dispatchMessage(appId, message) {
+      const open = [...dispatchers.entries()].filter(([session]) => session.appId === appId);
+      for (const [, dispatch] of open) dispatch('MESSAGE_CREATE', message);
+      return open.length;
+    },
+    close: async () => {
+      for (const socket of gateway.clients) socket.terminate();
+      await new Promise<void>((resolve) => gateway.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

@@ -43,7 +43,7 @@ describe('discordCapabilities against the Discord stand-in', () => {
   beforeAll(async () => {
     discord = await startDiscordStandIn();
     app = discord.addApp({ name: 'OpenFlows Bot' });
-    config = { discord: { apiUrl: discord.url } };
+    config = { discord: { apiUrl: discord.url, gateway: false } };
     // The application's endpoint as Discord reaches it, acknowledging every interaction with a deferred answer.
     endpoint = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"type":5}'));
     await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));

@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { InteractionResponseType, verifyKey } from 'discord-interactions';
-import { CodedError, type AcceptEvent, type IngressAnswer, type IngressRequest, type ProviderIngress } from '@openflows/common';
+import { InteractionResponseFlags, InteractionResponseType, verifyKey } from 'discord-interactions';
+import {
+  CodedError,
+  type AcceptEvent,
+  type EventEnvelope,
+  type IngressAnswer,
+  type IngressRequest,
+  type ProviderIngress,
+} from '@openflows/common';
+import { FlowsRepository } from '@openflows/db';
 import { DiscordAppsService, type DiscordApp } from './discord-apps.service';
-import { parseInteraction } from './envelope';
+import { COMPONENT_EVENT, MODAL_EVENT, parseInteraction, targetsOf, type DiscordInteraction } from './envelope';
 
 /** Interactions older or newer than this are refused as replays (s); Discord posts them at once. */
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -29,17 +37,32 @@ export async function verifyInteraction(request: IngressRequest, publicKey: stri
   }
 }
 
+/** The answer to an interaction no flow listens to: a message only the invoking user sees (EPHEMERAL). */
+function unhandled(name: string): IngressAnswer {
+  const what = name === COMPONENT_EVENT || name === MODAL_EVENT ? 'this' : `/${name}`;
+  return {
+    status: 200,
+    body: {
+      type: InteractionResponseType.CHANNEL_MESSAGE_WITH_SOURCE,
+      data: { content: `No flow answers ${what} here right now.`, flags: InteractionResponseFlags.EPHEMERAL },
+    },
+  };
+}
+
 /**
  * `POST /webhooks/discord/<connection id>`: the Interactions Endpoint URL of one connected
  * application. Verifies the signature with that application's public key, answers `PING` with
  * `PONG`, and queues slash commands, component clicks and modal submissions, answering each with a
  * deferred message (`{ type: 5 }`, "thinking…") as soon as it is queued: Discord wants a first answer
- * within 3 s, and the run's `discord.sendMessage` fills the message in. Autocomplete gets no
- * suggestions.
+ * within 3 s, and the run's `discord.sendMessage` fills the message in. One no live flow listens to
+ * is not queued but answered with a message only its user sees; autocomplete gets no suggestions.
  */
 @Injectable()
 export class DiscordIngress implements ProviderIngress {
-  constructor(private readonly apps: DiscordAppsService) {}
+  constructor(
+    private readonly apps: DiscordAppsService,
+    private readonly flows: FlowsRepository,
+  ) {}
 
   /**
    * @throws CodedError CONNECTION_NOT_FOUND (404) for an endpoint of no connected application,
@@ -62,10 +85,22 @@ export class DiscordIngress implements ProviderIngress {
       case 'autocomplete':
         return { status: 200, body: { type: InteractionResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT, data: { choices: [] } } };
       case 'event':
+        if (!(await this.handled(app, parsed.envelope))) return unhandled(parsed.envelope.name);
         // A repeated post of one interaction is acknowledged the same way; only the first one runs.
         await accept(parsed.envelope);
         return { status: 200, body: { type: InteractionResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE } };
     }
+  }
+
+  /**
+   * Whether a live, unpaused flow of the application's owner listens to the interaction: otherwise a
+   * deferred answer would never be filled in (a command Discord clients still show after its flow was
+   * paused or deleted).
+   */
+  private async handled(app: DiscordApp, envelope: EventEnvelope): Promise<boolean> {
+    if (!app.ownerId || app.status !== 'active') return false;
+    const targets = targetsOf(app, envelope.target!, envelope.payload as DiscordInteraction);
+    return (await this.flows.match('discord', targets, [envelope.name], app.ownerId)).length > 0;
   }
 
   private async endpointApp(path: string): Promise<DiscordApp> {

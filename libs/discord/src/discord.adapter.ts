@@ -20,9 +20,10 @@ import { SdkError, type ChatContext } from '@openflows/sdk';
 import { DiscordAppsService, type DiscordApp } from './discord-apps.service';
 import { DISCORD_CAPABILITIES, discordCapabilities } from './discord-capabilities';
 import { accountOf, commandsOf, DiscordCommandsService, namesApp } from './discord-commands.service';
+import { DiscordGatewayService } from './discord-gateway.service';
 import { DiscordIngress } from './discord-ingress';
 import { DiscordRestService } from './discord-rest';
-import { chatContextOf, isInteraction, type DiscordInteraction, type DiscordMessage } from './envelope';
+import { chatContextOf, isInteraction, targetsOf, type DiscordInteraction, type DiscordMessage } from './envelope';
 
 const NO_CHAT: ChatContext = { account: '', chatId: '', sender: { id: '' } };
 
@@ -86,6 +87,7 @@ export class DiscordAdapter implements ProviderAdapter {
     private readonly apps: DiscordAppsService,
     private readonly commands: DiscordCommandsService,
     private readonly rest: DiscordRestService,
+    private readonly gateway: DiscordGatewayService,
     private readonly flows: FlowsRepository,
     readonly ingress: DiscordIngress,
   ) {}
@@ -137,10 +139,7 @@ export class DiscordAdapter implements ProviderAdapter {
     if (!app || app.status !== 'active' || !app.ownerId || !chatId) return { dropped: `no active Discord application ${applicationId}` };
     const payload = event.payload as DiscordInteraction | DiscordMessage;
     if (!isInteraction(payload) && payload.author?.id === app.botUserId) return { dropped: "a message of the application's own bot" };
-    const threadId = chatContextOf(app.name, target, payload).threadId;
-    const chats = [chatId, ...(threadId ? [threadId] : []), '*'];
-    const targets = [app.applicationId, app.name].flatMap((account) => chats.map((chat) => `${account}/${chat}`.toLowerCase()));
-    return { app, targets: [...new Set(targets)], payload };
+    return { app, targets: targetsOf(app, target, payload), payload };
   }
 
   private async connect(ownerId: string, body: unknown): Promise<ConnectResult> {
@@ -159,7 +158,8 @@ export class DiscordAdapter implements ProviderAdapter {
 
   /**
    * Registers, for each active application of the owner, the commands its live subscriptions declare,
-   * and sets the `registered` flags of those subscriptions from the connected applications.
+   * sets the `registered` flags of those subscriptions from the connected applications, and tells the
+   * Gateway processes.
    */
   private async sync(ownerId: string): Promise<void> {
     const [apps, live] = await Promise.all([this.apps.activeApps(ownerId), this.flows.liveSubscriptions('discord', ownerId)]);
@@ -183,6 +183,8 @@ export class DiscordAdapter implements ProviderAdapter {
         apps.some((app) => namesApp(app, accountOf(target))),
       );
     }
+    // Flows listening to channel messages may have come or gone: the Gateway processes reconsider.
+    await this.gateway.changed();
   }
 
   private endpointUrl(connectionId: string): string {

@@ -166,3 +166,17 @@ export function chatContextOf(account: string, target: string, payload: DiscordI
     sender: { id: user?.id ?? '', ...(name ? { name } : {}), ...(user?.bot ? { isBot: true } : {}) },
   };
 }
+
+/**
+ * Every target a subscription may name an event of application `app` under, lower-case: the
+ * application by id or name, and the chat (the envelope target's), the thread, or `*`.
+ */
+export function targetsOf(
+  app: { applicationId: string; name: string },
+  target: string,
+  payload: DiscordInteraction | DiscordMessage,
+): string[] {
+  const { chatId, threadId } = chatContextOf(app.name, target, payload);
+  const chats = [chatId, ...(threadId ? [threadId] : []), '*'];
+  return [...new Set([app.applicationId, app.name].flatMap((account) => chats.map((chat) => `${account}/${chat}`.toLowerCase())))];
+}
