@@ -15,7 +15,7 @@ export interface DiscordCredentials {
 }
 
 /** A connected application with its opened credentials. */
-export interface DiscordApp extends DiscordCredentials {
+export interface DiscordApplication extends DiscordCredentials {
   connectionId: string;
   applicationId: string;
   /** The application's name (`connections.account_login`). */
@@ -95,20 +95,20 @@ export class DiscordAppsService {
   }
 
   /** The application whose Interactions Endpoint URL is `/webhooks/discord/<connectionId>`; undefined for none. */
-  async byConnectionId(connectionId: string): Promise<DiscordApp | undefined> {
+  async byConnectionId(connectionId: string): Promise<DiscordApplication | undefined> {
     if (!UUID.test(connectionId)) return undefined;
     const row = await this.connections.findById(connectionId);
     return row && row.provider === DISCORD.provider && row.kind === DISCORD.kind ? this.opened(row) : undefined;
   }
 
   /** The connected application `applicationId`, whatever its owner and status; undefined when none is. */
-  async byApplicationId(applicationId: string): Promise<DiscordApp | undefined> {
+  async byApplicationId(applicationId: string): Promise<DiscordApplication | undefined> {
     const row = await this.connections.findAccount(DISCORD.provider, DISCORD.kind, applicationId);
     return row ? this.opened(row) : undefined;
   }
 
   /** The owner's active applications. */
-  async activeApps(ownerId: string): Promise<DiscordApp[]> {
+  async activeApps(ownerId: string): Promise<DiscordApplication[]> {
     const rows = await this.connections.list(ownerId);
     return rows
       .filter((c) => c.provider === DISCORD.provider && c.kind === DISCORD.kind && c.status === 'active')
@@ -116,13 +116,13 @@ export class DiscordAppsService {
   }
 
   /** Every active application, of every owner (the Gateway holds a connection for each). */
-  async allActiveApps(): Promise<DiscordApp[]> {
+  async allActiveApps(): Promise<DiscordApplication[]> {
     const rows = await this.connections.listAccounts(DISCORD.provider, DISCORD.kind);
     return rows.filter((c) => c.status === 'active').map((c) => this.opened(c));
   }
 
   /** A connection row with its credentials opened. */
-  opened(row: StoredConnection): DiscordApp {
+  opened(row: StoredConnection): DiscordApplication {
     const credentials = JSON.parse(decrypt(this.key, row.credentials ?? '', `discord:${row.externalId}`)) as DiscordCredentials;
     return {
       ...credentials,

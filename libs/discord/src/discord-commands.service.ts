@@ -4,7 +4,7 @@ import { Routes } from 'discord.js';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
 import type { DiscordCommand } from '@openflows/sdk';
-import type { DiscordApp } from './discord-apps.service';
+import type { DiscordApplication } from './discord-apps.service';
 import { createDiscordRest } from './discord-rest';
 
 /** A subscription as registration reads it: its target `<account>/<chat>` and the options `discord.commands` stored. */
@@ -17,7 +17,7 @@ export interface CommandDeclaration {
 export const accountOf = (target: string) => target.slice(0, target.indexOf('/'));
 
 /** Whether a target's account names application `app` (by id or by name, case-insensitively). */
-export function namesApp(app: Pick<DiscordApp, 'applicationId' | 'name'>, account: string): boolean {
+export function namesApp(app: Pick<DiscordApplication, 'applicationId' | 'name'>, account: string): boolean {
   return account === app.applicationId.toLowerCase() || account === app.name.toLowerCase();
 }
 
@@ -61,7 +61,7 @@ export class DiscordCommandsService {
    * Makes `app`'s global commands `commands` (none: removes the ones the platform registered).
    * @throws the REST error when Discord refuses the list or cannot be reached (the digest is kept as it was).
    */
-  async register(app: DiscordApp, commands: DiscordCommand[]): Promise<void> {
+  async register(app: DiscordApplication, commands: DiscordCommand[]): Promise<void> {
     const key = redisKey(this.config, 'discord', 'commands', app.connectionId);
     const digest = createHash('sha256').update(JSON.stringify(commands)).digest('hex');
     const last = await this.redis.get(key);

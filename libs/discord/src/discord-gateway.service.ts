@@ -16,7 +16,7 @@ import {
   type EventEnvelope,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository } from '@openflows/db';
-import { DiscordAppsService, type DiscordApp } from './discord-apps.service';
+import { DiscordAppsService, type DiscordApplication } from './discord-apps.service';
 import { accountOf, namesApp } from './discord-commands.service';
 import { GatewayLocks } from './gateway-locks';
 import { restBase } from './discord-rest';
@@ -140,9 +140,9 @@ export class DiscordGatewayService implements OnApplicationBootstrap, OnApplicat
   }
 
   /** Active applications with a live flow of their owner listening to `message` on one of their channels. */
-  private async wantedApps(): Promise<Map<string, DiscordApp>> {
-    const wanted = new Map<string, DiscordApp>();
-    const byOwner = new Map<string, DiscordApp[]>();
+  private async wantedApps(): Promise<Map<string, DiscordApplication>> {
+    const wanted = new Map<string, DiscordApplication>();
+    const byOwner = new Map<string, DiscordApplication[]>();
     for (const app of await this.apps.allActiveApps()) {
       if (app.ownerId) byOwner.set(app.ownerId, [...(byOwner.get(app.ownerId) ?? []), app]);
     }
@@ -153,7 +153,7 @@ export class DiscordGatewayService implements OnApplicationBootstrap, OnApplicat
     return wanted;
   }
 
-  private async start(app: DiscordApp): Promise<void> {
+  private async start(app: DiscordApplication): Promise<void> {
     const client = new Client({ intents: INTENTS, rest: { ...restBase(this.config.discord.apiUrl), retries: 1, timeout: 10_000 } });
     client.on(Events.Raw, (packet: GatewayDispatchPayload) => {
       if (packet.t === 'MESSAGE_CREATE') void this.onMessage(app, client, packet.d as unknown as DiscordMessage);
@@ -178,7 +178,7 @@ export class DiscordGatewayService implements OnApplicationBootstrap, OnApplicat
   }
 
   /** A MESSAGE_CREATE as an event of `app`, unless the bot wrote it; a thread's message is put under its parent channel. */
-  private async onMessage(app: DiscordApp, client: Client, message: DiscordMessage): Promise<void> {
+  private async onMessage(app: DiscordApplication, client: Client, message: DiscordMessage): Promise<void> {
     if (message.author?.id === client.user?.id) return;
     const channel = client.channels.cache.get(message.channel_id);
     const parentId = channel?.isThread() ? (channel.parentId ?? undefined) : undefined;

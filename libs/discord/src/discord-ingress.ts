@@ -9,7 +9,7 @@ import {
   type ProviderIngress,
 } from '@openflows/common';
 import { FlowsRepository } from '@openflows/db';
-import { DiscordAppsService, type DiscordApp } from './discord-apps.service';
+import { DiscordAppsService, type DiscordApplication } from './discord-apps.service';
 import { COMPONENT_EVENT, MODAL_EVENT, parseInteraction, targetsOf, type DiscordInteraction } from './envelope';
 
 /** Interactions older or newer than this are refused as replays (s); Discord posts them at once. */
@@ -97,13 +97,13 @@ export class DiscordIngress implements ProviderIngress {
    * deferred answer would never be filled in (a command Discord clients still show after its flow was
    * paused or deleted).
    */
-  private async handled(app: DiscordApp, envelope: EventEnvelope): Promise<boolean> {
+  private async handled(app: DiscordApplication, envelope: EventEnvelope): Promise<boolean> {
     if (!app.ownerId || app.status !== 'active') return false;
     const targets = targetsOf(app, envelope.target!, envelope.payload as DiscordInteraction);
     return (await this.flows.match('discord', targets, [envelope.name], app.ownerId)).length > 0;
   }
 
-  private async endpointApp(path: string): Promise<DiscordApp> {
+  private async endpointApp(path: string): Promise<DiscordApplication> {
     const app = await this.apps.byConnectionId(path);
     if (!app) throw new CodedError('CONNECTION_NOT_FOUND', `no Discord application is connected at /webhooks/discord/${path}`);
     return app;

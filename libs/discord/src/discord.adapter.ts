@@ -17,7 +17,7 @@ import {
 } from '@openflows/common';
 import { FlowsRepository } from '@openflows/db';
 import { SdkError, type ChatContext } from '@openflows/sdk';
-import { DiscordAppsService, type DiscordApp } from './discord-apps.service';
+import { DiscordAppsService, type DiscordApplication } from './discord-apps.service';
 import { DISCORD_CAPABILITIES, discordCapabilities } from './discord-capabilities';
 import { accountOf, commandsOf, DiscordCommandsService, namesApp } from './discord-commands.service';
 import { DiscordGatewayService } from './discord-gateway.service';
@@ -43,7 +43,7 @@ const CARD: ProviderCard = {
 };
 
 /** Where an event of a connected application happened, and whose it is. */
-type Resolved = { app: DiscordApp; targets: string[]; payload: DiscordInteraction | DiscordMessage } | { dropped: string };
+type Resolved = { app: DiscordApplication; targets: string[]; payload: DiscordInteraction | DiscordMessage } | { dropped: string };
 
 /**
  * Discord as a provider: applications connected with their credentials (`POST /api/connections/discord`),
