@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { channelMessage, interactionKeys, ping, slashCommand, type Place } from '@openflows/test-support/discord-interactions';
-import { startDiscordStandIn, type DiscordStandIn, type StandInApp } from '@openflows/test-support/discord-stand-in';
+import type { DiscordStandIn, StandInApp } from '@openflows/test-support/discord-stand-in';
 import { Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 
@@ -60,7 +60,9 @@ async function command(name: string, options: Record<string, string> = {}, place
 }
 
 beforeAll(async () => {
-  discord = await startDiscordStandIn();
+  // Both processes take the Gateway role, so the lock decides which one holds the bot.
+  platform = await Platform.start({ mode: 'separate', repositories: [], env: { MASTER_KEY, DISCORD_GATEWAY: '1' } });
+  discord = platform.discord;
   app = discord.addApp({ name: 'OpenFlows Bot' });
   app.guilds.push({
     id: GUILD,
@@ -68,19 +70,12 @@ beforeAll(async () => {
     channels: [{ id: GENERAL, name: 'general' }],
     threads: [{ id: THREAD, name: 'a thread', parentId: GENERAL }],
   });
-  // Both processes take the Gateway role, so the lock decides which one holds the bot.
-  platform = await Platform.start({
-    mode: 'separate',
-    repositories: [],
-    env: { MASTER_KEY, DISCORD_API_URL: discord.url, DISCORD_GATEWAY: '1' },
-  });
   await platform.putLlmKey('openai');
 });
 
 afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await platform?.stop();
-  await discord?.close();
 });
 
 describe('connecting an application', () => {

@@ -6,9 +6,10 @@
  * Unauthorized', code: 0 }` otherwise), the `DiscordBot (url, version)` User-Agent, JSON bodies and
  * their limits (400 `{ code: 50035, message: 'Invalid Form Body', errors }`), and answers with
  * Discord's objects and `{ code, message }` error bodies. Implemented: `GET /applications/@me`,
- * `GET /users/@me`, `GET`/`PUT /applications/{id}/commands` (recorded), the interaction webhooks
- * (`PATCH /webhooks/{app}/{token}/messages/@original`, `POST /webhooks/{app}/{token}`: only for a
- * token the endpoint acknowledged within 3 s, for 15 minutes) and `POST /channels/{id}/messages`.
+ * `GET /users/@me`, `GET /gateway/bot`, `GET`/`PUT /applications/{id}/commands` (recorded), the
+ * interaction webhooks (`GET`/`PATCH /webhooks/{app}/{token}/messages/@original`, `POST
+ * /webhooks/{app}/{token}`: only for a token the endpoint acknowledged within 3 s, for 15 minutes) and
+ * `POST /channels/{id}/messages`.
  *
  * `interact(appId, payload)` is Discord calling the application's Interactions Endpoint URL: the
  * payload signed with the application's Ed25519 key as Discord signs it.
@@ -216,7 +217,10 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
   const interactions: StandInInteraction[] = [];
   const commands = new Map<string, Record<string, unknown>[]>();
   /** Interaction tokens the endpoint acknowledged: what follow-ups may use. */
-  const tokens = new Map<string, { appId: string; interactionId: string; channelId: string; until: number; originalId: string }>();
+  const tokens = new Map<
+    string,
+    { appId: string; interactionId: string; channelId: string; until: number; originalId: string; answer?: StandInMessage }
+  >();
 
   const appOfToken = (authorization: string | undefined): StandInApp => {
     const token = /^Bot (.+)$/.exec(authorization ?? '')?.[1];
@@ -225,7 +229,7 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
     return app;
   };
 
-  const botMessage = (app: StandInApp, message: StandInMessage, type: number) => ({
+  const botMessage = (app: StandInApp, message: StandInMessage, type: number, flags = 0) => ({
     id: message.id,
     type,
     content: message.content,
@@ -240,7 +244,7 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
     tts: false,
     timestamp: new Date().toISOString(),
     edited_timestamp: null,
-    flags: 0,
+    flags,
     components: [],
     ...(message.via === 'channel' ? {} : { webhook_id: app.id, application_id: app.id }),
     ...(message.replyTo ? { message_reference: { type: 0, message_id: message.replyTo, channel_id: message.channelId } } : {}),
@@ -256,9 +260,15 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
     }
     // Interaction webhooks take no auth, or the application's own bot token.
     if (authorization !== undefined && appOfToken(authorization) !== app) throw unauthorized();
+    const onOriginal = messages_ === 'messages' && original === '@original' && parts.length === 4;
+    if (method === 'GET' && onOriginal) {
+      // Deferred and not filled in yet: empty, with the LOADING flag (1 << 7), as Discord shows "thinking…".
+      const shown = issued.answer ?? { id: issued.originalId, channelId: issued.channelId, via: 'original', content: '', body: {} };
+      return botMessage(app, shown, 20, issued.answer ? 0 : 1 << 7);
+    }
     const errors = messageErrors(body, WEBHOOK_CONTENT_MAX);
     if (errors) throw invalidForm(errors);
-    if (method === 'PATCH' && messages_ === 'messages' && original === '@original' && parts.length === 4) {
+    if (method === 'PATCH' && onOriginal) {
       const message: StandInMessage = {
         id: issued.originalId,
         channelId: issued.channelId,
@@ -268,6 +278,7 @@ export async function startDiscordStandIn(): Promise<DiscordStandIn> {
         body,
       };
       messages.push(message);
+      issued.answer = message;
       return botMessage(app, message, 20);
     }
     if (method === 'POST' && parts.length === 2) {

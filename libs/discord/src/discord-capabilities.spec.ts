@@ -75,6 +75,36 @@ describe('discordCapabilities against the Discord stand-in', () => {
     expect(discord.calls.filter((c) => c.path.startsWith('/webhooks/')).map((c) => c.authorization)).toEqual([undefined, undefined]);
   });
 
+  it('on a retry, adds to an answer an earlier attempt filled in instead of replacing it, and keeps one it left unjournaled', async () => {
+    const retry = { marker: 'openflows:run:1', retry: true, since: new Date().toISOString() };
+    const interaction = slashCommand('ask', { question: 'hi' }, { applicationId: app.id });
+    await discord.interact(app.id, interaction);
+    const chat = interaction.channel_id;
+    const first = (await capabilities(interaction)['discord.sendMessage']([chat, 'part 1', {}])) as { messageId: string };
+    // A retry whose journal missed part 1 (the attempt stopped right after sending it) sends it again: the same message answers.
+    const missed = capabilities(interaction)['discord.sendMessage'];
+    expect(await missed([chat, 'part 1', {}], retry)).toEqual(first);
+    // A retry whose journal replays part 1 goes on with part 2: a follow-up, the answer stays.
+    await capabilities(interaction)['discord.sendMessage']([chat, 'part 2', {}], retry);
+    expect(discord.messages.filter((m) => m.interactionId === interaction.id).map((m) => [m.via, m.content])).toEqual([
+      ['original', 'part 1'],
+      ['followup', 'part 2'],
+    ]);
+  });
+
+  it('on a retry, fills in an answer still thinking', async () => {
+    const interaction = slashCommand('ask', { question: 'hi' }, { applicationId: app.id });
+    await discord.interact(app.id, interaction);
+    await capabilities(interaction)['discord.sendMessage']([interaction.channel_id, 'at last', {}], {
+      marker: 'm',
+      retry: true,
+      since: '',
+    });
+    expect(discord.messages.filter((m) => m.interactionId === interaction.id).map((m) => [m.via, m.content])).toEqual([
+      ['original', 'at last'],
+    ]);
+  });
+
   it('posts to a channel as the bot elsewhere, as a reply with replyTo, in a thread with threadId', async () => {
     const send = capabilities()['discord.sendMessage'];
     const posted = (await send(['645027906669510667', 'hello', { replyTo: '786008729715212338', threadId: '1100000000000000001' }])) as {

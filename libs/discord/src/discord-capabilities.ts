@@ -1,5 +1,5 @@
 import { Routes, type APIMessage, type REST, type RequestData } from 'discord.js';
-import { objectArgument, textArgument, type ProviderCapability } from '@openflows/common';
+import { objectArgument, textArgument, type EffectContext, type ProviderCapability } from '@openflows/common';
 import { SdkError } from '@openflows/sdk';
 import { requestFailed } from './discord-rest';
 
@@ -85,6 +85,49 @@ function answers(
   return threadId === undefined ? chatId === interaction.chatId || chatId === here : threadId === here;
 }
 
+/** Discord's message flag of a deferred answer still "thinking" (LOADING, `1 << 7`). */
+const LOADING = 1 << 7;
+
+/**
+ * Answers the run's interaction with `body`: fills in the deferred answer the first time
+ * (`PATCH …/messages/@original`), posts a follow-up afterwards (`POST /webhooks/{app}/{token}`). On a
+ * retried attempt the earlier one's answers are replayed from the effect journal, not sent again, so
+ * the first call asks Discord whether the answer is still "thinking" before filling it in; one that
+ * already shows this very text (the earlier attempt stopped before journaling it) is answered as is.
+ */
+async function answerInteraction(
+  rest: REST,
+  interaction: AnsweredInteraction,
+  state: { answered: boolean },
+  body: Record<string, unknown>,
+  effect?: EffectContext,
+): Promise<APIMessage> {
+  const original = Routes.webhookMessage(interaction.applicationId, interaction.token, '@original');
+  if (!state.answered && effect?.retry) {
+    const current = (await rest.get(original, { auth: false })) as APIMessage;
+    if (((current.flags ?? 0) & LOADING) === 0) {
+      state.answered = true;
+      if (current.content === body.content) return current;
+    }
+  }
+  const first = !state.answered;
+  state.answered = true;
+  try {
+    const answer = first
+      ? await rest.patch(original, { body, auth: false })
+      : await rest.post(Routes.webhook(interaction.applicationId, interaction.token), { body, auth: false });
+    return answer as APIMessage;
+  } catch (error) {
+    if (first) state.answered = false;
+    throw error;
+  }
+}
+
+/** Whether a `discord` call has side effects (see ProviderRunBinding.isEffect): all but the client's `get`. */
+export function isDiscordEffect(capability: string, [method]: unknown[]): boolean {
+  return !(capability === 'discord.client' && method === 'get');
+}
+
 /**
  * The `discord` SDK calls of a run.
  * - `discord.sendMessage` `[chatId, text, { replyTo?, threadId?, ...message fields }]` → `{ messageId }`:
@@ -98,10 +141,9 @@ function answers(
  * Discord's refusals become SdkError REQUEST_FAILED with its status and `{ code, message }` body.
  */
 export function discordCapabilities(clients: DiscordRunClients): Record<string, ProviderCapability> {
-  // Counted per attempt: a retried run fills in the deferred answer again rather than adding to it.
-  let answered = false;
+  const state = { answered: false };
   return {
-    'discord.sendMessage': async ([chatIdArg, textArg, optionsArg]) => {
+    'discord.sendMessage': async ([chatIdArg, textArg, optionsArg], effect) => {
       const chatId = snowflake(chatIdArg, 'chatId');
       const content = textArgument(textArg, 'the text');
       const { replyTo, threadId, ...fields } = objectArgument(optionsArg, 'the options');
@@ -110,19 +152,7 @@ export function discordCapabilities(clients: DiscordRunClients): Record<string, 
       try {
         let message: APIMessage;
         if (answers(clients.interaction, chatId, thread)) {
-          const { applicationId, token } = clients.interaction;
-          const first = !answered;
-          answered = true;
-          try {
-            message = (
-              first
-                ? await clients.rest.patch(Routes.webhookMessage(applicationId, token, '@original'), { body, auth: false })
-                : await clients.rest.post(Routes.webhook(applicationId, token), { body, auth: false })
-            ) as APIMessage;
-          } catch (error) {
-            if (first) answered = false;
-            throw error;
-          }
+          message = await answerInteraction(clients.rest, clients.interaction, state, body, effect);
         } else {
           const reference = replyTo === undefined ? {} : { message_reference: { message_id: snowflake(replyTo, 'replyTo') } };
           message = (await clients.rest.post(Routes.channelMessages(thread ?? chatId), { body: { ...body, ...reference } })) as APIMessage;

@@ -18,7 +18,7 @@ import {
 import { FlowsRepository } from '@openflows/db';
 import { SdkError, type ChatContext } from '@openflows/sdk';
 import { DiscordAppsService, type DiscordApplication } from './discord-apps.service';
-import { DISCORD_CAPABILITIES, discordCapabilities } from './discord-capabilities';
+import { DISCORD_CAPABILITIES, discordCapabilities, isDiscordEffect } from './discord-capabilities';
 import { accountOf, commandsOf, DiscordCommandsService, namesApp } from './discord-commands.service';
 import { DiscordGatewayService } from './discord-gateway.service';
 import { DiscordIngress } from './discord-ingress';
@@ -117,6 +117,7 @@ export class DiscordAdapter implements ProviderAdapter {
     return {
       context,
       capabilities: discordCapabilities({ rest: this.rest.forBot(app.applicationId, app.botToken), interaction }),
+      isEffect: isDiscordEffect,
       targets,
       names: [event.name],
     };
