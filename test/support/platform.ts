@@ -1,6 +1,6 @@
 /**
  * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
- * GitHub, Slack, Telegram, WeChat and OpenAI stand-ins, and the real api and worker processes wired to
+ * GitHub, Slack, Telegram, WeChat, Discord and OpenAI stand-ins, and the real api and worker processes wired to
  * them through the `*_URL` configuration. One per test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in';
 import { startWechatStandIn, type WechatStandIn } from './wechat-stand-in';
+import { startDiscordStandIn, type DiscordStandIn } from './discord-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
 
@@ -66,6 +67,7 @@ export class Platform {
   slack!: SlackStandIn;
   telegram!: TelegramStandIn;
   wechat!: WechatStandIn;
+  discord!: DiscordStandIn;
   llm!: OpenAiStandIn;
   redis!: Redis;
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
@@ -104,6 +106,7 @@ export class Platform {
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
     this.telegram = await startTelegramStandIn();
     this.wechat = await startWechatStandIn();
+    this.discord = await startDiscordStandIn();
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -128,6 +131,7 @@ export class Platform {
       SLACK_API_URL: this.slack.url,
       TELEGRAM_API_URL: this.telegram.url,
       WECHAT_API_URL: this.wechat.url,
+      DISCORD_API_URL: this.discord.url,
       OPENAI_BASE_URL: this.llm.url,
       RUN_ATTEMPTS: '2',
       RUN_BACKOFF_MS: '200',
@@ -342,7 +346,14 @@ export class Platform {
 
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    await Promise.all([this.github?.close(), this.slack?.close(), this.telegram?.close(), this.wechat?.close(), this.llm?.close()]);
+    await Promise.all([
+      this.github?.close(),
+      this.slack?.close(),
+      this.telegram?.close(),
+      this.wechat?.close(),
+      this.discord?.close(),
+      this.llm?.close(),
+    ]);
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();

@@ -53,6 +53,10 @@ const schema = z.object({
   SLACK_API_URL: url.default('https://slack.com/api/'),
   TELEGRAM_API_URL: url.default('https://api.telegram.org'),
   DISCORD_API_URL: url.default('https://discord.com/api/v10'),
+  DISCORD_GATEWAY: z
+    .enum(['0', '1', 'false', 'true'])
+    .default('0')
+    .transform((value) => value === '1' || value === 'true'),
   LARK_API_URL: url.optional(),
   WECHAT_API_URL: url.default('https://api.weixin.qq.com'),
   OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
@@ -121,7 +125,8 @@ export interface AppConfig {
    * (`https://open.feishu.cn` or `https://open.larksuite.com`).
    */
   telegram: { apiUrl: string };
-  discord: { apiUrl: string };
+  /** `gateway`: this process holds Gateway connections of connected Discord bots (`DISCORD_GATEWAY=1`, workers). */
+  discord: { apiUrl: string; gateway: boolean };
   lark: { apiUrl?: string };
   wechat: { apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
@@ -290,7 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       apiUrl: e.SLACK_API_URL.replace(/\/?$/, '/'),
     },
     telegram: { apiUrl: e.TELEGRAM_API_URL.replace(/\/$/, '') },
-    discord: { apiUrl: e.DISCORD_API_URL.replace(/\/$/, '') },
+    discord: { apiUrl: e.DISCORD_API_URL.replace(/\/$/, ''), gateway: e.DISCORD_GATEWAY },
     lark: { apiUrl: e.LARK_API_URL?.replace(/\/$/, '') },
     wechat: { apiUrl: e.WECHAT_API_URL.replace(/\/$/, '') },
     llm: {

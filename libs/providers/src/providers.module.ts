@@ -1,5 +1,6 @@
 import { Module, type Type } from '@nestjs/common';
 import type { ProviderAdapter } from '@openflows/common';
+import { DiscordAdapter, DiscordModule } from '@openflows/discord';
 import { GithubAdapter, GithubModule } from '@openflows/github';
 import { HttpAdapter, HttpModule } from '@openflows/http';
 import { ScheduleAdapter, ScheduleModule, ScheduleWorkerModule } from '@openflows/schedule';
@@ -19,6 +20,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [WechatModule, WechatAdapter],
   [HttpModule, HttpAdapter],
   [ScheduleModule, ScheduleAdapter],
+  [DiscordModule, DiscordAdapter],
 ];
 
 /**

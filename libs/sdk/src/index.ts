@@ -10,6 +10,7 @@ export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
 export { MIN_SCHEDULE_INTERVAL_MS, type CronOptions, type ScheduleApi } from './schedule';
 export { ENDPOINT_NAME, checkEndpointOptions, type HttpApi, type JsonSchema, type OperationSpec } from './http';
+export type { DiscordApp, DiscordCommand, DiscordCommandOption } from './discord';
 
 const sdk = createSdk(unboundHost());
 export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, http, schedule, store, getSecret, env, log } =

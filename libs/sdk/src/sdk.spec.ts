@@ -1,6 +1,7 @@
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import * as publicSdk from './index';
 import { createSdk, unboundHost } from './sdk';
+import type { DiscordCommand } from './discord';
 import { SdkError, type EventHandler, type EventSource, type SdkErrorCode } from './types';
 
 interface Listened {
@@ -406,5 +407,77 @@ describe('schedule', () => {
     ['a fractional interval', () => schedule.every(1500.5)],
   ])('refuses %s with INVALID_ARGUMENT', async (_what, build) => {
     expect(await codeOf(build)).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('discord.commands', () => {
+  const sdk = createSdk(unboundHost());
+  const ask = {
+    name: 'ask',
+    description: 'Ask',
+    options: [{ type: 3, name: 'question', description: 'Your question', required: true }],
+  };
+
+  it('builds a source for every channel of the account, with the commands as options', () => {
+    const commands: DiscordCommand[] = [ask, { name: 'restart', description: 'Start over' }];
+    const source = sdk.discord.commands('OpenFlows Bot', commands);
+    expect(source).toEqual({ provider: 'discord', target: 'openflows bot/*', options: { commands } });
+    // A copy: changing the declaration afterwards does not change what is registered.
+    ask.options[0].description = 'changed';
+    expect((source.options!.commands as typeof commands)[0].options![0].description).toBe('Your question');
+    ask.options[0].description = 'Your question';
+  });
+
+  it('keeps the chat-app shape beside it', () => {
+    expect(sdk.discord.chat('1234', '5678')).toEqual({ provider: 'discord', target: '1234/5678' });
+  });
+
+  it.each([
+    ['an empty account', '', [ask]],
+    ['no commands', 'bot', []],
+    ['an upper-case name', 'bot', [{ name: 'Ask', description: 'Ask' }]],
+    ['a name with a space', 'bot', [{ name: 'ask me', description: 'Ask' }]],
+    ['a name of 33 characters', 'bot', [{ name: 'a'.repeat(33), description: 'Ask' }]],
+    ['an empty description', 'bot', [{ name: 'ask', description: '' }]],
+    ['a description of 101 characters', 'bot', [{ name: 'ask', description: 'x'.repeat(101) }]],
+    ['a command declared twice', 'bot', [ask, ask]],
+    ['a user command', 'bot', [{ name: 'ask', description: 'Ask', type: 2 }]],
+    ['an option without a type', 'bot', [{ name: 'ask', description: 'Ask', options: [{ name: 'q', description: 'Q' }] }]],
+    [
+      'an option with an upper-case name',
+      'bot',
+      [{ name: 'ask', description: 'Ask', options: [{ type: 3, name: 'Q', description: 'Q' }] }],
+    ],
+    [
+      'a required option after an optional one',
+      'bot',
+      [
+        {
+          name: 'ask',
+          description: 'Ask',
+          options: [
+            { type: 3, name: 'a', description: 'A' },
+            { type: 3, name: 'b', description: 'B', required: true },
+          ],
+        },
+      ],
+    ],
+    [
+      '26 options',
+      'bot',
+      [{ name: 'ask', description: 'Ask', options: Array.from({ length: 26 }, (_, i) => ({ type: 3, name: `o${i}`, description: 'O' })) }],
+    ],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, account, commands) => {
+    expect(await codeOf(() => sdk.discord.commands(account, commands as never))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('accepts what Discord accepts: letters of any script, digits, - _ and a 32-character name', () => {
+    const names = ['ask-me', 'two_words', "don't", 'ぼくは', 'a'.repeat(32), 'v2'];
+    expect(
+      sdk.discord.commands(
+        'bot',
+        names.map((name) => ({ name, description: 'd' })),
+      ).options!.commands,
+    ).toHaveLength(names.length);
   });
 });

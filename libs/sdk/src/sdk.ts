@@ -1,6 +1,7 @@
 import { chatApp, type ChatApp } from './chat-app';
 import { http, type HttpApi } from './http';
 import { schedule, type ScheduleApi } from './schedule';
+import { discordApp, type DiscordApp } from './discord';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import {
   SdkError,
@@ -59,8 +60,8 @@ export interface Sdk {
   slack: SlackApi;
   /** Telegram bots (Bot API), see the README's Telegram section. */
   telegram: ChatApp;
-  /** Discord bots, see the README's Discord section. */
-  discord: ChatApp;
+  /** Discord applications and their slash commands, see the README's Discord section. */
+  discord: DiscordApp;
   /** Feishu/Lark apps, see the README's Feishu/Lark section. */
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
@@ -156,7 +157,7 @@ export function createSdk(host: SdkHost): Sdk {
     github: githubApi(host),
     slack: slackApi(host),
     telegram: chatApp(host, 'telegram'),
-    discord: chatApp(host, 'discord'),
+    discord: discordApp(host),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
     http,
