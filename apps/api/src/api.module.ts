@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { GithubModule } from '@openflows/github';
+import { HttpModule } from '@openflows/http';
 import { ProvidersModule } from '@openflows/providers';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
@@ -32,7 +33,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
  * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
  */
 @Module({
-  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule, WebChatModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule, HttpModule, WebChatModule],
   controllers: [
     AuthController,
     GithubSignInController,

@@ -14,6 +14,20 @@ export interface FlowJson {
   deployedAt?: string;
   env: Record<string, string>;
   subscriptions: Subscription[];
+  /** One flow's view only (`GET /api/flows/:name`): its HTTP endpoints and schedules. */
+  endpoints?: EndpointJson[];
+  schedules?: ScheduleJson[];
+}
+
+export interface EndpointJson {
+  name: string;
+  url: string;
+}
+
+export interface ScheduleJson {
+  expression: string;
+  timezone: string;
+  nextRunAt?: string;
 }
 
 export interface DeploymentJson {

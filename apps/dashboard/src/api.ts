@@ -40,6 +40,9 @@ export type Flow = {
   subscriptions: Subscription[];
   variables: Record<string, Variable>;
   latestDeployment?: Deployment | null;
+  /** One flow's view only: its HTTP endpoints and schedules. */
+  endpoints?: { name: string; url: string }[];
+  schedules?: { expression: string; timezone: string; nextRunAt?: string }[];
 };
 
 export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';

@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
 import { ChatService, RedisConversationMemory } from '@openflows/llm';
-import { ProvidersModule } from '@openflows/providers';
+import { ProviderWorkersModule, ProvidersModule } from '@openflows/providers';
 import { RunsModule } from '@openflows/runs';
 import { FlowRuntime } from '@openflows/runtime';
 import { SecretsModule } from '@openflows/secrets';
@@ -28,6 +28,7 @@ export class WorkerModule {
       imports: [
         BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))),
         ProvidersModule,
+        ProviderWorkersModule,
         SecretsModule,
         RunsModule,
       ],

@@ -51,6 +51,12 @@ export const ERROR_CODES = {
   DELIVERY_MALFORMED: 400,
   DECRYPTION_FAILED: 400,
   EVENT_NOT_QUEUED: 503,
+  // HTTP endpoint flows (`/f/<key>/…`).
+  ENDPOINT_NOT_FOUND: 404,
+  ENDPOINT_PAUSED: 503,
+  ENDPOINT_UNAUTHORIZED: 401,
+  ENDPOINT_FAILED: 502,
+  ENDPOINT_TIMEOUT: 504,
   // Web chats (`/chat/<key>`, the visitors' page, and their keys in the API).
   WEB_CHAT_NOT_FOUND: 404,
   WEB_CHAT_CLOSED: 503,

@@ -17,10 +17,17 @@ export interface RoutedEvent {
  * Whose flows an event reaches: the owners, and the targets and event names their subscriptions are
  * matched on (GitHub: the one `owner/repo` and the event name; Slack: the channel under each of its
  * names, and `message.<subtype>` for subtypes flows opt into); `flows`, when given, the only flows
- * (ids) it may reach among those (a web chat's message is for the one flow its URL names); or why it
- * reaches nobody.
+ * (ids) it may reach among those (an HTTP endpoint's request, a web chat's message: for the one flow its URL names); or
+ * why it reaches nobody.
  */
 export type EventRouting = { owners: string[]; targets: string[]; events: string[]; flows?: string[] } | { dropped: string };
+
+/**
+ * How one attempt of a run ended, for {@link ProviderAdapter.completeRun}: the run's result (the
+ * return value of its handler, JSON-copied; undefined when none returned anything), or its error
+ * message and whether BullMQ would try it again.
+ */
+export type RunCompletion = { runId: string; ok: true; result: unknown } | { runId: string; ok: false; error: string; willRetry: boolean };
 
 /**
  * What a call with side effects is told by the run's effect journal (`libs/runtime/src/journal`):
@@ -221,7 +228,7 @@ export interface ProviderSubscriptions {
   /**
    * What the flow's API representation (`GET /api/flows/:name`) shows of what this provider set up for
    * `subscriptions` (this provider's, of the flow's live deployment): fields merged into the view,
-   * e.g. the web chats' `webChats: [{ name, url }]`. Absent: nothing to show.
+   * e.g. the HTTP endpoints' `endpoints: [{ name, url }]`, the web chats' `webChats`. Absent: nothing to show.
    */
   describe?(flow: FlowRef, subscriptions: SubscriptionDeclaration[]): Promise<Record<string, unknown>>;
 }
@@ -254,6 +261,13 @@ export interface ProviderAdapter {
   bindRun(ownerId: string, event: RoutedEvent, log: FlowLogger): Promise<ProviderRunBinding>;
   /** What a run gets for another provider's event: an empty context, capabilities that say why they are not bound. */
   unbound(): ProviderRunBinding;
+  /**
+   * After each attempt of a run of this provider's event: hands the outcome to whoever waits for it
+   * (an HTTP endpoint's caller, through the ReplyWindow the ingress opened). Never throws.
+   * @returns true when a waiting caller received it: a failed run is then not retried, since no one
+   *   would hear a later attempt (the caller was answered 502 and may retry itself). Absent: nobody waits.
+   */
+  completeRun?(event: RoutedEvent, completion: RunCompletion): Promise<boolean>;
 }
 
 /** A capability's string argument. @throws SdkError INVALID_ARGUMENT naming `what` otherwise. */

@@ -282,6 +282,15 @@ export class ConnectionsRepository {
       .where(eq(connections.id, id));
   }
 
+  /** Every connection of `provider` of that kind, of every owner and status, oldest first. */
+  async listAccounts(provider: string, kind: ConnectionKind): Promise<Connection[]> {
+    return this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.kind, kind)))
+      .orderBy(connections.createdAt);
+  }
+
   /** Removes an owner's connection with its credentials. @returns whether the owner had it. */
   async delete(ownerId: string, id: string): Promise<boolean> {
     const rows = await this.db

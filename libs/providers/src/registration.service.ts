@@ -52,7 +52,7 @@ export class RegistrationService {
 
   /**
    * What providers set up for a flow's live `subscriptions`, for its API view (ProviderSubscriptions.describe):
-   * the web chats' URLs… merged into one object.
+   * the HTTP endpoints' and web chats' URLs, the schedules' next ticks… merged into one object.
    */
   async describe(flow: FlowRef, subscriptions: SubscriptionDeclaration[]): Promise<Record<string, unknown>> {
     const parts = await Promise.all(

@@ -19,6 +19,11 @@ export interface RunServices {
   /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
   fetch?: FlowFetch;
   /**
+   * `getSecret(name)`: the value of the owner's generic secret `name`; throws SdkError SECRET_NOT_FOUND
+   * or SECRET_REFUSED (an LLM key). Unset: the flow's getSecret fails with NOT_IN_RUNTIME.
+   */
+  getSecret?: (name: string) => Promise<string>;
+  /**
    * Each provider's part of the run by its SDK namespace (`github`, `slack`): the context its facade
    * reads and its capabilities (see ProviderAdapter.bindRun / unbound). A namespace missing here
    * answers the flow's calls with NOT_IN_RUNTIME.
@@ -45,9 +50,13 @@ export interface RunRequest {
   isolate?: IsolateKey;
 }
 
-/** What came of a run: how many handlers matched the event. */
+/**
+ * What came of a run: how many handlers matched the event, and the return value of the first of them
+ * that returned something (JSON-copied; an HTTP endpoint's response), absent when none did.
+ */
 export interface RunResult {
   handled: number;
+  result?: unknown;
 }
 
 /**

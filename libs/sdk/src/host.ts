@@ -26,8 +26,9 @@ export interface SdkHost {
   slackContext(): SlackContext;
   store: FlowStore;
   /**
-   * A provider's SDK call by capability name (`telegram.sendMessage`, `telegram.client`), arguments
-   * and result as JSON. @throws SdkError from the provider (NOT_CONNECTED, REQUEST_FAILED…).
+   * An SDK call by capability name, a provider's (`telegram.sendMessage`, `telegram.client`) or the
+   * platform's (`secrets.get`), arguments and result as JSON.
+   * @throws SdkError from the provider or service (NOT_CONNECTED, REQUEST_FAILED, SECRET_NOT_FOUND…).
    */
   call(capability: string, args: unknown[]): Promise<unknown>;
   /** A provider's context of the current event by SDK namespace (`telegram`); undefined outside its events. */

@@ -8,7 +8,26 @@ export * from './types';
 export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
 export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
+export { MIN_SCHEDULE_INTERVAL_MS, type CronOptions, type ScheduleApi } from './schedule';
+export { ENDPOINT_NAME, checkEndpointOptions, type HttpApi, type JsonSchema, type OperationSpec } from './http';
+export type { DiscordApp, DiscordCommand, DiscordCommandOption } from './discord';
 export type { WebApi, WebChatContext, WebChatMessage, WebChatOptions, WebChatRole, WebImageOptions } from './web';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, web, store, env, log } = sdk;
+export const {
+  listenToEvent,
+  chatCompletion,
+  github,
+  slack,
+  telegram,
+  discord,
+  lark,
+  wechat,
+  http,
+  schedule,
+  web,
+  store,
+  getSecret,
+  env,
+  log,
+} = sdk;

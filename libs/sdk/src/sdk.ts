@@ -1,4 +1,7 @@
 import { chatApp, type ChatApp } from './chat-app';
+import { http, type HttpApi } from './http';
+import { schedule, type ScheduleApi } from './schedule';
+import { discordApp, type DiscordApp } from './discord';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import { webApi, type WebApi } from './web';
 import {
@@ -58,15 +61,28 @@ export interface Sdk {
   slack: SlackApi;
   /** Telegram bots (Bot API), see the README's Telegram section. */
   telegram: ChatApp;
-  /** Discord bots, see the README's Discord section. */
-  discord: ChatApp;
+  /** Discord applications and their slash commands, see the README's Discord section. */
+  discord: DiscordApp;
   /** Feishu/Lark apps, see the README's Feishu/Lark section. */
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
   wechat: ChatApp;
   /** Web chats the platform serves at `<PUBLIC_URL>/chat/<key>`, see the README's Web chat section. */
   web: WebApi;
+  /** HTTP endpoint flows: `http.endpoint(name, options)` as a source, `http.json` / `http.response` as what handlers return. */
+  http: HttpApi;
+  /** Schedules: `schedule.cron(expression, { timezone })` and `schedule.every(ms)` as sources of `tick` events. */
+  schedule: ScheduleApi;
   store: FlowStore;
+  /**
+   * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
+   * send with `fetch`. Each read is written to the run's log (the name, never the value) and shown as
+   * the secret's last use. Works in handlers only.
+   * @throws SdkError SECRET_NOT_FOUND when the owner has no secret of that name, SECRET_REFUSED for an
+   *   LLM key (those are used through `chatCompletion`, never read), INVALID_ARGUMENT for a name that
+   *   is not a non-empty string, NOT_IN_HANDLER in `run()`.
+   */
+  getSecret(name: string): Promise<string>;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
    * @throws SdkError MISSING_ENV when it is unset and no fallback is given.
@@ -144,11 +160,17 @@ export function createSdk(host: SdkHost): Sdk {
     github: githubApi(host),
     slack: slackApi(host),
     telegram: chatApp(host, 'telegram'),
-    discord: chatApp(host, 'discord'),
+    discord: discordApp(host),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
     web: webApi(host),
+    http,
+    schedule,
     store: host.store,
+    async getSecret(name) {
+      if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');
+      return (await host.call('secrets.get', [name])) as string;
+    },
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
       if (value === undefined)

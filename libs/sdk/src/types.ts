@@ -133,12 +133,106 @@ export interface ChatMessageOptions {
   [vendorOption: string]: unknown;
 }
 
+/**
+ * A request to an endpoint flow (`http.endpoint(name)`), as the `payload` of its `request` event.
+ * The platform answers the caller with what the handler returns (see {@link HttpResponse}).
+ */
+export interface HttpRequest {
+  /** `GET`, `POST`, … as received. */
+  method: string;
+  /** The path below the endpoint's URL, from `/`: `/f/<key>/search` → `/search`, `/f/<key>` → `/`. */
+  path: string;
+  /** Query parameters (the first value of a repeated one). */
+  query: Record<string, string>;
+  /**
+   * Header values by lower-cased name (the first of a repeated header); without `authorization` when
+   * the endpoint checks a bearer token (the caller's token is not the flow's to keep).
+   */
+  headers: Record<string, string>;
+  /** The body as UTF-8 text; `''` without one. */
+  body: string;
+  /** The body parsed, when its content type is JSON (`application/json`, `…+json`) and it parses. */
+  json?: unknown;
+}
+
+/** What an endpoint handler returns: the HTTP answer. Build it with `http.json` or `http.response`. */
+export interface HttpResponse {
+  /** 100–599. */
+  status: number;
+  /** Header values by name; `content-type` among them (hop-by-hop headers such as `connection` are dropped). */
+  headers: Record<string, string>;
+  /** Sent as UTF-8 text. */
+  body: string;
+}
+
+/**
+ * How an endpoint authenticates its callers; none: anyone with the URL may call it. Secrets are named
+ * generic secrets of the flow's owner (`PUT /api/secrets/<name>`), compared in constant time.
+ */
+export type EndpointAuth =
+  /** `Authorization: Bearer <token>` where the token is the value of the named secret. */
+  | { bearer: string }
+  /**
+   * A signature of the raw body in header `header`: `prefix` + HMAC(`algorithm`, secret, body) in
+   * `encoding` (GitHub's `X-Hub-Signature-256` is `{ header: 'x-hub-signature-256', algorithm: 'sha256', prefix: 'sha256=' }`).
+   */
+  | { hmac: { header: string; algorithm: 'sha1' | 'sha256' | 'sha512'; secret: string; prefix?: string; encoding?: 'hex' | 'base64' } };
+
+/** HTTP methods an OpenAPI operation may have, lower-case as in OpenAPI's path items. */
+export type OperationMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
+
+/**
+ * One operation of an endpoint, as OpenAPI 3.1 describes it: `path` below the endpoint's URL (may
+ * hold `{name}` path parameters), `operation` an OpenAPI 3.1 operation object (`operationId`,
+ * `summary`, `parameters`, `requestBody`, `responses`; `operationId` is required: it names the MCP
+ * tool). Build one with `http.operation` or write the object yourself.
+ */
+export interface EndpointOperation {
+  method: OperationMethod;
+  path: string;
+  operation: Record<string, unknown> & { operationId: string };
+}
+
+/** What an endpoint publishes about itself: `openapi.json`, the plugin manifest and an MCP server with a tool per operation. */
+export interface EndpointOpenApi {
+  /** The API's title (OpenAPI `info.title`, the manifest's `name_for_human`). */
+  title: string;
+  /** OpenAPI `info.description` and the manifest's descriptions. */
+  description?: string;
+  /** OpenAPI `info.version`; default `1.0.0`. */
+  version?: string;
+  operations: EndpointOperation[];
+  /** Fields of `/.well-known/ai-plugin.json` that default from the title and description otherwise. */
+  plugin?: { nameForModel?: string; descriptionForModel?: string; logoUrl?: string; contactEmail?: string; legalInfoUrl?: string };
+}
+
+/** Options of `http.endpoint(name, options)`; stored with the subscription at deploy. */
+export interface EndpointOptions {
+  auth?: EndpointAuth;
+  openapi?: EndpointOpenApi;
+}
+
+/** A schedule's tick, as the `payload` of its `tick` event (`schedule.cron`, `schedule.every`). */
+export interface ScheduleTick {
+  /** When the tick was due (ISO 8601). */
+  scheduledAt: string;
+  /** When the platform fired it (ISO 8601): later than `scheduledAt` for the one catch-up tick after downtime. */
+  firedAt: string;
+  /** `schedule.cron`'s expression and time zone. */
+  expression?: string;
+  timezone?: string;
+  /** `schedule.every`'s interval (ms). */
+  every?: number;
+}
+
 /** Error codes the SDK throws; match on `code`, never on the message. */
 export type SdkErrorCode =
   | 'NOT_IN_RUNTIME'
   | 'NOT_IN_HANDLER'
   | 'MISSING_ENV'
   | 'SECRET_NOT_FOUND'
+  /** `getSecret` of an LLM key: LLM keys are used through `chatCompletion`, never read by a flow. */
+  | 'SECRET_REFUSED'
   | 'LLM_FAILED'
   | 'GITHUB_NOT_CONNECTED'
   | 'SLACK_NOT_CONNECTED'

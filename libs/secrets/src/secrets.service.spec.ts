@@ -80,7 +80,12 @@ describe('SecretsService (real Redis)', () => {
       createdAt: expect.any(String),
       updatedAt: summary.createdAt,
     });
-    expect(await secrets.reveal(A, 'openai')).toEqual({ value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+    expect(await secrets.reveal(A, 'openai')).toEqual({
+      kind: 'llm',
+      value: OPENAI_KEY,
+      baseURL: 'http://127.0.0.1:11434/v1',
+      model: 'llama3',
+    });
   });
 
   it('keeps the value sealed in Redis: no key, field or value contains it', async () => {
@@ -119,7 +124,12 @@ describe('SecretsService (real Redis)', () => {
 
     expect(second.createdAt).toBe(first.createdAt);
     expect(second.updatedAt > first.updatedAt).toBe(true);
-    expect(await secrets.reveal(A, 'replace-me')).toEqual({ value: 'second-value-0002', baseURL: undefined, model: undefined });
+    expect(await secrets.reveal(A, 'replace-me')).toEqual({
+      kind: 'generic',
+      value: 'second-value-0002',
+      baseURL: undefined,
+      model: undefined,
+    });
     expect((await secrets.list(A)).filter((s) => s.name === 'replace-me')).toHaveLength(1);
   });
 

@@ -39,10 +39,13 @@ export interface SecretSummary {
 export interface SecretUse {
   /** The flow's name (shown as `lastUsedBy`). */
   usedBy: string;
+  /** Record the use only when the secret is of this kind (a flow's `getSecret` of an LLM key is refused, not a use). */
+  kind?: SecretKind;
 }
 
 /** A decrypted secret, for host services only (never returned by an API, never logged). */
 export interface SecretValue {
+  kind: SecretKind;
   value: string;
   baseURL?: string;
   model?: string;
@@ -117,7 +120,8 @@ export class SecretsService {
 
   /**
    * An owner's decrypted secret, or undefined when the owner has none of that name. With `use`, records
-   * the use on the secret (`lastUsedAt` now, `lastUsedBy` = the flow's name) for listings.
+   * the use on the secret (`lastUsedAt` now, `lastUsedBy` = the flow's name) for listings, unless
+   * `use.kind` names another kind than the secret's.
    * @throws CryptoError on a wrong key.
    */
   async reveal(ownerId: string, name: string, use?: SecretUse): Promise<SecretValue | undefined> {
@@ -125,15 +129,17 @@ export class SecretsService {
     const key = this.keyOf(ownerId, name);
     const fields = await this.redis.hgetall(key);
     if (!fields.sealed) return undefined;
-    if (use) await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
-    return { value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
+    const kind = kindOf(fields);
+    if (use && (use.kind === undefined || use.kind === kind)) {
+      await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
+    }
+    return { kind, value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
     const summary: SecretSummary = {
       name,
-      // Secrets stored before kinds existed get the default they would get now.
-      kind: fields.kind === 'llm' || fields.kind === 'generic' ? fields.kind : fields.baseURL || fields.model ? 'llm' : 'generic',
+      kind: kindOf(fields),
       last4: fields.last4,
       baseURL: fields.baseURL,
       model: fields.model,
@@ -152,6 +158,12 @@ export class SecretsService {
   private indexKey(ownerId: string): string {
     return redisKey(this.config, 'secrets', ownerId);
   }
+}
+
+/** A stored secret's kind; secrets stored before kinds existed get the default they would get now. */
+function kindOf(fields: Record<string, string>): SecretKind {
+  if (fields.kind === 'llm' || fields.kind === 'generic') return fields.kind;
+  return fields.baseURL || fields.model ? 'llm' : 'generic';
 }
 
 /** The AES-GCM associated data of a sealed secret: its owner and name. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
+import { EndpointsService } from '@openflows/http';
 import { RegistrationService } from '@openflows/providers';
 import { discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
 import { WebChatKeysService } from '@openflows/webchat';
@@ -11,6 +12,7 @@ import {
   type DeployGitDto,
   type DeploymentDetailView,
   type DeploymentView,
+  type EndpointView,
   type FlowStatus,
   type FlowView,
   type InspectGitView,
@@ -37,6 +39,7 @@ export class FlowsService {
     private readonly flows: FlowsRepository,
     private readonly registration: RegistrationService,
     private readonly builds: FlowBuildsService,
+    private readonly endpoints: EndpointsService,
     private readonly webChats: WebChatKeysService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -109,7 +112,7 @@ export class FlowsService {
     const detail = await this.flows.setPaused(ownerId, name, paused);
     if (!detail) throw notFound(name);
     await this.registration.sync(ownerId);
-    return this.view(detail);
+    return this.fullView(detail);
   }
 
   async list(ownerId: string): Promise<FlowView[]> {
@@ -144,6 +147,15 @@ export class FlowsService {
     const found = await this.flows.findDeploymentByVersion(ownerId, name, version);
     if (!found) throw new CodedError('DEPLOYMENT_NOT_FOUND', `no deployment v${version} of a flow named ${name}`);
     return { ...this.deploymentView(found.deployment, found.flow.activeDeploymentId), buildLog: found.deployment.buildLog };
+  }
+
+  /**
+   * Gives the flow's HTTP endpoint `endpoint` a new URL key; the old URL answers 404 at once.
+   * @throws CodedError `FLOW_NOT_FOUND`, `ENDPOINT_NOT_FOUND` (the endpoint never had a URL).
+   */
+  async rotateEndpoint(ownerId: string, name: string, endpoint: string): Promise<EndpointView> {
+    const detail = await this.detail(ownerId, name);
+    return this.endpoints.rotate(detail.flow.id, endpoint);
   }
 
   /**
@@ -214,7 +226,7 @@ export class FlowsService {
     };
   }
 
-  /** {@link view} with what providers set up for the live subscriptions (ProviderSubscriptions.describe): `webChats` (URLs). */
+  /** {@link view} with what providers set up for the live subscriptions: `endpoints` and `webChats` (URLs), `schedules` (next ticks). */
   private async fullView(detail: FlowDetail): Promise<FlowView> {
     const { id, ownerId, name, pausedAt } = detail.flow;
     const flow = { id, ownerId, name, paused: pausedAt !== null };

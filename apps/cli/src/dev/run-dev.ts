@@ -8,7 +8,7 @@ import { CliError } from '../cli-error';
 import { assertRequiredVariables } from '../flow-variables';
 import { print } from '../output';
 import { consoleFlowLogger } from './console-log';
-import { devConfigFrom, type DevConfig } from './dev-config';
+import { devConfigFrom, localSecret, type DevConfig } from './dev-config';
 import { devEvent, parseEventOption, parseRepo, readPayloadFile, withRepository, type DevEvent } from './dev-event';
 import { examplePayload } from './example-payload';
 import { createLocalChat } from './local-chat';
@@ -116,6 +116,7 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     chatCompletion: createLocalChat(config, flowName, onAnswer),
     store: createMemoryStore(),
     fetch: createFlowFetch(config.egress, (line) => print(line)),
+    getSecret: (name) => Promise.resolve().then(() => localSecret(config, name)),
     log: consoleFlowLogger(),
     providers: {
       github: { context, capabilities: githubCapabilities(github) },

@@ -193,6 +193,30 @@ export function FlowPage() {
               ))}
             </ul>
           )}
+          {f.endpoints && f.endpoints.length > 0 && (
+            <>
+              <h3>Endpoints</h3>
+              <ul className="plain-list">
+                {f.endpoints.map((e) => (
+                  <li key={e.name}>
+                    <span className="strong">{e.name}</span> <code>{e.url}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {f.schedules && f.schedules.length > 0 && (
+            <>
+              <h3>Schedules</h3>
+              <ul className="plain-list">
+                {f.schedules.map((s) => (
+                  <li key={`${s.expression}:${s.timezone}`}>
+                    <code>{s.expression}</code> ({s.timezone}) · next {s.nextRunAt ? <Time at={s.nextRunAt} /> : 'none while paused'}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </section>
       </div>
 

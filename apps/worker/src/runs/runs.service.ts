@@ -11,6 +11,7 @@ import {
   type ExecuteRunJob,
   type Provider,
   type ProviderRunBinding,
+  type RunCompletion,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
 import { ChatService } from '@openflows/llm';
@@ -26,7 +27,7 @@ import {
   type RunServices,
 } from '@openflows/runtime';
 import { SdkError, type ChatCompletion, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
-import { SecretsService } from '@openflows/secrets';
+import { SecretsService, flowSecrets } from '@openflows/secrets';
 import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
 
@@ -34,11 +35,13 @@ import { RunLog } from './run-log';
 const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'MISSING_ENV',
   'SECRET_NOT_FOUND',
+  'SECRET_REFUSED',
   'INVALID_ARGUMENT',
   'NOT_IN_HANDLER',
   'NOT_IN_RUNTIME',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
+  'NOT_CONNECTED',
   'EGRESS_REFUSED',
   'LIMIT_FETCH',
 ]);
@@ -121,13 +124,23 @@ export class RunsService {
     try {
       // A job taken over after its worker stalled keeps its attempt number: it may have acted all the same.
       const retry = attempt > 1 || run.attempts > 0 || (job.stalledCounter ?? 0) > 0;
-      await this.attempt(run, owner, { attempt, maxAttempts, retry }, log, usage);
+      const { event, result } = await this.attempt(run, owner, { attempt, maxAttempts, retry }, log, usage);
+      // Before the bookkeeping: a caller waiting for the result (an HTTP endpoint) gets it sooner.
+      await this.complete(event, { runId: run.id, ok: true, result });
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
       await this.updates.publishRuns([run.id]);
     } catch (error) {
       const permanent = isPermanent(error);
-      const final = permanent || attempt >= maxAttempts;
       const message = errorMessage(error);
+      const willRetry = !permanent && attempt < maxAttempts;
+      // A caller that got the failure will not hear a later attempt: the run ends here.
+      const answered = await this.complete(await this.events.findById(run.eventId).catch(() => undefined), {
+        runId: run.id,
+        ok: false,
+        error: message,
+        willRetry,
+      });
+      const final = !willRetry || answered;
       log.error(`run failed: ${message}`, { stack: errorStack(error) });
       if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
       const status = final ? 'failed' : 'retrying';
@@ -139,18 +152,33 @@ export class RunsService {
       );
       await this.updates.publishRuns([run.id]);
       this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
-      throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+      throw (permanent || answered) && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }
   }
 
-  /** `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile). */
+  /** Hands an attempt's outcome to its event's provider (ProviderAdapter.completeRun); true when a waiting caller got it. */
+  private async complete(event: StoredEvent | undefined, completion: RunCompletion): Promise<boolean> {
+    const adapter = event ? this.providers.get(event.provider) : undefined;
+    if (!event || !adapter?.completeRun) return false;
+    try {
+      return await adapter.completeRun(event, completion);
+    } catch (error) {
+      this.logger.warn(`run ${completion.runId}: ${event.provider} could not take its outcome: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile).
+   * @returns the run's event and result (the handler's return value, see RunResult).
+   */
   private async attempt(
     run: Run,
     flow: Flow | undefined,
     { attempt, maxAttempts, retry }: { attempt: number; maxAttempts: number; retry: boolean },
     log: RunLog,
     usage: Usage,
-  ): Promise<void> {
+  ): Promise<{ event: StoredEvent; result: unknown }> {
     const [deployment, event] = await Promise.all([this.flows.findDeployment(run.deploymentId), this.events.findById(run.eventId)]);
     if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
@@ -158,7 +186,7 @@ export class RunsService {
     );
     const bindings = await this.bindings(flow.ownerId, event, log);
     const own = bindings[event.provider];
-    const { handled } = await this.runtime.execute({
+    const { handled, result } = await this.runtime.execute({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
@@ -167,6 +195,7 @@ export class RunsService {
       isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
+    return { event, result };
   }
 
   private flowEvent(event: StoredEvent): FlowEvent & { target?: string } {
@@ -217,6 +246,7 @@ export class RunsService {
       chatCompletion: this.chatCompletion(run, flow, log, usage),
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
+      getSecret: flowSecrets(this.secrets, flow.ownerId, flow.name, log),
       log: log.flowLog,
       providers,
     };

@@ -27,6 +27,10 @@ const CAPABILITIES: Record<string, CoreCapability> = {
   'store.set': (s, [key, value, options]) =>
     s.store.set(textArgument(key, 'the key'), value, objectArgument(options, 'options') as { ttl?: number }),
   'store.del': (s, [key]) => s.store.del(textArgument(key, 'the key')),
+  'secrets.get': (s, [name]) => {
+    if (!s.getSecret) throw new SdkError('NOT_IN_RUNTIME', 'getSecret is not available here');
+    return s.getSecret(textArgument(name, 'the secret name'));
+  },
   'fetch.request': (s, [request]) => {
     if (!s.fetch) throw new SdkError('NOT_IN_RUNTIME', 'fetch is not available here');
     return s.fetch(objectArgument(request, 'the request') as unknown as FetchRequest);
