@@ -210,7 +210,7 @@ describe('chatting', () => {
 });
 
 describe('streaming and images', () => {
-  test('an answer streams in over several server-sent events, rendered as Markdown as it grows', async () => {
+  test('an answer streams in over several server-sent events, rendered as Markdown as it grows; images; a failed run ends the wait', async () => {
     const context = await visitor();
     try {
       const page = await openChat(context, urls['web-stream']);
@@ -236,6 +236,11 @@ describe('streaming and images', () => {
       await image.waitFor();
       // Functions, not strings, run in the page: its CSP forbids eval.
       await waitFor('the image to load', async () => (await image.evaluate((img) => (img as { naturalWidth: number }).naturalWidth)) === 1);
+      // A run that fails for good ends the wait with a note instead of an endless typing indicator.
+      await page.locator('#message').fill('fail');
+      await page.locator('#message').press('Enter');
+      await page.getByText('The assistant could not answer.').waitFor({ timeout: 20_000 });
+      expect(await page.locator('.bubble.pending').count()).toBe(0);
     } finally {
       await context.close();
     }

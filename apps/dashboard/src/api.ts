@@ -40,9 +40,10 @@ export type Flow = {
   subscriptions: Subscription[];
   variables: Record<string, Variable>;
   latestDeployment?: Deployment | null;
-  /** One flow's view only: its HTTP endpoints and schedules. */
+  /** One flow's view only: its HTTP endpoints, schedules and web chats. */
   endpoints?: { name: string; url: string }[];
   schedules?: { expression: string; timezone: string; nextRunAt?: string }[];
+  webChats?: { name: string; url: string; embed: string }[];
 };
 
 export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';

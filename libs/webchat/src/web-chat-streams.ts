@@ -8,13 +8,16 @@ import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
  *   begins again, so the page clears what it showed of it);
  * - `done`: the answer `reply` is complete (`failed` when the flow's stream broke off);
  * - `image`: an image answer;
- * - `message`: the visitor's own message as recorded (another tab of the same session sees it).
+ * - `message`: the visitor's own message as recorded (another tab of the same session sees it);
+ * - `end`: the run of the visitor's message `message` is over for good (`failed`: it failed and will
+ *   not be tried again), answered or not.
  */
 export type ConversationUpdate =
   | { type: 'delta'; reply: string; text: string; start?: boolean }
   | { type: 'done'; reply: string; failed?: boolean }
   | { type: 'image'; reply: string; url: string; alt?: string }
-  | { type: 'message'; id: string; text: string; role?: string };
+  | { type: 'message'; id: string; text: string; role?: string }
+  | { type: 'end'; message: string; failed?: boolean };
 
 /** The Redis pub/sub channel of a visitor's conversation (the envelope's conversation key). */
 export function conversationChannel(config: AppConfig, conversationKey: string): string {

@@ -8,6 +8,7 @@ import {
   type ProviderRunBinding,
   type ProviderSubscriptions,
   type RoutedEvent,
+  type RunCompletion,
 } from '@openflows/common';
 import { FlowsRepository } from '@openflows/db';
 import { SdkError, type WebChatContext, type WebChatMessage } from '@openflows/sdk';
@@ -78,6 +79,20 @@ export class WebChatAdapter implements ProviderAdapter {
       targets: [parts.chat],
       names: [event.name],
     };
+  }
+
+  /**
+   * Tells the page when the run of a visitor's message is over for good, so it stops waiting (and says
+   * so when it failed). Nobody waits on the run itself: a failed attempt is still retried.
+   */
+  async completeRun(event: RoutedEvent, completion: RunCompletion): Promise<boolean> {
+    if (!completion.ok && completion.willRetry) return false;
+    const parts = targetParts(event.target);
+    if (!parts) return false;
+    const message = event.payload as WebChatMessage;
+    const { conversationKey } = messageEnvelope(parts.flowId, message);
+    await this.publisher.publish(conversationKey, { type: 'end', message: message.messageId, ...(completion.ok ? {} : { failed: true }) });
+    return false;
   }
 
   unbound(): ProviderRunBinding {

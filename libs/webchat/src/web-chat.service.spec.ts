@@ -181,6 +181,14 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
       { type: 'done', reply: 'ev-1:1' },
       { type: 'image', reply: 'ev-1:2', url: 'https://example.com/a.png', alt: 'a' },
     ]);
+    // The run's end is told to the page; a failed attempt that will be retried is not.
+    const ended: unknown[] = [];
+    const unlisten = await chats.listen(visitor, (update) => ended.push(JSON.parse(update)));
+    expect(await adapter.completeRun(event, { runId: 'r1', ok: false, error: 'boom', willRetry: true })).toBe(false);
+    expect(await adapter.completeRun(event, { runId: 'r1', ok: false, error: 'boom', willRetry: false })).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await unlisten();
+    expect(ended).toEqual([{ type: 'end', message: (envelope.payload as WebChatMessage).messageId, failed: true }]);
     const { transcript } = await chats.state(visitor);
     expect(transcript.map((e) => ('text' in e ? e.text : e.url))).toEqual(['Question', 'Hello', 'https://example.com/a.png']);
     // Another owner's run gets nothing bound; a gone flow's message reaches nobody.

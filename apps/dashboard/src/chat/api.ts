@@ -21,7 +21,8 @@ export type ConversationUpdate =
   | { type: 'delta'; reply: string; text: string; start?: boolean }
   | { type: 'done'; reply: string; failed?: boolean }
   | { type: 'image'; reply: string; url: string; alt?: string }
-  | { type: 'message'; id: string; text: string; role?: string };
+  | { type: 'message'; id: string; text: string; role?: string }
+  | { type: 'end'; message: string; failed?: boolean };
 
 /** A refused call: the platform's `{ code, message, details }`. */
 export class ChatError extends Error {

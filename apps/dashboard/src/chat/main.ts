@@ -45,7 +45,8 @@ let state: ChatState;
 let events: EventSource | undefined;
 const sentIds = new Set<string>();
 const answers = new Map<string, { bubble: HTMLElement; text: string }>();
-let waiting: { indicator: HTMLElement; timer: number } | undefined;
+/** The typing indicator shown for the page's message `id` until its answer (or its run's end) comes. */
+let waiting: { id: string; indicator: HTMLElement; timer: number } | undefined;
 
 const log = element('main', { className: 'messages', id: 'messages' });
 log.setAttribute('aria-live', 'polite');
@@ -69,7 +70,7 @@ function bubble(kind: 'visitor' | 'answer' | 'note', content?: Node | string): H
   return node;
 }
 
-function showWaiting(): void {
+function showWaiting(id: string): void {
   stopWaiting();
   const indicator = bubble('answer', element('span', { className: 'typing' }, element('i'), element('i'), element('i')));
   indicator.classList.add('pending');
@@ -78,7 +79,7 @@ function showWaiting(): void {
     stopWaiting();
     bubble('note', 'No answer came. Try again, or start a new chat.');
   }, ANSWER_TIMEOUT_MS);
-  waiting = { indicator, timer };
+  waiting = { id, indicator, timer };
 }
 
 function stopWaiting(): void {
@@ -144,6 +145,12 @@ function onUpdate(update: ConversationUpdate): void {
     case 'image':
       imageBubble(update.url, update.alt);
       break;
+    case 'end':
+      // A flow may answer nothing; a failed one is said so rather than waited for.
+      if (!waiting || !update.message.endsWith(waiting.id)) break;
+      stopWaiting();
+      if (update.failed) bubble('note', 'The assistant could not answer. Try again, or start a new chat.');
+      break;
   }
 }
 
@@ -166,7 +173,7 @@ async function send(text: string): Promise<void> {
   sentIds.add(id);
   bubble('visitor', trimmed);
   input.value = '';
-  showWaiting();
+  showWaiting(id);
   try {
     await chatApi.send(trimmed, id);
   } catch (error) {

@@ -205,6 +205,25 @@ export function FlowPage() {
               </ul>
             </>
           )}
+          {f.webChats && f.webChats.length > 0 && (
+            <>
+              <h3>Web chats</h3>
+              <ul className="plain-list">
+                {f.webChats.map((c) => (
+                  <li key={c.name} data-web-chat={c.name}>
+                    <span className="strong">{c.name}</span>{' '}
+                    <a href={c.url} target="_blank" rel="noopener noreferrer">
+                      {c.url}
+                    </a>
+                    <details>
+                      <summary>Embed in another site</summary>
+                      <code>{c.embed}</code>
+                    </details>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           {f.schedules && f.schedules.length > 0 && (
             <>
               <h3>Schedules</h3>
