@@ -8,6 +8,22 @@ export * from './types';
 export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
 export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
+export type { LlmApi } from './llm';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, env, log } = sdk;
+export const {
+  listenToEvent,
+  chatCompletion,
+  createImage,
+  transcribe,
+  createEmbeddings,
+  github,
+  slack,
+  telegram,
+  discord,
+  lark,
+  wechat,
+  store,
+  env,
+  log,
+} = sdk;
