@@ -80,6 +80,8 @@ async function streamed(
       if (piece.function?.arguments) call.arguments += piece.function.arguments;
     }
   }
+  // The package ends the iteration quietly when the request is aborted; an aborted answer is no answer.
+  if (request.signal?.aborted) throw new SdkError('LLM_FAILED', 'the call was cancelled before the answer was complete');
   if (choices === 0) throw new SdkError('LLM_FAILED', 'the provider answered without a choice');
   return { content, toolCalls: calls.filter(Boolean), usage };
 }
