@@ -4,3 +4,7 @@ export * from './context-window';
 export * from './chat-params';
 export * from './openai-clients';
 export * from './chat.service';
+export * from './media.service';
+export * from './prices';
+export * from './llm-usage.store';
+export * from './llm-gateway';

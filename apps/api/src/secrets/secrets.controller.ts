@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CodedError } from '@openflows/common';
 import type { User } from '@openflows/db';
 import { SecretsService } from '@openflows/secrets';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { PutSecretDto, SecretView } from './secrets.dto';
+import { PatchSecretDto, PutSecretDto, SecretView } from './secrets.dto';
 
 /**
  * `/api/secrets`: the signed-in user's named secrets, write-only values. A malformed name is the
@@ -20,6 +20,15 @@ export class SecretsController {
   @ApiOkResponse({ type: SecretView })
   async put(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: PutSecretDto): Promise<SecretView> {
     return this.secrets.put(user.id, name, dto);
+  }
+
+  /** @throws CodedError `SECRET_NOT_FOUND` when the user has no secret of that name. */
+  @Patch(':name')
+  @ApiOkResponse({ type: SecretView })
+  async patch(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: PatchSecretDto): Promise<SecretView> {
+    const summary = await this.secrets.update(user.id, name, dto);
+    if (!summary) throw new CodedError('SECRET_NOT_FOUND', `no secret named ${name}`);
+    return summary;
   }
 
   @Get()

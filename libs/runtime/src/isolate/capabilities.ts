@@ -1,6 +1,7 @@
 import { SdkError, type ChatOptions } from '@openflows/sdk';
 import { objectArgument, textArgument } from '@openflows/common';
 import type { FetchRequest } from '../egress/flow-fetch';
+import { LlmCapabilities } from '../llm/llm-capabilities';
 import type { RunServices } from '../run';
 import type { RunHandler } from './flow-run';
 
@@ -46,12 +47,14 @@ function capabilityOf(services: RunServices, capability: string): ((args: unknow
 
 /** The handler of a dispatched run: SDK calls go to `services` and its providers, log lines to its logger. */
 export function dispatchHandler(services: RunServices): RunHandler {
+  const llm = new LlmCapabilities(services);
   return {
     async call(capability, args) {
-      const run = capabilityOf(services, capability);
+      const run = llm.get(capability) ?? capabilityOf(services, capability);
       if (!run) throw new SdkError('INVALID_ARGUMENT', `unknown SDK call ${capability}`);
       return run(args);
     },
     log: (level, message, fields) => services.log[level](message, fields),
+    close: () => llm.close(),
   };
 }
