@@ -181,3 +181,24 @@ test("an LLM key's context window is shown, editable, and holds the flow's text 
   expect(run.error).toMatch(/too long for model gpt-4o-mini.*context window holds 300/);
   expect(platform.llm.requests).toHaveLength(calls);
 });
+
+test("an LLM key's models, as its server lists them", async () => {
+  const listed = await platform.request('GET', '/api/secrets/openai/models');
+  expect(listed.status).toBe(200);
+  expect(listed.body.models.map((m: { id: string }) => m.id)).toEqual([
+    'dall-e-3',
+    'gpt-4o',
+    'gpt-4o-mini',
+    'text-embedding-3-small',
+    'whisper-1',
+  ]);
+  expect(platform.llm.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models' });
+  expect(platform.llm.requests.at(-1)!.headers.authorization).toBe('Bearer sk-test-0123456789abcdef');
+  platform.llm.failNext(401);
+  const refused = await platform.request('GET', '/api/secrets/openai/models');
+  expect(refused).toMatchObject({
+    status: 502,
+    body: { code: 'VENDOR_FAILED', message: expect.stringMatching(/^the key's server answered: 401 /) },
+  });
+  expect((await platform.request('GET', '/api/secrets/missing/models')).status).toBe(404);
+});

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
 import { GithubModule } from '@openflows/github';
-import { LlmUsageStore } from '@openflows/llm';
+import { LlmUsageStore, ModelsService } from '@openflows/llm';
 import { ProvidersModule } from '@openflows/providers';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
@@ -58,6 +58,11 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     FlowBuildsService,
     FlowsService,
     FlowLlmService,
+    {
+      provide: ModelsService,
+      inject: [APP_CONFIG],
+      useFactory: (cfg: AppConfig) => new ModelsService({ defaultBaseUrl: cfg.llm.baseUrl, maxRetries: cfg.llm.maxRetries }),
+    },
     {
       provide: LlmUsageStore,
       inject: [APP_CONFIG, REDIS],

@@ -8,3 +8,4 @@ export * from './media.service';
 export * from './prices';
 export * from './llm-usage.store';
 export * from './llm-gateway';
+export * from './models.service';

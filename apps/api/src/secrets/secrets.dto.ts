@@ -80,3 +80,14 @@ export class SecretView {
   @ApiPropertyOptional({ description: 'When a run last used it (ISO 8601); absent while none has.' }) lastUsedAt?: string;
   @ApiPropertyOptional({ description: 'The flow whose run last used it.' }) lastUsedBy?: string;
 }
+
+/** A model an LLM key's server offers. */
+export class ModelView {
+  @ApiProperty({ example: 'gpt-4o-mini' }) id!: string;
+  @ApiProperty({ example: 'openai' }) ownedBy!: string;
+}
+
+/** Answer of `GET /api/secrets/:name/models`. */
+export class ModelsView {
+  @ApiProperty({ type: [ModelView] }) models!: ModelView[];
+}
