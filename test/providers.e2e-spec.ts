@@ -37,7 +37,7 @@ describe('the registry through the API', () => {
   test('GET /api/providers lists every provider with what its card renders', async () => {
     const { status, body } = await platform.request('GET', '/api/providers');
     expect(status).toBe(200);
-    const byId = Object.fromEntries((body as { id: string }[]).map((p) => [p.id, p]));
+    const byId = Object.fromEntries((body as { id: string; fields?: unknown[] }[]).map((p) => [p.id, p]));
     expect(byId.github).toMatchObject({
       title: 'GitHub',
       authorize: { label: 'Connect GitHub', url: '/connect/github' },

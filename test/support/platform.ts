@@ -1,6 +1,6 @@
 /**
  * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
- * GitHub, Slack and OpenAI stand-ins, and the real api and worker processes wired to them through the
+ * GitHub, Slack, Telegram and OpenAI stand-ins, and the real api and worker processes wired to them through the
  * `*_URL` configuration. One per test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { examplePayload, signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
 import { signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
+import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
 
@@ -62,6 +63,7 @@ export class Platform {
   url!: string;
   github!: GithubStandIn;
   slack!: SlackStandIn;
+  telegram!: TelegramStandIn;
   llm!: OpenAiStandIn;
   redis!: Redis;
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
@@ -98,6 +100,7 @@ export class Platform {
       repositories: this.options.repositories,
     });
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
+    this.telegram = await startTelegramStandIn();
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -120,6 +123,7 @@ export class Platform {
       SLACK_CLIENT_SECRET,
       SLACK_SIGNING_SECRET,
       SLACK_API_URL: this.slack.url,
+      TELEGRAM_API_URL: this.telegram.url,
       OPENAI_BASE_URL: this.llm.url,
       RUN_ATTEMPTS: '2',
       RUN_BACKOFF_MS: '200',
@@ -334,7 +338,7 @@ export class Platform {
 
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    await Promise.all([this.github?.close(), this.slack?.close(), this.llm?.close()]);
+    await Promise.all([this.github?.close(), this.slack?.close(), this.telegram?.close(), this.llm?.close()]);
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();

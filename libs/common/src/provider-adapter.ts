@@ -20,8 +20,24 @@ export interface RoutedEvent {
  */
 export type EventRouting = { owners: string[]; targets: string[]; events: string[] } | { dropped: string };
 
-/** One SDK call of a provider behind the isolation bridge: arguments as the flow sent them (parsed JSON), a JSON-copyable result. */
-export type ProviderCapability = (args: unknown[]) => Promise<unknown>;
+/**
+ * What a call with side effects is told by the run's effect journal (`libs/runtime/src/journal`):
+ * `marker` names the run and step (`openflows:<run id>:<step>`); a capability that can leave it on
+ * the vendor's side (an HTML comment in a GitHub comment, a Slack message's metadata) does, and with
+ * `retry` set first looks for an effect of an earlier attempt carrying it, created after `since`
+ * (ISO 8601), answering that instead of acting twice.
+ */
+export interface EffectContext {
+  marker: string;
+  retry: boolean;
+  since: string;
+}
+
+/**
+ * One SDK call of a provider behind the isolation bridge: arguments as the flow sent them (parsed
+ * JSON), a JSON-copyable result. `effect` is given when the call is journaled as an effect.
+ */
+export type ProviderCapability = (args: unknown[], effect?: EffectContext) => Promise<unknown>;
 
 /**
  * The provider's part of one run, on the host side of the bridge: the context its SDK namespace reads
@@ -32,6 +48,12 @@ export type ProviderCapability = (args: unknown[]) => Promise<unknown>;
 export interface ProviderRunBinding {
   context: unknown;
   capabilities: Record<string, ProviderCapability>;
+  /**
+   * Whether a call of `capability` with `args` has side effects (journaled, never repeated by a retry).
+   * Absent: every call of the provider counts as one, which is safe (a read replayed to a retry
+   * answers what it answered before).
+   */
+  isEffect?(capability: string, args: unknown[]): boolean;
   targets?: string[];
   names?: string[];
 }

@@ -149,8 +149,11 @@ export const subscriptions = pgTable(
  */
 export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
-/** How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack workspace. */
-export type ConnectionKind = 'installation' | 'token' | 'workspace';
+/**
+ * How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack
+ * workspace, a chat app's app (Feishu/Lark: app id and secret), a chat bot connected with its token (Telegram).
+ */
+export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'app' | 'bot';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account

@@ -26,7 +26,7 @@ export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record
   return {
     name,
     url: publicUrl,
-    description: 'Flow functions answering issues and comments on your repositories',
+    description: 'Flow functions answering issues and comments and reviewing pull requests on your repositories',
     hook_attributes: { url: `${publicUrl}/webhooks/github`, active: true },
     redirect_url: `${publicUrl}/connect/github/app/callback`,
     callback_urls: [`${publicUrl}/auth/github/callback`],
@@ -34,8 +34,8 @@ export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record
     setup_on_update: true,
     request_oauth_on_install: false,
     public: false,
-    default_permissions: { issues: 'write', metadata: 'read' },
-    default_events: ['issues', 'issue_comment'],
+    default_permissions: { issues: 'write', pull_requests: 'write', metadata: 'read' },
+    default_events: ['issues', 'issue_comment', 'pull_request'],
   };
 }
 

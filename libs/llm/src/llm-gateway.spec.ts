@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { SdkError } from '@openflows/sdk/types';
 import type { FlowLogger } from '@openflows/sdk';
-import { createFlowFetch, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
+import { EffectJournal, createFlowFetch, createFlowStore, executeFlow, type RunServices } from '@openflows/runtime';
 import { useTestRedis } from '@openflows/test-support/redis';
 import { startOpenAiStandIn, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { toneWav } from '@openflows/test-support/wav';
@@ -35,7 +35,7 @@ describe('LlmGateway through a flow isolate', () => {
   });
 
   /** Runs `handler` (JS source of an async function of the event) once; returns its log lines and the calls accounted. */
-  async function runFlow(handler: string, flowId = `flow-${randomUUID()}`) {
+  async function runFlow(handler: string, flowId = `flow-${randomUUID()}`, journal?: EffectJournal) {
     const clients = { defaultBaseUrl: llm.url, maxRetries: 0 };
     const gateway = new LlmGateway(new ChatService(memory, clients), new MediaService(clients), usage);
     const lines: string[] = [];
@@ -57,6 +57,7 @@ describe('LlmGateway through a flow isolate', () => {
       fetch: createFlowFetch(egress, (l) => lines.push(`fetch: ${l}`)),
       log,
       providers: {},
+      ...(journal ? { journal } : {}),
     };
     const bundle = `"use strict";
 const sdk = require("@openflows/sdk");
@@ -172,6 +173,33 @@ exports.run = async function run() {
     release();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await memory.load(flowId, 'left')).toBeUndefined();
+  });
+
+  it('journals a chat call and an image: a retried run gets them again without asking the provider', async () => {
+    const runId = randomUUID();
+    const journal = (retry: boolean) =>
+      new EffectJournal(testRedis.redis, `${testRedis.prefix}:journal:${runId}`, { id: runId, retry, startedAt: new Date().toISOString() });
+    const handler = `async () => {
+      const tools = [{ name: "note", handler: () => { log.info("tool ran"); return "noted"; } }];
+      const stream = sdk.chatCompletion("openai", "j", "hi", { stream: true, tools });
+      const deltas = [];
+      for await (const d of stream) deltas.push(d);
+      const image = await sdk.createImage("openai", "a dot", { responseFormat: "b64_json" });
+      log.info(JSON.stringify(deltas) + " " + (await stream.response).choice + " " + image.images.length);
+    }`;
+    llm.reply((body) =>
+      body.messages.at(-1)!.role === 'tool'
+        ? { content: 'all done', chunks: ['all', ' done'] }
+        : { toolCalls: [{ name: 'note', arguments: '{}' }] },
+    );
+    const flowId = `flow-${randomUUID()}`;
+    const first = await runFlow(handler, flowId, journal(false));
+    expect(first.lines).toEqual(['info: tool ran', 'info: ["all"," done"] all done 1']);
+    const requests = llm.requests.length;
+    const retried = await runFlow(handler, flowId, journal(true));
+    expect(retried.lines).toEqual(['info: ["all done"] all done 1']);
+    expect(llm.requests).toHaveLength(requests);
+    expect(retried.calls).toEqual([]);
   });
 
   it('makes images, transcribes base64 and URL audio under the egress policy, and embeds texts', async () => {

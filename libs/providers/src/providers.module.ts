@@ -1,7 +1,9 @@
 import { Module, type Type } from '@nestjs/common';
 import type { ProviderAdapter } from '@openflows/common';
 import { GithubAdapter, GithubModule } from '@openflows/github';
+import { LarkAdapter, LarkModule } from '@openflows/lark';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
+import { TelegramAdapter, TelegramModule } from '@openflows/telegram';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
 
@@ -9,6 +11,8 @@ import { RegistrationService } from './registration.service';
 const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [GithubModule, GithubAdapter],
   [SlackModule, SlackAdapter],
+  [LarkModule, LarkAdapter],
+  [TelegramModule, TelegramAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */

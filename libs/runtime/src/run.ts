@@ -3,6 +3,7 @@ import { bundleLimits } from './bundle';
 import { tightenLimits } from './isolate/limits';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore } from '@openflows/sdk';
 import type { FlowFetch } from './egress/flow-fetch';
+import type { EffectJournal } from './journal/effect-journal';
 import type { LlmServices } from './llm/llm-services';
 import { dispatchHandler } from './isolate/capabilities';
 import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
@@ -25,7 +26,9 @@ export interface RunServices {
    * reads and its capabilities (see ProviderAdapter.bindRun / unbound). A namespace missing here
    * answers the flow's calls with NOT_IN_RUNTIME.
    */
-  providers: Record<string, Pick<ProviderRunBinding, 'context' | 'capabilities'>>;
+  providers: Record<string, Pick<ProviderRunBinding, 'context' | 'capabilities' | 'isEffect'>>;
+  /** Where the run's effects are journaled so a retry does not repeat them; unset (`openflows dev`): nothing is journaled. */
+  journal?: EffectJournal;
 }
 
 /** What a run is asked to do: one event for one deployed flow. */

@@ -2,8 +2,11 @@ import type { Octokit } from '@octokit/rest';
 import type { WebClient } from '@slack/web-api';
 import type { ChatCompletion, EventHandler, EventSource, FlowLogger, FlowStore, GithubContext, SlackContext } from './types';
 
-/** The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …) and `request`. */
-export type GithubClient = Octokit['rest'] & { request: Octokit['request'] };
+/**
+ * The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …), `request`, and
+ * `paginate(method | route, params)` resolving to every item of every page.
+ */
+export type GithubClient = Octokit['rest'] & { request: Octokit['request']; paginate: Octokit['paginate'] };
 
 /** The Slack client flows get: `@slack/web-api`'s WebClient, authenticated as the workspace's bot. */
 export type SlackClient = WebClient;

@@ -16,7 +16,7 @@ import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
 import { SdkError, type SlackContext } from '@openflows/sdk';
 import type { SlackEventCallback } from './envelope';
 import { SlackIngress } from './slack-ingress';
-import { SLACK_CAPABILITIES, slackCapabilities } from './slack-capabilities';
+import { SLACK_CAPABILITIES, isSlackEffect, slackCapabilities } from './slack-capabilities';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
@@ -98,6 +98,7 @@ export class SlackAdapter implements ProviderAdapter {
     return {
       context: { teamId, teamName, botUserId: botUserId ?? undefined } satisfies SlackContext,
       capabilities: slackCapabilities(client),
+      isEffect: isSlackEffect,
       targets: routing.targets,
       names: routing.events,
     };

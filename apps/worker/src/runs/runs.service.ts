@@ -6,6 +6,7 @@ import {
   REDIS,
   errorMessage,
   errorStack,
+  redisKey,
   type AppConfig,
   type ExecuteRunJob,
   type Provider,
@@ -15,7 +16,15 @@ import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run,
 import { LlmGateway, describeCall, type LlmKey } from '@openflows/llm';
 import { ProviderRegistry } from '@openflows/providers';
 import { RunUpdatesPublisher } from '@openflows/runs';
-import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowFetch, createFlowStore, type RunServices } from '@openflows/runtime';
+import {
+  EffectJournal,
+  FlowDeployError,
+  FlowLimitError,
+  FlowRuntime,
+  createFlowFetch,
+  createFlowStore,
+  type RunServices,
+} from '@openflows/runtime';
 import { SdkError, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
 import { SecretsService } from '@openflows/secrets';
 import { OwnerSlots } from './owner-slots';
@@ -113,7 +122,9 @@ export class RunsService {
     await this.runs.startAttempt(run.id, attempt, startedAt);
     await this.updates.publishRuns([run.id]);
     try {
-      await this.attempt(run, owner, attempt, maxAttempts, log, usage);
+      // A job taken over after its worker stalled keeps its attempt number: it may have acted all the same.
+      const retry = attempt > 1 || run.attempts > 0 || (job.stalledCounter ?? 0) > 0;
+      await this.attempt(run, owner, { attempt, maxAttempts, retry }, log, usage);
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
       await this.updates.publishRuns([run.id]);
     } catch (error) {
@@ -136,7 +147,13 @@ export class RunsService {
   }
 
   /** `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile). */
-  private async attempt(run: Run, flow: Flow | undefined, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
+  private async attempt(
+    run: Run,
+    flow: Flow | undefined,
+    { attempt, maxAttempts, retry }: { attempt: number; maxAttempts: number; retry: boolean },
+    log: RunLog,
+    usage: Usage,
+  ): Promise<void> {
     const [deployment, event] = await Promise.all([this.flows.findDeployment(run.deploymentId), this.events.findById(run.eventId)]);
     if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
@@ -149,7 +166,7 @@ export class RunsService {
       bundle: deployment.bundle,
       env: deployment.env,
       event: { ...this.flowEvent(event), targets: own?.targets, names: own?.names },
-      services: this.services(run, flow, bindings, log, usage),
+      services: this.services(run, flow, bindings, log, usage, retry),
       isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
@@ -182,8 +199,18 @@ export class RunsService {
     return Object.fromEntries(entries);
   }
 
-  /** The host services of one attempt, bound to the flow's owner: their secrets, their connections. */
-  private services(run: Run, flow: Flow, providers: Record<string, ProviderRunBinding>, log: RunLog, usage: Usage): RunServices {
+  /**
+   * The host services of one attempt, bound to the flow's owner: their secrets, their connections, and
+   * the run's effect journal, so a retry does not repeat what an earlier attempt did.
+   */
+  private services(
+    run: Run,
+    flow: Flow,
+    providers: Record<string, ProviderRunBinding>,
+    log: RunLog,
+    usage: Usage,
+    retry: boolean,
+  ): RunServices {
     const llm = this.llm.forRun({
       flowId: run.flowId,
       key: (name) => this.llmKey(flow, name),
@@ -195,6 +222,11 @@ export class RunsService {
       },
     });
     return {
+      journal: new EffectJournal(this.redis, redisKey(this.config, 'journal', run.id), {
+        id: run.id,
+        retry,
+        startedAt: run.createdAt.toISOString(),
+      }),
       chatCompletion: llm.chatCompletion,
       llm: llm.llm,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),

@@ -1,5 +1,6 @@
 import { SdkError, type ChatResponse, type ToolCall } from '@openflows/sdk';
 import type { ChatSessionForm, ChatSessionOptions, ChatSessionStep, ToolResult } from '@openflows/sdk/llm';
+import type { EffectJournal } from '../journal/effect-journal';
 import type { LlmServices } from './llm-services';
 
 /** Chat sessions one run may have open at once (each holds a provider request). */
@@ -39,13 +40,20 @@ interface Session {
  *
  * {@link close} (the run ended) aborts provider requests still running and fails tool rounds still
  * waiting, so nothing outlives the run.
+ *
+ * With the run's journal, a whole chat call is one effect (an LLM turn: its history, its cost): a
+ * retry that reaches the same call gets the recorded response without asking the model or running
+ * the tools again; a streamed one then gets the answer as a single delta.
  */
 export class ChatSessions {
   private readonly sessions = new Map<number, Session>();
   private readonly abort = new AbortController();
   private lastId = 0;
 
-  constructor(private readonly llm: LlmServices | undefined) {}
+  constructor(
+    private readonly llm: LlmServices | undefined,
+    private readonly journal?: EffectJournal,
+  ) {}
 
   /**
    * Starts the chat call on the host. @returns the session's id for {@link next}.
@@ -56,8 +64,10 @@ export class ChatSessions {
     if (this.sessions.size >= MAX_OPEN_SESSIONS) {
       throw new SdkError('INVALID_ARGUMENT', `a run may have at most ${MAX_OPEN_SESSIONS} chat calls under way at once`);
     }
+    const llm = this.llm;
     const id = ++this.lastId;
     const session: Session = { deltas: [] };
+    let streamed = false;
     this.sessions.set(id, session);
     const wake = () => session.wake?.();
     const hasTools = (options.tools?.length ?? 0) > 0;
@@ -65,12 +75,13 @@ export class ChatSessions {
       session.outcome = outcome;
       wake();
     };
-    this.llm
-      .chat(keyName, form, options, {
+    const call = () =>
+      llm.chat(keyName, form, options, {
         signal: this.abort.signal,
         onDelta:
           options.stream === true
             ? (text) => {
+                streamed = true;
                 session.deltas.push(text);
                 wake();
               }
@@ -82,11 +93,16 @@ export class ChatSessions {
                 wake();
               })
           : undefined,
-      })
-      .then(
-        (response) => ended({ ok: true, response }),
-        (error: unknown) => ended({ ok: false, error }),
-      );
+      });
+    const answered = this.journal ? (this.journal.step('llm.chat', [keyName, form, options], call) as Promise<ChatResponse>) : call();
+    answered.then(
+      (response) => {
+        // A replayed call streamed nothing: its answer comes as one delta.
+        if (options.stream === true && !streamed && response.choice !== '') session.deltas.push(response.choice);
+        ended({ ok: true, response });
+      },
+      (error: unknown) => ended({ ok: false, error }),
+    );
     return { id };
   }
 

@@ -14,13 +14,14 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * (`llm.chat.start`, `llm.chat.next`, see {@link ChatSessions}), `llm.createImage`,
  * `llm.transcribe` (an audio URL is downloaded with the run's `fetch`, under its egress policy and
  * limits) and `llm.createEmbeddings`. Arguments arrive as parsed JSON and are checked for shape
- * here; the LLM services check the rest.
+ * here; the LLM services check the rest. Chat calls and images are journaled effects (a retry does
+ * not repeat them); transcriptions and embeddings read, and are simply asked again.
  */
 export class LlmCapabilities {
   private readonly sessions: ChatSessions;
 
   constructor(private readonly services: RunServices) {
-    this.sessions = new ChatSessions(services.llm);
+    this.sessions = new ChatSessions(services.llm, services.journal);
   }
 
   /** The capability named `name`, or undefined when it is not one of these. */
@@ -36,8 +37,13 @@ export class LlmCapabilities {
       case 'llm.chat.next':
         return ([id, results]) => this.sessions.next(Number(id), results as ToolResult[] | undefined);
       case 'llm.createImage':
-        return ([keyName, prompt, options]) =>
-          this.llm().createImage(textArgument(keyName, 'keyName'), textArgument(prompt, 'prompt'), objectArgument(options, 'options'));
+        return (args) => {
+          const [keyName, prompt, options] = args;
+          const create = () =>
+            this.llm().createImage(textArgument(keyName, 'keyName'), textArgument(prompt, 'prompt'), objectArgument(options, 'options'));
+          // Images are made (and paid) once: a retry gets the recorded answer.
+          return this.services.journal ? this.services.journal.step(name, args, create) : create();
+        };
       case 'llm.transcribe':
         return async ([keyName, audio, options]) => {
           const key = textArgument(keyName, 'keyName');
