@@ -5,10 +5,13 @@
  * checks every request as the API would); runs carry tokens and estimated cost, the flow its daily
  * figures and monthly token budget, LLM keys their context window.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 import { channelMessage, eventCallback } from '@openflows/test-support/slack-events';
+import { toneWav } from '@openflows/test-support/wav';
 
 const ROOT = join(__dirname, '..');
 const TEAM = 'T0ACME';
@@ -18,6 +21,10 @@ const FLOW = 'llm-slack';
 jest.setTimeout(60_000);
 
 let platform: Platform;
+/** Serves `/hello.wav`, the audio flows transcribe by URL; the egress policy lets the flow reach it. */
+let audio: Server;
+let audioUrl: string;
+const WAV = toneWav(800);
 
 /** Sends a channel message; resolves with its ts and our event id. */
 async function say(text: string) {
@@ -37,7 +44,14 @@ async function finishedRun(eventId: string) {
 const repliesTo = (ts: string) => platform.slack.messages.filter((m) => m.thread_ts === ts);
 
 beforeAll(async () => {
-  platform = await Platform.start({ mode: 'separate', repositories: [] });
+  audio = createServer((req, res) => {
+    if (req.url !== '/hello.wav') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'audio/wav' }).end(WAV);
+  });
+  await new Promise<void>((resolve) => audio.listen(0, '127.0.0.1', resolve));
+  const { port } = audio.address() as AddressInfo;
+  audioUrl = `http://127.0.0.1:${port}/hello.wav`;
+  platform = await Platform.start({ mode: 'separate', repositories: [], env: { FLOW_EGRESS_ALLOW: `127.0.0.1:${port}` } });
   platform.slack.addTeam({ id: TEAM, name: 'Acme', botUserId: 'U0BOT', channels: [{ id: GENERAL, name: 'general' }] });
   const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
@@ -57,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await platform?.stop();
+  audio?.close();
 });
 
 test('a streamed answer reaches Slack progressively, then whole; the run shows tokens and cost', async () => {
@@ -135,6 +150,26 @@ test('an image and a structured answer', async () => {
     type: 'json_schema',
     json_schema: { name: 'mood', strict: true },
   });
+});
+
+test('a transcription of audio the platform downloads under the egress policy, and embeddings', async () => {
+  const voice = await say(`voice: <${audioUrl}>`);
+  const [heard] = await waitFor('the transcript', () => repliesTo(voice.ts).length > 0 && repliesTo(voice.ts));
+  expect(heard.text).toBe(`heard: transcribed ${WAV.length} bytes of hello.wav`);
+  const upload = platform.llm.requests.find((r) => r.path === '/v1/audio/transcriptions')!.upload!;
+  expect(upload.fields).toEqual({ model: 'whisper-1', response_format: 'json', language: 'en' });
+  expect(upload.file!.bytes.equals(WAV)).toBe(true);
+  const run = await finishedRun(voice.eventId);
+  // whisper-1 at $0.006 per minute.
+  expect(run.costUsd).toBeCloseTo((0.8 / 60) * 0.006, 9);
+
+  const refused = await say(`voice: <${platform.llm.url}/files/x.png>`);
+  const [notHeard] = await waitFor('the refusal', () => repliesTo(refused.ts).length > 0 && repliesTo(refused.ts));
+  expect(notHeard.text).toBe('could not listen: EGRESS_REFUSED');
+
+  const embed = await say('embed: cats | dogs');
+  const [vectors] = await waitFor('the vectors', () => repliesTo(embed.ts).length > 0 && repliesTo(embed.ts));
+  expect(vectors.text).toBe('vectors: 1536,1536');
 });
 
 test("the flow's daily usage, its monthly budget ending calls with BUDGET_EXCEEDED, not retried", async () => {
