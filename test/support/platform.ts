@@ -1,7 +1,7 @@
 /**
  * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
- * GitHub, Slack, Telegram and OpenAI stand-ins, and the real api and worker processes wired to them through the
- * `*_URL` configuration. One per test file.
+ * GitHub, Slack, Telegram, WeChat and OpenAI stand-ins, and the real api and worker processes wired to
+ * them through the `*_URL` configuration. One per test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
 import { signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in';
+import { startWechatStandIn, type WechatStandIn } from './wechat-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
 
@@ -64,6 +65,7 @@ export class Platform {
   github!: GithubStandIn;
   slack!: SlackStandIn;
   telegram!: TelegramStandIn;
+  wechat!: WechatStandIn;
   llm!: OpenAiStandIn;
   redis!: Redis;
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
@@ -101,6 +103,7 @@ export class Platform {
     });
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
     this.telegram = await startTelegramStandIn();
+    this.wechat = await startWechatStandIn();
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -124,6 +127,7 @@ export class Platform {
       SLACK_SIGNING_SECRET,
       SLACK_API_URL: this.slack.url,
       TELEGRAM_API_URL: this.telegram.url,
+      WECHAT_API_URL: this.wechat.url,
       OPENAI_BASE_URL: this.llm.url,
       RUN_ATTEMPTS: '2',
       RUN_BACKOFF_MS: '200',
@@ -338,7 +342,7 @@ export class Platform {
 
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    await Promise.all([this.github?.close(), this.slack?.close(), this.telegram?.close(), this.llm?.close()]);
+    await Promise.all([this.github?.close(), this.slack?.close(), this.telegram?.close(), this.wechat?.close(), this.llm?.close()]);
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();

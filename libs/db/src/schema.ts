@@ -151,9 +151,10 @@ export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
 /**
  * How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack
- * workspace, a chat app's app (Feishu/Lark: app id and secret), a chat bot connected with its token (Telegram).
+ * workspace, a chat app's app (Feishu/Lark: app id and secret), a chat bot connected with its token
+ * (Telegram), an account connected with its credentials (a WeChat Official Account: AppID and AppSecret).
  */
-export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'app' | 'bot';
+export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'app' | 'bot' | 'account';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account

@@ -4,6 +4,7 @@ import { GithubAdapter, GithubModule } from '@openflows/github';
 import { LarkAdapter, LarkModule } from '@openflows/lark';
 import { SlackAdapter, SlackModule } from '@openflows/slack';
 import { TelegramAdapter, TelegramModule } from '@openflows/telegram';
+import { WechatAdapter, WechatModule } from '@openflows/wechat';
 import { ProviderRegistry } from './provider-registry';
 import { RegistrationService } from './registration.service';
 
@@ -13,6 +14,7 @@ const PROVIDERS: [module: Type, adapter: Type<ProviderAdapter>][] = [
   [SlackModule, SlackAdapter],
   [LarkModule, LarkAdapter],
   [TelegramModule, TelegramAdapter],
+  [WechatModule, WechatAdapter],
 ];
 
 /** The provider registry and what iterates over it (subscription registration). */
