@@ -171,15 +171,49 @@ describe('chatting', () => {
     expect(await page.locator('#role option').allTextContents()).toEqual(['Assistant', 'Translator', 'Code reviewer']);
     expect(await ask(page, 'What is OpenFlows?', 1)).toBe('[You are a helpful assistant] You said: What is OpenFlows?');
     expect(lastChat().messages[0]).toEqual({ role: 'system', content: expect.stringMatching(/^You are a helpful assistant/) });
+    expect(lastChat().stream).toBe(true);
     await ask(page, 'And what can it do?', 2);
     expect(userTurns(lastChat())).toEqual(['What is OpenFlows?', 'And what can it do?']);
+  });
+
+  test("the model's stream reaches the page as it is written: part of the answer shows before the rest exists", async () => {
+    platform.llm.reply(() => 'one two three four five');
+    const release = platform.llm.holdStream(2);
+    try {
+      await page.locator('#message').fill('Count');
+      await page.locator('#message').press('Enter');
+      // The stand-in cuts the answer into words (`one`, ` two`, …) and holds after the second.
+      const partial = page.locator('.bubble.answer.streaming', { hasText: 'one two' });
+      await partial.waitFor({ timeout: 20_000 });
+      expect(await partial.textContent()).toBe('one two');
+    } finally {
+      release();
+    }
+    await page.locator('.bubble.answer:not(.streaming)', { hasText: 'one two three four five' }).waitFor();
+    expect(await page.locator('.bubble.answer').count()).toBe(3);
+    platform.llm.reply((body) => `[${body.messages[0].content.split(/[.,]/)[0]}] You said: ${userTurns(body).at(-1)}`);
+  });
+
+  test('"/image <prompt>" answers with a generated image', async () => {
+    await page.locator('#message').fill('/image a red square');
+    await page.locator('#message').press('Enter');
+    const image = page.locator('.bubble.image img[alt="a red square"]');
+    await image.waitFor({ timeout: 20_000 });
+    await waitFor('the image to load', async () => (await image.evaluate((img) => (img as { naturalWidth: number }).naturalWidth)) === 1);
+    expect(platform.llm.requests.filter((r) => r.path === '/v1/images/generations').at(-1)!.body).toMatchObject({ prompt: 'a red square' });
   });
 
   test('a reload shows the conversation so far', async () => {
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.locator('.bubble.visitor').allTextContents()).toEqual(['What is OpenFlows?', 'And what can it do?']);
-    expect(await page.locator('.bubble.answer').count()).toBe(2);
+    expect(await page.locator('.bubble.visitor').allTextContents()).toEqual([
+      'What is OpenFlows?',
+      'And what can it do?',
+      'Count',
+      '/image a red square',
+    ]);
+    expect(await page.locator('.bubble.answer').count()).toBe(4);
+    await page.locator('.bubble.image img[alt="a red square"]').waitFor();
   });
 
   test('"New chat" starts a new conversation: the model no longer sees the earlier messages', async () => {
@@ -315,7 +349,7 @@ describe('voice input', () => {
       await page.locator('.bubble.visitor', { hasText: SPOKEN }).waitFor({ timeout: 20_000 });
       const upload = platform.llm.requests.filter((r) => r.path === '/v1/audio/transcriptions').at(-1)!.upload!;
       expect(upload.fields.model).toBe('whisper-1');
-      expect(upload.file).toMatchObject({ name: 'voice.webm', type: 'audio/webm' });
+      expect(upload.file!.name).toBe('voice.webm');
       expect(upload.file!.bytes.readUInt32BE(0)).toBe(0x1a45dfa3);
       expect(upload.file!.bytes.length).toBeGreaterThan(1000);
       await page.locator('.bubble.answer', { hasText: `You said: ${SPOKEN}` }).waitFor({ timeout: 20_000 });
@@ -336,7 +370,7 @@ describe('voice input', () => {
       });
       expect([res.status(), await res.json()]).toEqual([200, { text: SPOKEN }]);
       const upload = platform.llm.requests.filter((r) => r.path === '/v1/audio/transcriptions').at(-1)!.upload!;
-      expect(upload.file).toMatchObject({ name: 'voice.wav', type: 'audio/wav' });
+      expect(upload.file!.name).toBe('voice.wav');
       expect(upload.file!.bytes.equals(bytes)).toBe(true);
       const text = await context.request.post(`${urls['web-assistant']}/transcriptions`, {
         headers: { 'x-openflows-chat': '1', 'content-type': 'text/plain' },

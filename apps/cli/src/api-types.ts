@@ -57,6 +57,8 @@ export interface RunJson {
   error?: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the LLM calls; absent from older platforms. */
+  costUsd?: number;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;

@@ -68,11 +68,19 @@ export type Run = {
   error?: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the run's LLM calls. */
+  costUsd: number;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
   createdAt: string;
   event: RunEvent;
+};
+/** A flow's LLM use: per day (oldest first), this month's tokens and the monthly budget (`null`: none). */
+export type LlmUsage = {
+  days: { date: string; calls: number; promptTokens: number; completionTokens: number; costUsd: number }[];
+  monthTokens: number;
+  monthlyTokens: number | null;
 };
 export type LogLine = { attempt: number; level: string; message: string; fields?: Record<string, unknown> | null; at: string };
 export type RunDetail = Run & { logs: LogLine[] };
@@ -115,6 +123,10 @@ export type Secret = {
   last4: string;
   baseURL?: string | null;
   model?: string | null;
+  /** LLM keys: context window in tokens, and USD per million prompt / completion tokens, when set. */
+  contextWindow?: number | null;
+  promptPrice?: number | null;
+  completionPrice?: number | null;
   createdAt: string;
   updatedAt: string;
   lastUsedAt?: string | null;
@@ -251,6 +263,7 @@ export const api = {
   resume: (name: string) => request<Flow>('POST', `/api/flows/${enc(name)}/resume`),
   undeploy: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}`),
   purge: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}?purge=true`),
+  llmUsage: (name: string, days = 7) => request<LlmUsage>('GET', `/api/flows/${enc(name)}/llm-usage?days=${days}`),
   deployments: (name: string) => request<Deployment[]>('GET', `/api/flows/${enc(name)}/deployments`),
   deployment: (name: string, version: number) => request<Deployment>('GET', `/api/flows/${enc(name)}/deployments/${version}`),
 

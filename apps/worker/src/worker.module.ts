@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
-import { ChatService, RedisConversationMemory } from '@openflows/llm';
+import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
 import { ProviderWorkersModule, ProvidersModule } from '@openflows/providers';
 import { RunsModule } from '@openflows/runs';
 import { FlowRuntime } from '@openflows/runtime';
@@ -41,13 +41,13 @@ export class WorkerModule {
         { provide: FlowRuntime, inject: [FlowRuntimeHost], useFactory: (host: FlowRuntimeHost) => host.runtime },
         ...partitions.map((_, i) => runsProcessorFor(i, config.runs.lockMs)),
         {
-          provide: ChatService,
+          provide: LlmGateway,
           inject: [APP_CONFIG, REDIS],
-          useFactory: (cfg: AppConfig, redis: Redis) =>
-            new ChatService(new RedisConversationMemory(redis, redisKey(cfg), cfg.llm.conversationTtlSeconds), {
-              defaultBaseUrl: cfg.llm.baseUrl,
-              maxRetries: cfg.llm.maxRetries,
-            }),
+          useFactory: (cfg: AppConfig, redis: Redis) => {
+            const clients = { defaultBaseUrl: cfg.llm.baseUrl, maxRetries: cfg.llm.maxRetries };
+            const memory = new RedisConversationMemory(redis, redisKey(cfg), cfg.llm.conversationTtlSeconds);
+            return new LlmGateway(new ChatService(memory, clients), new MediaService(clients), new LlmUsageStore(redis, redisKey(cfg)));
+          },
         },
       ],
     };

@@ -1,4 +1,14 @@
-import { chatCompletion, env, listenToEvent, log, web, type FlowEvent, type WebChatMessage, type WebChatRole } from '@openflows/sdk';
+import {
+  chatCompletion,
+  createImage,
+  env,
+  listenToEvent,
+  log,
+  web,
+  type FlowEvent,
+  type WebChatMessage,
+  type WebChatRole,
+} from '@openflows/sdk';
 
 /** The case study's preset roles: the visitor picks one in the page; the first is the default. */
 export const ROLES: WebChatRole[] = [
@@ -37,18 +47,30 @@ export async function run(): Promise<void> {
   );
 }
 
+/** `/image <prompt>`: an image answer instead of text. */
+const IMAGE_COMMAND = /^\/image\s+(.+)/s;
+
 /**
  * Answers the visitor with the picked role's system prompt, in the visitor's conversation (its own
- * memory; "New chat" or another role starts it over).
+ * memory; "New chat" or another role starts it over), streamed into the page as the model writes;
+ * `/image <prompt>` draws instead.
  */
 async function handler(event: FlowEvent<WebChatMessage>): Promise<void> {
   const { chatId, role, restart } = web.context;
+  const key = env('openai_key_name');
   try {
-    const { choice } = await chatCompletion(env('openai_key_name'), `web:${chatId}`, event.payload.text, {
+    const image = IMAGE_COMMAND.exec(event.payload.text);
+    if (image) {
+      const { images } = await createImage(key, image[1], { size: '1024x1024' });
+      for (const { url, b64Json } of images) await web.replyImage(url ?? `data:image/png;base64,${b64Json}`, { alt: image[1] });
+      return;
+    }
+    const answer = chatCompletion(key, `web:${chatId}`, event.payload.text, {
       systemPrompt: (role ?? ROLES[0]).systemPrompt,
       restart,
+      stream: true,
     });
-    await web.reply(choice);
+    await web.reply(answer);
   } catch (error) {
     log.error(`the model failed: ${String(error)}`);
     await web.reply(FAILED);

@@ -4,6 +4,7 @@ import { tightenLimits } from './isolate/limits';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore } from '@openflows/sdk';
 import type { FlowFetch } from './egress/flow-fetch';
 import type { EffectJournal } from './journal/effect-journal';
+import type { LlmServices } from './llm/llm-services';
 import { dispatchHandler } from './isolate/capabilities';
 import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
 import type { IsolateKey } from './isolate/isolate-cache';
@@ -16,6 +17,8 @@ export interface RunServices {
   chatCompletion: ChatCompletion;
   store: FlowStore;
   log: FlowLogger;
+  /** Streamed, tool-using and messages-form chat calls, images, transcriptions, embeddings; unset: they fail with NOT_IN_RUNTIME. */
+  llm?: LlmServices;
   /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
   fetch?: FlowFetch;
   /**

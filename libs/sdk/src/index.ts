@@ -12,11 +12,15 @@ export { MIN_SCHEDULE_INTERVAL_MS, type CronOptions, type ScheduleApi } from './
 export { ENDPOINT_NAME, checkEndpointOptions, type HttpApi, type JsonSchema, type OperationSpec } from './http';
 export type { DiscordApp, DiscordCommand, DiscordCommandOption } from './discord';
 export type { WebApi, WebChatContext, WebChatMessage, WebChatOptions, WebChatRole, WebImageOptions } from './web';
+export type { LlmApi } from './llm';
 
 const sdk = createSdk(unboundHost());
 export const {
   listenToEvent,
   chatCompletion,
+  createImage,
+  transcribe,
+  createEmbeddings,
   github,
   slack,
   telegram,

@@ -4,9 +4,9 @@ import { schedule, type ScheduleApi } from './schedule';
 import { discordApp, type DiscordApp } from './discord';
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import { webApi, type WebApi } from './web';
+import { llmApi, type LlmApi } from './llm';
 import {
   SdkError,
-  type ChatCompletion,
   type EventHandler,
   type EventSource,
   type FlowLogger,
@@ -49,14 +49,13 @@ export interface SlackApi {
 }
 
 /** Everything `@openflows/sdk` exports to flows. */
-export interface Sdk {
+export interface Sdk extends LlmApi {
   /**
    * Subscribes to events. At deploy the platform records the subscription; when an event arrives it
    * calls `handler` if the event matches `source` and one of `eventNames`.
    * @throws SdkError INVALID_ARGUMENT for an empty name list or a malformed source.
    */
   listenToEvent(source: EventSource, eventNames: string | string[], handler: EventHandler): Promise<void>;
-  chatCompletion: ChatCompletion;
   github: GithubApi;
   slack: SlackApi;
   /** Telegram bots (Bot API), see the README's Telegram section. */
@@ -156,7 +155,7 @@ export function createSdk(host: SdkHost): Sdk {
       if (typeof handler !== 'function') throw new SdkError('INVALID_ARGUMENT', 'listenToEvent needs a handler function');
       return host.listen(source, names, handler);
     },
-    chatCompletion: (keyName, conversationId, text, options) => host.chatCompletion(keyName, conversationId, text, options),
+    ...llmApi(host),
     github: githubApi(host),
     slack: slackApi(host),
     telegram: chatApp(host, 'telegram'),

@@ -241,4 +241,27 @@ describe('SecretsService (real Redis)', () => {
     expect(await secrets.reveal(A, 'never-there', { usedBy: 'x' })).toBeUndefined();
     expect(await redis.exists(`${prefix}:secret:${A}:never-there`)).toBe(0);
   });
+
+  it("keeps an LLM key's context window and prices beside its value, and changes them without the value", async () => {
+    const summary = await secrets.put(A, 'local-llm', { value: OPENAI_KEY, baseURL: 'http://localhost:11434/v1', contextWindow: 32768 });
+    expect(summary).toMatchObject({ kind: 'llm', contextWindow: 32768 });
+    expect(summary.promptPrice).toBeUndefined();
+    expect(await secrets.put(A, 'priced', { value: OPENAI_KEY, promptPrice: 0.5 })).toMatchObject({ kind: 'llm', promptPrice: 0.5 });
+
+    const changed = await secrets.update(A, 'local-llm', { contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8, baseURL: null });
+    expect(changed).toMatchObject({ kind: 'llm', contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8 });
+    expect(changed?.baseURL).toBeUndefined();
+    expect(await secrets.reveal(A, 'local-llm')).toEqual({
+      kind: 'llm',
+      value: OPENAI_KEY,
+      contextWindow: 65536,
+      promptPrice: 0.2,
+      completionPrice: 0.8,
+    });
+    expect((await secrets.list(A)).find((s) => s.name === 'local-llm')).toMatchObject({ contextWindow: 65536, completionPrice: 0.8 });
+
+    expect(await secrets.update(A, 'missing', { contextWindow: 1024 })).toBeUndefined();
+    expect(await secrets.update(B, 'local-llm', { contextWindow: 1024 })).toBeUndefined();
+    expect(await redis.exists(`${prefix}:secret:${A}:missing`)).toBe(0);
+  });
 });

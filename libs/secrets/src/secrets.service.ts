@@ -17,10 +17,23 @@ export interface SecretInput {
   baseURL?: string;
   /** For an LLM key: the model used when a flow names none. */
   model?: string;
+  /** For an LLM key: the model's context window in tokens (self-hosted models our table does not know). */
+  contextWindow?: number;
+  /** For an LLM key: USD per million prompt / completion tokens, instead of the platform's price table. */
+  promptPrice?: number;
+  completionPrice?: number;
 }
 
+/** The LLM settings of a key beside its value, shown in listings (numbers, unset when not given). */
+const LLM_NUMBERS = ['contextWindow', 'promptPrice', 'completionPrice'] as const;
+type LlmNumbers = Partial<Record<(typeof LLM_NUMBERS)[number], number>>;
+
+/** The settings {@link SecretsService.update} changes: a value replaces, `null` removes. */
+export type SecretSettings = { [K in 'baseURL' | 'model' | (typeof LLM_NUMBERS)[number]]?: SecretInput[K] | null };
+const SETTINGS = ['baseURL', 'model', ...LLM_NUMBERS] as const;
+
 /** A secret as listings show it: never the value, only its last 4 characters. */
-export interface SecretSummary {
+export interface SecretSummary extends LlmNumbers {
   name: string;
   kind: SecretKind;
   last4: string;
@@ -44,7 +57,7 @@ export interface SecretUse {
 }
 
 /** A decrypted secret, for host services only (never returned by an API, never logged). */
-export interface SecretValue {
+export interface SecretValue extends LlmNumbers {
   kind: SecretKind;
   value: string;
   baseURL?: string;
@@ -84,17 +97,39 @@ export class SecretsService {
       sealed: encrypt(this.key, input.value, boundTo(ownerId, name)),
       // Short values would be given away by their last characters.
       last4: input.value.length >= 12 ? input.value.slice(-4) : '',
-      kind: input.kind ?? (input.baseURL || input.model ? 'llm' : 'generic'),
+      kind: input.kind ?? (input.baseURL || input.model || LLM_NUMBERS.some((n) => input[n] !== undefined) ? 'llm' : 'generic'),
       createdAt,
       updatedAt: now,
     };
     if (input.baseURL) fields.baseURL = input.baseURL;
     if (input.model) fields.model = input.model;
+    for (const name of LLM_NUMBERS) if (input[name] !== undefined) fields[name] = String(input[name]);
     // The last use belongs to the name, not the value: a replaced key keeps it.
     const [lastUsedAt, lastUsedBy] = await this.redis.hmget(key, 'lastUsedAt', 'lastUsedBy');
     if (lastUsedAt && lastUsedBy) Object.assign(fields, { lastUsedAt, lastUsedBy });
     await this.redis.multi().del(key).hset(key, fields).sadd(this.indexKey(ownerId), name).exec();
     return this.summary(name, fields);
+  }
+
+  /**
+   * Changes the settings of an owner's LLM key beside its value: a given field replaces the stored
+   * one, `null` removes it, an absent one stays. @returns the summary, or undefined when the owner
+   * has no secret of that name. @throws InvalidSecretNameError
+   */
+  async update(ownerId: string, name: string, settings: SecretSettings): Promise<SecretSummary | undefined> {
+    const key = this.keyOf(ownerId, name);
+    if (!(await this.redis.hexists(key, 'sealed'))) return undefined;
+    const set: Record<string, string> = { updatedAt: new Date().toISOString() };
+    const removed: string[] = [];
+    for (const field of SETTINGS) {
+      const value = settings[field];
+      if (value === null) removed.push(field);
+      else if (value !== undefined) set[field] = String(value);
+    }
+    const multi = this.redis.multi().hset(key, set);
+    if (removed.length > 0) multi.hdel(key, ...removed);
+    await multi.exec();
+    return this.summary(name, await this.redis.hgetall(key));
   }
 
   /** An owner's secrets' summaries, sorted by name. */
@@ -133,7 +168,13 @@ export class SecretsService {
     if (use && (use.kind === undefined || use.kind === kind)) {
       await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
     }
-    return { kind, value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
+    return {
+      kind,
+      value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)),
+      baseURL: fields.baseURL,
+      model: fields.model,
+      ...llmNumbers(fields),
+    };
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
@@ -143,6 +184,7 @@ export class SecretsService {
       last4: fields.last4,
       baseURL: fields.baseURL,
       model: fields.model,
+      ...llmNumbers(fields),
       createdAt: fields.createdAt,
       updatedAt: fields.updatedAt,
     };
@@ -164,6 +206,11 @@ export class SecretsService {
 function kindOf(fields: Record<string, string>): SecretKind {
   if (fields.kind === 'llm' || fields.kind === 'generic') return fields.kind;
   return fields.baseURL || fields.model ? 'llm' : 'generic';
+}
+
+/** The numbers an LLM key carries (context window, prices), as stored: absent ones stay absent. */
+function llmNumbers(fields: Record<string, string>): LlmNumbers {
+  return Object.fromEntries(LLM_NUMBERS.filter((name) => fields[name] !== undefined).map((name) => [name, Number(fields[name])]));
 }
 
 /** The AES-GCM associated data of a sealed secret: its owner and name. */

@@ -1,6 +1,6 @@
+export * from './audio';
 export * from './conversation-transcript';
 export * from './envelope';
-export * from './transcriber';
 export * from './visitor-sessions';
 export * from './web-chat-capabilities';
 export * from './web-chat-keys.service';

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
+import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
 import { SecretsModule } from '@openflows/secrets';
 import { ConversationTranscript } from './conversation-transcript';
 import { VisitorSessions } from './visitor-sessions';
@@ -20,5 +23,16 @@ const providers = [
   ConversationStreams,
 ];
 
-@Module({ imports: [SecretsModule], providers, exports: providers })
+/** The LLM gateway the worker's runs use, here for voice messages: the same accounting and budgets. */
+const llmGateway = {
+  provide: LlmGateway,
+  inject: [APP_CONFIG, REDIS],
+  useFactory: (config: AppConfig, redis: Redis) => {
+    const clients = { defaultBaseUrl: config.llm.baseUrl, maxRetries: config.llm.maxRetries };
+    const memory = new RedisConversationMemory(redis, redisKey(config), config.llm.conversationTtlSeconds);
+    return new LlmGateway(new ChatService(memory, clients), new MediaService(clients), new LlmUsageStore(redis, redisKey(config)));
+  },
+};
+
+@Module({ imports: [SecretsModule], providers: [...providers, llmGateway], exports: providers })
 export class WebChatModule {}

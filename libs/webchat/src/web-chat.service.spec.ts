@@ -4,6 +4,7 @@ import { startOpenAiStandIn, type OpenAiStandIn } from '@openflows/test-support/
 import { useTestRedis } from '@openflows/test-support/redis';
 import { CodedError, loadConfig, type AppConfig, type EventEnvelope } from '@openflows/common';
 import { FlowsRepository, UsersRepository, WebChatsRepository } from '@openflows/db';
+import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
 import { SdkError, type WebChatMessage } from '@openflows/sdk';
 import { SecretsService } from '@openflows/secrets';
 import { ConversationTranscript } from './conversation-transcript';
@@ -41,6 +42,7 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
   let chats: WebChatService;
   let adapter: WebChatAdapter;
   let streams: ConversationStreams;
+  let usage: LlmUsageStore;
   let alice: string;
   let flowId: string;
   const accepted: EventEnvelope[] = [];
@@ -75,7 +77,23 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     const publisher = new ConversationPublisher(redis, config);
     streams = new ConversationStreams(redis, config);
     const password = new WebChatPasswordService(config, redis, secrets, repository);
-    chats = new WebChatService(config, repository, new VisitorSessions(redis, config), password, secrets, transcript, publisher, streams);
+    const clients = { defaultBaseUrl: config.llm.baseUrl, maxRetries: 0 };
+    const memory = new RedisConversationMemory(redis, testRedis.prefix, 600);
+    const llmGateway = new LlmGateway(
+      new ChatService(memory, clients),
+      new MediaService(clients),
+      (usage = new LlmUsageStore(redis, testRedis.prefix)),
+    );
+    chats = new WebChatService(
+      repository,
+      new VisitorSessions(redis, config),
+      password,
+      secrets,
+      transcript,
+      publisher,
+      streams,
+      llmGateway,
+    );
     adapter = new WebChatAdapter(flows, keys, publisher, transcript);
     alice = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '1', login: 'alice' })).id;
     flowId = (await deployChat('helpdesk-flow', { title: 'Help', roles: ROLES, transcriptionKey: 'openai' })).id;
@@ -227,14 +245,21 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     llm.transcript((upload) => `heard ${upload.file?.name} with ${upload.fields.model}`);
     const visitor = await chats.open(key, undefined);
     const webm = Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), randomBytes(64)]);
-    expect(await chats.transcribe(visitor, webm, 'audio/webm;codecs=opus')).toEqual({ text: 'heard voice.webm with whisper-1' });
+    expect(await chats.transcribe(visitor, webm, 'webm')).toEqual({ text: 'heard voice.webm with whisper-1' });
     const upload = llm.requests.at(-1)!;
     expect(upload.headers.authorization).toBe('Bearer sk-test-0123456789abcdef');
     expect(upload.upload!.file!.bytes.equals(webm)).toBe(true);
     // Bytes that are no WebM: the endpoint refuses them, and so does the platform.
-    expect(await codeOf(chats.transcribe(visitor, Buffer.from('not audio'), 'audio/webm'))).toBe('WEB_CHAT_TRANSCRIPTION_FAILED');
+    expect(await codeOf(chats.transcribe(visitor, Buffer.from('not audio'), 'webm'))).toBe('WEB_CHAT_TRANSCRIPTION_FAILED');
+    // Counted as the flow's LLM use; past the flow's monthly budget the microphone is closed.
+    const { id: transcribing } = await deployChat('helpdesk-flow', { roles: ROLES, transcriptionKey: 'openai' });
+    expect((await usage.days(transcribing, 1))[0]).toMatchObject({ calls: 1 });
+    await usage.record(transcribing, { promptTokens: 10, completionTokens: 0, costUsd: 0 });
+    await usage.setBudget(transcribing, 10);
+    expect(await codeOf(chats.transcribe(visitor, webm, 'webm'))).toBe('WEB_CHAT_CLOSED');
+    await usage.setBudget(transcribing, undefined);
     const { key: silent } = await deployChat('silent-flow', {});
-    expect(await codeOf(chats.transcribe(await chats.open(silent, undefined), webm, 'audio/webm'))).toBe('WEB_CHAT_INVALID');
+    expect(await codeOf(chats.transcribe(await chats.open(silent, undefined), webm, 'webm'))).toBe('WEB_CHAT_INVALID');
   });
 
   it('closes the chat of a paused or undeployed flow', async () => {

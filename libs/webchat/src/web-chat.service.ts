@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, CodedError, type AcceptEvent, type AppConfig } from '@openflows/common';
+import { Injectable } from '@nestjs/common';
+import { CodedError, type AcceptEvent } from '@openflows/common';
 import { WebChatsRepository, type KeyedWebChat } from '@openflows/db';
-import type { WebChatMessage, WebChatOptions, WebChatRole } from '@openflows/sdk';
+import { LlmGateway, type LlmKey } from '@openflows/llm';
+import { SdkError, type WebChatMessage, type WebChatOptions, type WebChatRole } from '@openflows/sdk';
 import { SecretsService } from '@openflows/secrets';
 import { ConversationTranscript, type TranscriptEntry } from './conversation-transcript';
 import { messageEnvelope, WEB_PROVIDER } from './envelope';
-import { transcribe } from './transcriber';
 import { VisitorSessions, type VisitorSession } from './visitor-sessions';
 import { chatOptionsOf } from './web-chat-options';
 import { WebChatPasswordService } from './web-chat-password.service';
@@ -46,7 +46,6 @@ export interface ChatState {
 @Injectable()
 export class WebChatService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly chats: WebChatsRepository,
     private readonly sessions: VisitorSessions,
     private readonly password: WebChatPasswordService,
@@ -54,6 +53,7 @@ export class WebChatService {
     private readonly transcript: ConversationTranscript,
     private readonly publisher: ConversationPublisher,
     private readonly streams: ConversationStreams,
+    private readonly llm: LlmGateway,
   ) {}
 
   /**
@@ -159,16 +159,37 @@ export class WebChatService {
 
   /**
    * The text of a voice message, transcribed with the flow's `transcriptionKey` (an LLM key of the
-   * owner, its use recorded under the flow's name). @throws CodedError WEB_CHAT_LOCKED, WEB_CHAT_INVALID
-   *   (the chat takes no voice), WEB_CHAT_CLOSED (the key is missing), WEB_CHAT_TRANSCRIPTION_FAILED
+   * owner, its use recorded under the flow's name) through the platform's LLM gateway, so the call
+   * counts towards the flow's usage, cost and monthly budget like a `transcribe` of the flow.
+   * @param extension the audio's format as a file extension (`webm`, `wav`…), see audioExtension.
+   * @throws CodedError WEB_CHAT_LOCKED, WEB_CHAT_INVALID (the chat takes no voice), WEB_CHAT_CLOSED
+   *   (the key is missing, the budget used up), WEB_CHAT_TRANSCRIPTION_FAILED (the endpoint refused)
    */
-  async transcribe(visitor: VisitorChat, audio: Buffer, contentType: string): Promise<{ text: string }> {
+  async transcribe(visitor: VisitorChat, audio: Buffer, extension: string): Promise<{ text: string }> {
     const { chat, options } = this.unlocked(visitor);
     if (!options.transcriptionKey) throw new CodedError('WEB_CHAT_INVALID', 'this chat takes no voice messages');
-    const secret = await this.secrets.reveal(chat.flow.ownerId, options.transcriptionKey, { usedBy: chat.flow.name });
-    if (!secret) throw new CodedError('WEB_CHAT_CLOSED', 'voice messages are not set up for this chat');
-    const key = { apiKey: secret.value, baseURL: secret.baseURL ?? this.config.llm.baseUrl, maxRetries: this.config.llm.maxRetries };
-    return { text: await transcribe(key, audio, contentType, options.transcriptionModel) };
+    const { llm } = this.llm.forRun({ flowId: chat.flow.id, key: (name) => this.llmKey(chat, name), used: () => undefined });
+    try {
+      const audioFile = { base64: audio.toString('base64'), filename: `voice.${extension}` };
+      const { text } = await llm.transcribe(options.transcriptionKey, audioFile, { model: options.transcriptionModel });
+      return { text: text.trim() };
+    } catch (error) {
+      if (!(error instanceof SdkError)) throw error;
+      if (error.code === 'SECRET_NOT_FOUND' || error.code === 'BUDGET_EXCEEDED') {
+        throw new CodedError('WEB_CHAT_CLOSED', 'voice messages are not available for this chat now', { cause: error });
+      }
+      throw new CodedError('WEB_CHAT_TRANSCRIPTION_FAILED', `the voice message could not be transcribed (${error.message})`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** The owner's LLM key `name`, its use recorded under the flow's name. @throws SdkError SECRET_NOT_FOUND */
+  private async llmKey({ flow }: KeyedWebChat, name: string): Promise<LlmKey> {
+    const secret = await this.secrets.reveal(flow.ownerId, name, { usedBy: flow.name });
+    if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${name}"`);
+    const { value: apiKey, baseURL, model, contextWindow, promptPrice, completionPrice } = secret;
+    return { apiKey, baseURL, model, contextWindow, promptPrice, completionPrice };
   }
 
   private locked(options: WebChatOptions, session: VisitorSession): boolean {

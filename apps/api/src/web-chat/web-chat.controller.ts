@@ -131,12 +131,11 @@ export class WebChatController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ text: string }> {
     const visitor = await this.visitor(key, req, res, true);
-    const type = req.headers['content-type'];
-    if (!audioExtension(type))
-      throw new CodedError('WEB_CHAT_AUDIO_INVALID', 'send the voice message as audio/webm, ogg, mp4, mpeg or wav');
+    const extension = audioExtension(req.headers['content-type']);
+    if (!extension) throw new CodedError('WEB_CHAT_AUDIO_INVALID', 'send the voice message as audio/webm, ogg, mp4, mpeg or wav');
     const audio = await readLimitedBody(req, MAX_AUDIO_BYTES);
     if (audio.length === 0) throw new CodedError('WEB_CHAT_AUDIO_INVALID', 'the voice message is empty');
-    return this.chats.transcribe(visitor, audio, type!);
+    return this.chats.transcribe(visitor, audio, extension);
   }
 
   /**

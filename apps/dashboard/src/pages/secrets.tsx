@@ -195,6 +195,7 @@ export function SecretsPage() {
                     {s.kind === 'llm' && (
                       <div className="small muted">
                         {s.model ?? 'no default model'} · {s.baseURL ?? 'OpenAI'}
+                        {s.contextWindow ? ` · ${s.contextWindow}-token window` : ''}
                       </div>
                     )}
                   </td>

@@ -14,7 +14,7 @@ import {
   type RunCompletion,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
-import { ChatService } from '@openflows/llm';
+import { LlmGateway, describeCall, type LlmKey } from '@openflows/llm';
 import { ProviderRegistry } from '@openflows/providers';
 import { RunUpdatesPublisher } from '@openflows/runs';
 import {
@@ -26,7 +26,7 @@ import {
   createFlowStore,
   type RunServices,
 } from '@openflows/runtime';
-import { SdkError, type ChatCompletion, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
+import { SdkError, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
 import { SecretsService, flowSecrets } from '@openflows/secrets';
 import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
@@ -44,6 +44,7 @@ const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'NOT_CONNECTED',
   'EGRESS_REFUSED',
   'LIMIT_FETCH',
+  'BUDGET_EXCEEDED',
 ]);
 
 /** How long a run waits when its owner's slots are all busy before it is tried again (ms). */
@@ -61,6 +62,8 @@ function isPermanent(error: unknown): boolean {
 interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the attempt's LLM calls. */
+  costUsd: number;
 }
 
 /**
@@ -83,7 +86,7 @@ export class RunsService {
     private readonly events: EventsRepository,
     private readonly providers: ProviderRegistry,
     private readonly secrets: SecretsService,
-    private readonly chat: ChatService,
+    private readonly llm: LlmGateway,
     private readonly updates: RunUpdatesPublisher,
     private readonly runtime: FlowRuntime,
   ) {
@@ -117,7 +120,7 @@ export class RunsService {
     const maxAttempts = job.opts.attempts ?? 1;
     const live = owner && { ownerId: owner.ownerId, runId: run.id, flowId: run.flowId };
     const log = new RunLog(live ? (line) => this.updates.publishLog(live, attempt, line) : undefined);
-    const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+    const usage: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
     const startedAt = new Date();
     await this.runs.startAttempt(run.id, attempt, startedAt);
     await this.updates.publishRuns([run.id]);
@@ -237,13 +240,24 @@ export class RunsService {
     usage: Usage,
     retry: boolean,
   ): RunServices {
+    const llm = this.llm.forRun({
+      flowId: run.flowId,
+      key: (name) => this.llmKey(flow, name),
+      used: (call) => {
+        usage.promptTokens += call.promptTokens;
+        usage.completionTokens += call.completionTokens;
+        usage.costUsd += call.costUsd;
+        log.info(describeCall(call));
+      },
+    });
     return {
       journal: new EffectJournal(this.redis, redisKey(this.config, 'journal', run.id), {
         id: run.id,
         retry,
         startedAt: run.createdAt.toISOString(),
       }),
-      chatCompletion: this.chatCompletion(run, flow, log, usage),
+      chatCompletion: llm.chatCompletion,
+      llm: llm.llm,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
       getSecret: flowSecrets(this.secrets, flow.ownerId, flow.name, log),
@@ -252,24 +266,11 @@ export class RunsService {
     };
   }
 
-  /** `chatCompletion` with the LLM key `keyName` of the flow's owner; the key's use is recorded under the flow's name. */
-  private chatCompletion(run: Run, flow: Flow, log: RunLog, usage: Usage): ChatCompletion {
-    return async (keyName, conversationId, text, options) => {
-      const secret = await this.secrets.reveal(flow.ownerId, keyName, { usedBy: flow.name });
-      if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
-      const response = await this.chat.complete({
-        flowId: run.flowId,
-        conversationId,
-        key: { apiKey: secret.value, baseURL: secret.baseURL, model: secret.model },
-        text,
-        options,
-      });
-      usage.promptTokens += response.usage.promptTokens;
-      usage.completionTokens += response.usage.completionTokens;
-      log.info(
-        `chatCompletion ${conversationId}: ${response.usage.promptTokens} prompt + ${response.usage.completionTokens} completion tokens${response.restarted ? ', new conversation' : ''}`,
-      );
-      return response;
-    };
+  /** The LLM key `keyName` of the flow's owner; its use is recorded under the flow's name. */
+  private async llmKey(flow: Flow, keyName: string): Promise<LlmKey> {
+    const secret = await this.secrets.reveal(flow.ownerId, keyName, { usedBy: flow.name });
+    if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
+    const { value: apiKey, baseURL, model, contextWindow, promptPrice, completionPrice } = secret;
+    return { apiKey, baseURL, model, contextWindow, promptPrice, completionPrice };
   }
 }

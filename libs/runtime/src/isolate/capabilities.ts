@@ -1,6 +1,7 @@
 import { SdkError, type ChatOptions } from '@openflows/sdk';
 import { objectArgument, textArgument, type ProviderCapability } from '@openflows/common';
 import type { FetchRequest } from '../egress/flow-fetch';
+import { LlmCapabilities } from '../llm/llm-capabilities';
 import type { RunServices } from '../run';
 import type { RunHandler } from './flow-run';
 
@@ -66,11 +67,15 @@ function capabilityOf(services: RunServices, capability: string): { run: Capabil
 
 /**
  * The handler of a dispatched run: SDK calls go to `services` and its providers, log lines to its
- * logger. With a journal, calls with side effects go through it (see EffectJournal).
+ * logger. With a journal, calls with side effects go through it (see EffectJournal; the `llm.*`
+ * calls journal themselves, see LlmCapabilities).
  */
 export function dispatchHandler(services: RunServices): RunHandler {
+  const llm = new LlmCapabilities(services);
   return {
     async call(capability, args) {
+      const llmCall = llm.get(capability);
+      if (llmCall) return llmCall(args);
       const found = capabilityOf(services, capability);
       if (!found) throw new SdkError('INVALID_ARGUMENT', `unknown SDK call ${capability}`);
       const { journal } = services;
@@ -78,5 +83,6 @@ export function dispatchHandler(services: RunServices): RunHandler {
       return found.run(args);
     },
     log: (level, message, fields) => services.log[level](message, fields),
+    close: () => llm.close(),
   };
 }

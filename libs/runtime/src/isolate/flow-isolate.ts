@@ -131,6 +131,7 @@ export class FlowIsolate {
       throw (await run.outcome.then((outcome) => (outcome.ok ? error : outcome.error))) as Error;
     } finally {
       clearTimeout(wall);
+      handler.close?.();
       this.active -= 1;
       if (this.active === 0) this.meter.stop();
       if (context) await this.recycle(context, run);

@@ -10,6 +10,8 @@ export interface RunHandler {
    */
   call(capability: string, args: unknown[]): Promise<unknown>;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void;
+  /** The run ended (however): what the handler holds for it (chat calls under way) is let go. */
+  close?(): void;
   /** A `listenToEvent` made while discovering subscriptions. */
   subscribe?(subscription: { provider: string; target: string; names: string[]; options?: Record<string, unknown> }): void;
 }
@@ -36,6 +38,7 @@ const SDK_CODES: ReadonlySet<string> = new Set<SdkErrorCode>([
   'SECRET_NOT_FOUND',
   'SECRET_REFUSED',
   'LLM_FAILED',
+  'BUDGET_EXCEEDED',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
   'INVALID_ARGUMENT',
