@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   const messages = Number(values.messages);
   const warmup = Number(values.warmup);
   const mode = values.mode === 'standalone' ? 'standalone' : 'separate';
+  const stream = new AbortController();
   const platform = await Platform.start({
     mode,
     repositories: [],
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
       .getSetCookie()
       .map((line) => line.split(';')[0])
       .join('; ');
-    const events = await fetch(`${url}/events`, { headers: { cookie } });
+    const events = await fetch(`${url}/events`, { headers: { cookie }, signal: stream.signal });
     // Every update of the conversation with the time it arrived, in order.
     const seen: { type: string; at: number }[] = [];
     let notify: () => void = () => undefined;
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
     );
     process.exitCode = p50 <= TARGET_P50_MS ? 0 : 1;
   } finally {
+    stream.abort();
     await platform.stop();
   }
 }

@@ -419,3 +419,22 @@ describe('rotating the key', () => {
     expect((await platform.request('POST', '/api/flows/web-stream/web-chats/nope/rotate')).status).toBe(404);
   });
 });
+
+describe('shutdown', () => {
+  test('the api stops at once on SIGTERM while visitors hold event streams open, ending them', async () => {
+    const url = urls['web-assistant'];
+    const state = await fetch(`${url}/state`);
+    const cookie = state.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+    const events = await fetch(`${url}/events`, { headers: { cookie } });
+    const reader = events.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(': connected');
+    const stoppedAt = Date.now();
+    await platform.api.stop();
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    // The stream ends (a page's EventSource would reconnect, to another api process when there is one).
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
+  });
+});

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
 
@@ -39,12 +39,15 @@ export class ConversationPublisher {
 
 /**
  * The api's listeners of conversations (the pages' event streams): one Redis subscriber connection per
- * process, made on first use, subscribed to each channel while at least one page listens to it.
+ * process, made on first use, subscribed to each channel while at least one page listens to it. At
+ * shutdown every listener is told to close first, so open pages do not keep the HTTP server from
+ * stopping (their EventSource reconnects, to another api process when there is one).
  */
 @Injectable()
-export class ConversationStreams implements OnApplicationShutdown {
+export class ConversationStreams implements BeforeApplicationShutdown, OnApplicationShutdown {
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<(update: string) => void>>();
+  private readonly closers = new Set<() => void>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -53,20 +56,27 @@ export class ConversationStreams implements OnApplicationShutdown {
 
   /**
    * Calls `listener` with each update (JSON text) of the conversation until the returned function is
-   * called. Resolves once the subscription is in place: updates published after that are heard.
+   * called; `close` when the process shuts down. Resolves once the subscription is in place: updates
+   * published after that are heard.
    */
-  async listen(conversationKey: string, listener: (update: string) => void): Promise<() => Promise<void>> {
+  async listen(conversationKey: string, listener: (update: string) => void, close: () => void): Promise<() => Promise<void>> {
     const channel = conversationChannel(this.config, conversationKey);
     let set = this.listeners.get(channel);
     if (!set) this.listeners.set(channel, (set = new Set()));
     set.add(listener);
+    this.closers.add(close);
     await this.connection().subscribe(channel);
     return async () => {
+      this.closers.delete(close);
       set.delete(listener);
       if (set.size > 0 || this.listeners.get(channel) !== set) return;
       this.listeners.delete(channel);
       await this.subscriber?.unsubscribe(channel).catch(() => undefined);
     };
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const close of [...this.closers]) close();
   }
 
   async onApplicationShutdown(): Promise<void> {

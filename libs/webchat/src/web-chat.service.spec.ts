@@ -173,7 +173,11 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     const { key } = await deployChat('helpdesk-flow', { roles: ROLES });
     const visitor = await chats.open(key, undefined);
     const heard: unknown[] = [];
-    const stop = await chats.listen(visitor, (update) => heard.push(JSON.parse(update)));
+    const stop = await chats.listen(
+      visitor,
+      (update) => heard.push(JSON.parse(update)),
+      () => undefined,
+    );
     await chats.send(visitor, { text: 'Question' }, accept);
     const envelope = accepted.at(-1)!;
     const event = { id: 'ev-1', ...envelope, payload: envelope.payload };
@@ -201,12 +205,26 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     ]);
     // The run's end is told to the page; a failed attempt that will be retried is not.
     const ended: unknown[] = [];
-    const unlisten = await chats.listen(visitor, (update) => ended.push(JSON.parse(update)));
+    let closed = 0;
+    const unlisten = await chats.listen(
+      visitor,
+      (update) => ended.push(JSON.parse(update)),
+      () => (closed += 1),
+    );
     expect(await adapter.completeRun(event, { runId: 'r1', ok: false, error: 'boom', willRetry: true })).toBe(false);
     expect(await adapter.completeRun(event, { runId: 'r1', ok: false, error: 'boom', willRetry: false })).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await unlisten();
     expect(ended).toEqual([{ type: 'end', message: (envelope.payload as WebChatMessage).messageId, failed: true }]);
+    // At shutdown the open streams are closed first (the HTTP server could not stop while they are open).
+    const stillOpen = await chats.listen(
+      visitor,
+      () => undefined,
+      () => (closed += 1),
+    );
+    streams.beforeApplicationShutdown();
+    expect(closed).toBe(1);
+    await stillOpen();
     const { transcript } = await chats.state(visitor);
     expect(transcript.map((e) => ('text' in e ? e.text : e.url))).toEqual(['Question', 'Hello', 'https://example.com/a.png']);
     // Another owner's run gets nothing bound; a gone flow's message reaches nobody.

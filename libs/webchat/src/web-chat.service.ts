@@ -151,10 +151,11 @@ export class WebChatService {
 
   /**
    * Calls `listener` with each update (JSON) of the session's current conversation until the returned
-   * function is called; the subscription is in place when it resolves. @throws CodedError WEB_CHAT_LOCKED
+   * function is called (`close` at shutdown); the subscription is in place when it resolves.
+   * @throws CodedError WEB_CHAT_LOCKED
    */
-  listen(visitor: VisitorChat, listener: (update: string) => void): Promise<() => Promise<void>> {
-    return this.streams.listen(this.conversationKey(this.unlocked(visitor)), listener);
+  listen(visitor: VisitorChat, listener: (update: string) => void, close: () => void): Promise<() => Promise<void>> {
+    return this.streams.listen(this.conversationKey(this.unlocked(visitor)), listener, close);
   }
 
   /**

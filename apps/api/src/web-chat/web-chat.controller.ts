@@ -118,7 +118,11 @@ export class WebChatController {
     const visitor = await this.visitor(key, req, res);
     // Subscribed before the stream opens: a locked session is answered 401, and nothing published from now on is missed.
     const updates = new ReplaySubject<SseMessage>();
-    const stop = await this.chats.listen(visitor, (json) => updates.next({ event: 'update', data: JSON.parse(json) as unknown }));
+    const stop = await this.chats.listen(
+      visitor,
+      (json) => updates.next({ event: 'update', data: JSON.parse(json) as unknown }),
+      () => updates.complete(),
+    );
     updates.next({ event: 'ready', data: { conversationId: visitor.session.conversation } });
     sendEventStream(req, res, updates.pipe(finalize(() => void stop())));
   }
