@@ -1,6 +1,7 @@
 export * from './audio';
 export * from './conversation-transcript';
 export * from './envelope';
+export * from './message-limiter.service';
 export * from './visitor-sessions';
 export * from './web-chat-capabilities';
 export * from './web-chat-keys.service';

@@ -4,6 +4,7 @@ import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
 import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
 import { SecretsModule } from '@openflows/secrets';
 import { ConversationTranscript } from './conversation-transcript';
+import { MessageLimiter } from './message-limiter.service';
 import { VisitorSessions } from './visitor-sessions';
 import { WebChatAdapter } from './web-chat.adapter';
 import { WebChatKeysService } from './web-chat-keys.service';
@@ -17,6 +18,7 @@ const providers = [
   WebChatKeysService,
   WebChatService,
   WebChatPasswordService,
+  MessageLimiter,
   VisitorSessions,
   ConversationTranscript,
   ConversationPublisher,

@@ -8,6 +8,7 @@ import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversation
 import { SdkError, type WebChatMessage } from '@openflows/sdk';
 import { SecretsService } from '@openflows/secrets';
 import { ConversationTranscript } from './conversation-transcript';
+import { MESSAGES_PER_MINUTE, MessageLimiter } from './message-limiter.service';
 import { VisitorSessions } from './visitor-sessions';
 import { WebChatAdapter } from './web-chat.adapter';
 import { WebChatKeysService } from './web-chat-keys.service';
@@ -93,6 +94,7 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
       publisher,
       streams,
       llmGateway,
+      new MessageLimiter(config, redis),
     );
     adapter = new WebChatAdapter(flows, keys, publisher, transcript);
     alice = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '1', login: 'alice' })).id;
@@ -278,6 +280,16 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     await usage.setBudget(transcribing, undefined);
     const { key: silent } = await deployChat('silent-flow', {});
     expect(await codeOf(chats.transcribe(await chats.open(silent, undefined), webm, 'webm'))).toBe('WEB_CHAT_INVALID');
+  });
+
+  it('refuses more messages than the limit from one address to one chat in a minute', async () => {
+    const { key } = await deployChat('busy-flow', {});
+    const visitor = await chats.open(key, undefined, '10.0.0.9');
+    for (let i = 0; i < MESSAGES_PER_MINUTE; i++) await chats.send(visitor, { text: `message ${i}` }, accept);
+    expect(await codeOf(chats.send(visitor, { text: 'one too many' }, accept))).toBe('RATE_LIMITED');
+    // A new session from the same address counts with it; another address does not.
+    expect(await codeOf(chats.send(await chats.open(key, undefined, '10.0.0.9'), { text: 'again' }, accept))).toBe('RATE_LIMITED');
+    await chats.send(await chats.open(key, undefined, '10.0.0.10'), { text: 'hello' }, accept);
   });
 
   it('closes the chat of a paused or undeployed flow', async () => {

@@ -7,6 +7,7 @@ import { SdkError, type WebChatMessage, type WebChatOptions, type WebChatRole } 
 import { SecretsService } from '@openflows/secrets';
 import { ConversationTranscript, type TranscriptEntry } from './conversation-transcript';
 import { messageEnvelope, WEB_PROVIDER } from './envelope';
+import { MessageLimiter } from './message-limiter.service';
 import { VisitorSessions, type VisitorSession } from './visitor-sessions';
 import { chatOptionsOf } from './web-chat-options';
 import { WebChatPasswordService } from './web-chat-password.service';
@@ -22,6 +23,8 @@ export interface VisitorChat {
   session: VisitorSession;
   /** True when the session was made by this request: the cookie must be set. */
   created: boolean;
+  /** The visitor's address (`req.ip`), which rate limits count by. */
+  address: string;
 }
 
 /** What the page needs to draw itself (`GET /chat/<key>/state`). */
@@ -54,6 +57,7 @@ export class WebChatService {
     private readonly publisher: ConversationPublisher,
     private readonly streams: ConversationStreams,
     private readonly llm: LlmGateway,
+    private readonly limiter: MessageLimiter,
   ) {}
 
   /**
@@ -61,14 +65,14 @@ export class WebChatService {
    * @throws CodedError WEB_CHAT_NOT_FOUND (404) for a key that opens nothing; WEB_CHAT_CLOSED (503)
    *   while the flow is undeployed, paused or no longer declares the chat.
    */
-  async open(key: string, token: string | undefined): Promise<VisitorChat> {
+  async open(key: string, token: string | undefined, address = 'unknown'): Promise<VisitorChat> {
     const chat = /^[A-Za-z0-9_-]{32}$/.test(key) ? await this.chats.findByKey(key, WEB_PROVIDER) : undefined;
     if (!chat) throw new CodedError('WEB_CHAT_NOT_FOUND', 'there is no chat at this address');
     if (!chat.live || chat.flow.pausedAt !== null) throw new CodedError('WEB_CHAT_CLOSED', 'this chat is closed for now');
     const options = chatOptionsOf(chat.options);
     const found = await this.sessions.find(chat.chat.id, token);
     const session = found ?? (await this.sessions.create(chat.chat.id, options.roles?.[0]?.name));
-    return { chat, options, session, created: !found };
+    return { chat, options, session, created: !found, address };
   }
 
   /** What the page shows: title, roles, the gate, and (once past it) the conversation so far. */
@@ -100,7 +104,7 @@ export class WebChatService {
    * Records the visitor's message as an event of the chat's flow (`message`, see messageEnvelope) and
    * queues it. `id` is the page's id of the message (a UUID): sending it again records it once.
    * @throws CodedError WEB_CHAT_LOCKED, WEB_CHAT_INVALID (empty or too long text, unknown role),
-   *   EVENT_NOT_QUEUED (from `accept`).
+   *   RATE_LIMITED (see MessageLimiter), EVENT_NOT_QUEUED (from `accept`).
    */
   async send(visitor: VisitorChat, input: { text?: unknown; id?: unknown }, accept: AcceptEvent): Promise<{ messageId: string }> {
     const { chat, options, session } = this.unlocked(visitor);
@@ -108,6 +112,7 @@ export class WebChatService {
     if (text === '' || text.length > MAX_MESSAGE_CHARS) {
       throw new CodedError('WEB_CHAT_INVALID', `a message needs 1 to ${MAX_MESSAGE_CHARS} characters`);
     }
+    await this.limiter.take(visitor.address, chat.chat.id);
     const pageId = typeof input.id === 'string' && /^[0-9a-f-]{36}$/i.test(input.id) ? input.id.toLowerCase() : randomUUID();
     const role = this.roleOf(options, session.role);
     const message: WebChatMessage = {
@@ -163,12 +168,13 @@ export class WebChatService {
    * owner, its use recorded under the flow's name) through the platform's LLM gateway, so the call
    * counts towards the flow's usage, cost and monthly budget like a `transcribe` of the flow.
    * @param extension the audio's format as a file extension (`webm`, `wav`…), see audioExtension.
-   * @throws CodedError WEB_CHAT_LOCKED, WEB_CHAT_INVALID (the chat takes no voice), WEB_CHAT_CLOSED
+   * @throws CodedError WEB_CHAT_LOCKED, WEB_CHAT_INVALID (the chat takes no voice), RATE_LIMITED, WEB_CHAT_CLOSED
    *   (the key is missing, the budget used up), WEB_CHAT_TRANSCRIPTION_FAILED (the endpoint refused)
    */
   async transcribe(visitor: VisitorChat, audio: Buffer, extension: string): Promise<{ text: string }> {
     const { chat, options } = this.unlocked(visitor);
     if (!options.transcriptionKey) throw new CodedError('WEB_CHAT_INVALID', 'this chat takes no voice messages');
+    await this.limiter.take(visitor.address, chat.chat.id);
     const { llm } = this.llm.forRun({ flowId: chat.flow.id, key: (name) => this.llmKey(chat, name), used: () => undefined });
     try {
       const audioFile = { base64: audio.toString('base64'), filename: `voice.${extension}` };

@@ -87,7 +87,8 @@ export class WebChatController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    await this.chats.unlock(await this.visitor(key, req, res, true), body?.password, req.ip ?? 'unknown');
+    const visitor = await this.visitor(key, req, res, true);
+    await this.chats.unlock(visitor, body?.password, visitor.address);
   }
 
   @Post(':key/messages')
@@ -149,7 +150,7 @@ export class WebChatController {
   private async visitor(key: string, req: Request, res: Response, change = false): Promise<VisitorChat> {
     if (change && req.headers[CHAT_HEADER] !== '1') throw new CodedError('CSRF', `visitor requests carry ${CHAT_HEADER}: 1`);
     const token = (req.cookies as Record<string, string> | undefined)?.[CHAT_COOKIE];
-    const visitor = await this.chats.open(key, token);
+    const visitor = await this.chats.open(key, token, req.ip ?? 'unknown');
     if (visitor.created) res.cookie(CHAT_COOKIE, visitor.session.token, this.cookieOptions(key));
     return visitor;
   }
