@@ -27,9 +27,9 @@ export const REDACTED_PATHS = [
 
 /**
  * Nest's own start-up chatter that says nothing an operator acts on: one line per mapped route
- * (~60) and per controller. Logged at debug instead of info (`LOG_LEVEL=debug` shows them).
+ * (~60) and per controller, and one per module initialised (~30). Logged at debug instead of info (`LOG_LEVEL=debug` shows them).
  */
-export const QUIET_CONTEXTS: ReadonlySet<string> = new Set(['RouterExplorer', 'RoutesResolver']);
+export const QUIET_CONTEXTS: ReadonlySet<string> = new Set(['RouterExplorer', 'RoutesResolver', 'InstanceLoader']);
 
 /**
  * nestjs-pino's options for a process of the platform: structured JSON lines (one object per line, what
