@@ -1,5 +1,5 @@
 /**
- * The case study end to end: flows/podcast-plugin deployed on the real api and worker processes,
+ * The case study end to end: flows/podcast-search deployed on the real api and worker processes,
  * proxying the Listen Notes stand-in (reached through FLOW_EGRESS_ALLOW) with the key from a generic
  * secret, called over HTTP with its bearer token, described by openapi.json and the plugin manifest,
  * and called as an MCP tool. The key reaches Listen Notes only: never the caller, never a log.
@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startListenNotesStandIn, type ListenNotesStandIn } from '@openflows/test-support/listen-notes-stand-in';
 import { Platform } from '@openflows/test-support/platform';
 
-const FLOW = join(__dirname, '..', 'flows/podcast-plugin');
+const FLOW = join(__dirname, '..', 'flows/podcast-search');
 const LISTEN_KEY = `ln-${randomBytes(12).toString('hex')}`;
 const PLUGIN_TOKEN = `plugin-${randomBytes(12).toString('hex')}`;
 
@@ -33,7 +33,7 @@ async function get(path: string, token?: string) {
 /** Every log line of the flow's runs. */
 async function allLogLines(): Promise<string> {
   const lines: string[] = [];
-  for (const run of await platform.runs('podcast-plugin')) {
+  for (const run of await platform.runs('podcast-search')) {
     const detail = (await platform.request('GET', `/api/runs/${run.id}`)).body;
     lines.push(...detail.logs.map((l: { message: string; fields?: unknown }) => `${l.message} ${JSON.stringify(l.fields ?? {})}`));
   }
@@ -55,7 +55,7 @@ beforeAll(async () => {
   }
   const deployed = await platform.deploy(FLOW, { podcast_key_name: 'listen_notes', listen_api_url: `${listenNotes.url}/api/v2` });
   expect(deployed.status).toBe('running');
-  const view = (await platform.request('GET', '/api/flows/podcast-plugin')).body;
+  const view = (await platform.request('GET', '/api/flows/podcast-search')).body;
   url = view.endpoints.find((e: { name: string }) => e.name === 'podcasts').url;
 });
 
@@ -145,7 +145,7 @@ test('an MCP client lists the searchPodcasts tool and calls it with the bearer t
 
 test('the Listen Notes key is in no run log and no event payload', async () => {
   expect(await allLogLines()).not.toContain(LISTEN_KEY);
-  for (const run of await platform.runs('podcast-plugin')) {
+  for (const run of await platform.runs('podcast-search')) {
     const detail = (await platform.request('GET', `/api/runs/${run.id}`)).body;
     expect(JSON.stringify(detail.event)).not.toContain(LISTEN_KEY);
     expect(JSON.stringify(detail.event)).not.toContain(PLUGIN_TOKEN);
