@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startListenNotesStandIn, type ListenNotesStandIn } from '@openflows/test-support/listen-notes-stand-in';
+import { validateOpenApi } from '@openflows/test-support/openapi-validator';
 import { Platform } from '@openflows/test-support/platform';
 
 const FLOW = join(__dirname, '..', 'flows/podcast-search');
@@ -107,8 +108,9 @@ test('a key Listen Notes refuses is answered 502 by the flow, the key still unse
   }
 });
 
-test('openapi.json and the plugin manifest describe the search for GPT Actions', async () => {
+test('openapi.json (valid OpenAPI 3.1) and the plugin manifest describe the search for GPT Actions', async () => {
   const doc = (await get('/openapi.json')).json;
+  expect(await validateOpenApi(doc)).toEqual({ valid: true, errors: [] });
   expect(doc).toMatchObject({ openapi: '3.1.0', info: { title: 'Podcast search' }, servers: [{ url }], security: [{ bearer: [] }] });
   const search = doc.paths['/search'].get;
   expect(search.operationId).toBe('searchPodcasts');
