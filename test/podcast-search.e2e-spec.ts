@@ -4,8 +4,11 @@
  * secret, called over HTTP with its bearer token, described by openapi.json and the plugin manifest,
  * and called as an MCP tool. The key reaches Listen Notes only: never the caller, never a log.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { bundleFlow } from '@openflows/runtime';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startListenNotesStandIn, type ListenNotesStandIn } from '@openflows/test-support/listen-notes-stand-in';
@@ -13,6 +16,7 @@ import { validateOpenApi } from '@openflows/test-support/openapi-validator';
 import { Platform } from '@openflows/test-support/platform';
 
 const FLOW = join(__dirname, '..', 'flows/podcast-search');
+const CLI = join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 const LISTEN_KEY = `ln-${randomBytes(12).toString('hex')}`;
 const PLUGIN_TOKEN = `plugin-${randomBytes(12).toString('hex')}`;
 
@@ -64,6 +68,27 @@ afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await platform?.stop();
   await listenNotes?.close();
+});
+
+test('a deploy is refused while a secret the flow declares (openflows.secrets) does not exist, naming it', async () => {
+  const { name, code } = await bundleFlow(FLOW);
+  const env = { podcast_key_name: 'no_such_key', listen_api_url: `${listenNotes.url}/api/v2` };
+  const res = await platform.request('POST', '/api/flows', { name, code, env });
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ code: 'FLOW_INVALID' });
+  expect(res.body.message).toBe(
+    'missing secret: no_such_key (Your Listen Notes (PodcastAPI.com) API key); store it first (openflows secrets set <name>)',
+  );
+  const args = [CLI, 'deploy', FLOW, '--env', 'podcast_key_name=no_such_key', '--env', 'plugin_token_name=nor_this'];
+  const cli = await promisify(execFile)(process.execPath, args, { env: { ...process.env, OPENFLOWS_URL: platform.url } }).catch(
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(cli).toMatchObject({ code: 1 });
+  expect((cli as { stderr: string }).stderr).toContain(
+    'missing secrets: no_such_key (Your Listen Notes (PodcastAPI.com) API key), nor_this (',
+  );
+  // The live deployment is the one made with the secrets present.
+  expect((await platform.request('GET', '/api/flows/podcast-search')).body).toMatchObject({ status: 'running', version: 1 });
 });
 
 test('GET /search answers Listen Notes’ results, fetched with the key in X-ListenAPI-Key', async () => {
