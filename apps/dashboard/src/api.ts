@@ -37,6 +37,9 @@ export type Variable = FlowVariableView;
 export type Subscription = SubscriptionView;
 export type Flow = FlowView;
 
+/** A secret a flow declares it needs (package.json `openflows.secrets`); `variable`, when given, names it instead. */
+export type DeclaredSecret = { name: string; description?: string; variable?: string };
+
 export type RunStatus = RunView['status'];
 export type RunEvent = EventSummaryView & { payload?: EventDetailView['payload'] };
 export type Run = RunView;
@@ -172,7 +175,9 @@ export const api = {
   flows: () => request<Flow[]>('GET', '/api/flows'),
   flow: (name: string) => request<Flow>('GET', `/api/flows/${enc(name)}`),
   inspectGit: (source: { url: string; branch?: string; path?: string }) =>
-    request<{ name?: string; variables: Record<string, Variable> }>('POST', '/api/flows/inspect-git', { body: source }),
+    request<{ name?: string; variables: Record<string, Variable>; secrets: DeclaredSecret[] }>('POST', '/api/flows/inspect-git', {
+      body: source,
+    }),
   deployGit: (body: { name: string; url: string; branch?: string; path?: string; env?: Record<string, string> }) =>
     request<Flow>('POST', '/api/flows/git', { body }),
   deployUpload: (form: FormData) => request<Flow>('POST', '/api/flows/upload', { form }),

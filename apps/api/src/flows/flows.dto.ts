@@ -215,4 +215,17 @@ export class InspectGitView {
     example: { owner: { description: 'Repository owner', required: true } },
   })
   variables!: Record<string, FlowVariableView>;
+  @ApiProperty({
+    type: () => [DeclaredSecretView],
+    description: 'package.json `openflows.secrets`: secrets the owner must have before deploying.',
+  })
+  secrets!: DeclaredSecretView[];
+}
+
+/** A secret a flow declares it needs (`openflows.secrets`). */
+export class DeclaredSecretView {
+  @ApiProperty({ example: 'listen_notes' }) name!: string;
+  @ApiPropertyOptional({ example: 'Your Listen Notes API key' }) description?: string;
+  @ApiPropertyOptional({ example: 'podcast_key_name', description: 'The deploy-time variable that, when given, names the secret instead.' })
+  variable?: string;
 }
