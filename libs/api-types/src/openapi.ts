@@ -858,6 +858,17 @@ export interface components {
              */
             path?: string;
         };
+        DeclaredSecretView: {
+            /** @example listen_notes */
+            name: string;
+            /** @example Your Listen Notes API key */
+            description?: string;
+            /**
+             * @description The deploy-time variable that, when given, names the secret instead.
+             * @example podcast_key_name
+             */
+            variable?: string;
+        };
         InspectGitView: {
             /** @description package.json name without its scope. */
             name?: string;
@@ -872,6 +883,8 @@ export interface components {
             variables: {
                 [key: string]: components["schemas"]["FlowVariableView"];
             };
+            /** @description package.json `openflows.secrets`: secrets the owner must have before deploying. */
+            secrets: components["schemas"]["DeclaredSecretView"][];
         };
         DeployGitDto: {
             /**
