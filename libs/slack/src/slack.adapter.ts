@@ -17,6 +17,7 @@ import { SdkError, type SlackContext } from '@openflows/sdk';
 import type { SlackEventCallback } from './envelope';
 import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, isSlackEffect, slackCapabilities } from './slack-capabilities';
+import { SlackClientService } from './slack-client.service';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
@@ -69,6 +70,7 @@ export class SlackAdapter implements ProviderAdapter {
     private readonly routing: SlackRoutingService,
     private readonly connectionRows: ConnectionsRepository,
     private readonly flows: FlowsRepository,
+    private readonly clients: SlackClientService,
     readonly ingress: SlackIngress,
   ) {}
 
@@ -104,8 +106,26 @@ export class SlackAdapter implements ProviderAdapter {
     };
   }
 
+  /**
+   * A run of another provider's event (a schedule tick, an endpoint request) posts as the owner's
+   * workspace the flow's `workspace` variable names (team id or name), else as the owner's only
+   * active workspace; unbound when there is none, or several and no `workspace`.
+   */
+  async bindAside(ownerId: string, env: Record<string, string>): Promise<ProviderRunBinding | undefined> {
+    const wanted = env.workspace?.toLowerCase();
+    const active = (await this.connectionRows.list(ownerId)).filter((c) => c.provider === 'slack' && c.status === 'active');
+    const chosen = wanted ? active.filter((c) => [c.externalId.toLowerCase(), c.accountLogin.toLowerCase()].includes(wanted)) : active;
+    if (chosen.length !== 1) return undefined;
+    const { client, teamId, teamName, botUserId } = await this.clients.sessionFor(chosen[0].externalId);
+    return {
+      context: { teamId, teamName, botUserId: botUserId ?? undefined } satisfies SlackContext,
+      capabilities: slackCapabilities(client),
+      isEffect: isSlackEffect,
+    };
+  }
+
   unbound(): ProviderRunBinding {
-    const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events');
+    const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events and flows with one connected workspace');
     return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
   }
 
