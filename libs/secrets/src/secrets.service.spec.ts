@@ -142,6 +142,16 @@ describe('SecretsService (real Redis)', () => {
     expect(await redis.exists(`${prefix}:secret:${A}:delete-me`)).toBe(0);
   });
 
+  it("gives one secret's summary without its value; nothing for an unknown or malformed name", async () => {
+    await secrets.put('alice', 'chat-password', { value: 'a password of some length' });
+    const summary = await secrets.summaryOf('alice', 'chat-password');
+    expect(summary).toEqual((await secrets.list('alice')).find((s) => s.name === 'chat-password'));
+    expect(summary).toMatchObject({ name: 'chat-password', kind: 'generic', last4: 'ngth' });
+    expect(JSON.stringify(summary)).not.toContain('a password');
+    expect(await secrets.summaryOf('bob', 'chat-password')).toBeUndefined();
+    expect(await secrets.summaryOf('alice', 'no/such name')).toBeUndefined();
+  });
+
   it('reveals nothing for an unknown name', async () => {
     expect(await secrets.reveal(A, 'never-stored')).toBeUndefined();
   });
