@@ -25,7 +25,8 @@ afterAll(async () => {
 test('a pipe gets the banner and JSON log lines, without the route-mapping lines at LOG_LEVEL=info', () => {
   const output = platform.api.output();
   expect(output).toMatch(/^OpenFlows listening on http:\/\/127\.0\.0\.1:\d+$/m);
-  expect(output).toContain(`  dashboard  ${platform.url}/\n`);
+  // The banner shows PUBLIC_URL, which defaults to localhost on the listening port.
+  expect(output).toContain(`  dashboard  http://localhost:${new URL(platform.url).port}/\n`);
   expect(output).toContain('  configured GitHub App, Slack\n');
   const logLines = output.split('\n').filter((line) => line && !line.startsWith('  ') && !line.startsWith('OpenFlows listening'));
   expect(logLines.length).toBeGreaterThan(0);
