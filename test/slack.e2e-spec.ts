@@ -29,6 +29,13 @@ let events: Queue;
 const repliesIn = (channel: string, threadTs: string) =>
   platform.slack.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs);
 
+/** The role and text of each message of the last request to the model, system prompt left out. */
+const sentMessages = () =>
+  platform.llm.requests
+    .at(-1)!
+    .body.messages.filter((m) => m.role !== 'system')
+    .map((m) => [m.role, m.content]);
+
 /** Waits until the worker has routed the event (its job on the events queue completed). */
 async function routed(id: string): Promise<void> {
   await waitFor(`event ${id} to be routed`, async () => (await events.getJob(id))?.isCompleted());
@@ -147,31 +154,26 @@ describe('events', () => {
     expect((await runOf('slack-chat', id)).status).toBe('succeeded');
   });
 
-  test('a thread is its own conversation, and /restart starts it over', async () => {
+  test("a reply in the thread continues the thread's conversation, question and answer included; /restart starts it over", async () => {
     const { message: parent } = await converse(GENERAL, 'first in thread');
+    // A new top-level message starts a conversation of its own: nothing of the earlier ones.
+    expect(sentMessages()).toEqual([['user', 'first in thread']]);
     await converse(GENERAL, 'second in thread', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['second in thread']);
+    expect(sentMessages()).toEqual([
+      ['user', 'first in thread'],
+      ['assistant', 'echo: first in thread'],
+      ['user', 'second in thread'],
+    ]);
     await converse(GENERAL, 'third in thread', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['second in thread', 'third in thread']);
+    expect(sentMessages().filter(([role]) => role === 'user')).toEqual([
+      ['user', 'first in thread'],
+      ['user', 'second in thread'],
+      ['user', 'third in thread'],
+    ]);
     const { reply } = await converse(GENERAL, '/restart', { thread_ts: parent.ts });
     expect(reply.text).toBe('Ok, I am starting a new conversation.');
     await converse(GENERAL, 'fresh start', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['fresh start']);
+    expect(sentMessages()).toEqual([['user', 'fresh start']]);
   });
 
   test('bot messages, our own messages and edits reach no flow', async () => {

@@ -18,25 +18,45 @@ export type GithubApi = GithubClient & {
   readonly context: GithubContext;
 };
 
-/** Options of {@link SlackApi.sendMessage}. */
+/** Options of {@link SlackApi.sendMessage}: where in the channel the message goes. */
 export interface SlackMessageOptions {
-  /** Reply in the thread of this message (`ts` of its parent, or the event's `thread_ts`). */
+  /** Post in this thread: the `ts` of its parent message (`slack.context.threadId`, the event's `thread_ts`). */
+  threadId?: string;
+  /** Reply to this message: in its thread, started under it when it has none (a top-level message's `ts`). */
+  replyTo?: string;
+  /** The same as `threadId`, Slack's own name (kept for flows written before `threadId`). */
   threadTs?: string;
 }
 
-/** `slack` in a flow: a source builder, message helpers, the event's context and the full WebClient. */
+/** What {@link SlackApi.sendMessage} resolves to: the posted message's `ts`, also as `messageId`, and its channel. */
+export interface SlackPostedMessage {
+  messageId: string;
+  ts: string;
+  channel: string;
+}
+
+/**
+ * `slack` in a flow: a source builder, message helpers, the event's context and the full WebClient.
+ * `chat`, `sendMessage`'s `threadId`/`replyTo` and `messageId`, and the context's `account`, `chatId`,
+ * `threadId`, `messageId` and `sender` are the shape every chat app shares (see ChatApp).
+ */
 export interface SlackApi {
   /**
    * The source for `listenToEvent`: events of one channel. `team` is the workspace's id (`T…`) or
-   * name, `channel` the channel's id (`C…`) or name (with or without `#`); names are resolved with
-   * the workspace's token when events arrive.
+   * name, `channel` the channel's id (`C…`) or name (with or without `#`), or `*` for every channel
+   * of the workspace; names are resolved with the workspace's token when events arrive.
+   * @throws SdkError INVALID_ARGUMENT unless both are non-empty names without `/`.
    */
   channel(team: string, channel: string): EventSource;
+  /** The same as {@link channel}: the name every chat app's source has. */
+  chat(team: string, channel: string): EventSource;
   /**
-   * Posts `text` to a channel (id, as in `event.payload.event.channel`) with `chat.postMessage`.
-   * @returns the posted message's `ts` and channel.
+   * Posts `text` to a channel (id, as in `slack.context.chatId`) with `chat.postMessage`, in the thread
+   * `options.threadId` (or `threadTs`), else in the thread of `options.replyTo`, else at the top level.
+   * @returns the posted message's `ts` (also as `messageId`) and channel.
+   * @throws SdkError SLACK_NOT_CONNECTED outside a run of a connected workspace's event, REQUEST_FAILED when Slack refuses.
    */
-  sendMessage(channel: string, text: string, options?: SlackMessageOptions): Promise<{ ts: string; channel: string }>;
+  sendMessage(channel: string, text: string, options?: SlackMessageOptions): Promise<SlackPostedMessage>;
   /** Replaces the text of the bot's message `ts` in `channel` with `chat.update`. */
   updateMessage(channel: string, ts: string, text: string): Promise<void>;
   /** The workspace's `@slack/web-api` WebClient, authenticated as the bot. */
@@ -102,9 +122,13 @@ function slackSource(team: string, channel: string): EventSource {
 function slackApi(host: SdkHost): SlackApi {
   return {
     channel: slackSource,
+    chat: slackSource,
     async sendMessage(channel, text, options = {}) {
-      const posted = await host.slack().chat.postMessage({ channel, text, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) });
-      return { ts: posted.ts ?? '', channel: posted.channel ?? channel };
+      // Slack threads hang off their parent's ts: a reply to a top-level message starts its thread.
+      const thread = options.threadId ?? options.threadTs ?? options.replyTo;
+      const posted = await host.slack().chat.postMessage({ channel, text, ...(thread ? { thread_ts: thread } : {}) });
+      const ts = posted.ts ?? '';
+      return { messageId: ts, ts, channel: posted.channel ?? channel };
     },
     async updateMessage(channel, ts, text) {
       await host.slack().chat.update({ channel, ts, text });

@@ -33,7 +33,8 @@ describe('parseSlackRequest', () => {
         name: 'message',
         action: undefined,
         target: 't0acme/c0general',
-        conversationKey: 't0acme/c0general',
+        // The thread an answer under it starts: its replies run after it.
+        conversationKey: 't0acme/c0general/1700000000.000100',
         payload: body,
       },
     });
@@ -43,6 +44,13 @@ describe('parseSlackRequest', () => {
     const result = parseSlackRequest(callback({ thread_ts: '1699999999.000001', subtype: 'thread_broadcast' }));
     expect(result).toMatchObject({
       envelope: { action: 'thread_broadcast', conversationKey: 't0acme/c0general/1699999999.000001' },
+    });
+  });
+
+  it('keys other channel events by their channel', () => {
+    expect(parseSlackRequest(callback({ subtype: 'channel_join' }))).toMatchObject({ envelope: { conversationKey: 't0acme/c0general' } });
+    expect(parseSlackRequest(callback({ type: 'member_joined_channel' }))).toMatchObject({
+      envelope: { conversationKey: 't0acme/c0general' },
     });
   });
 

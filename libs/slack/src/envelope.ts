@@ -53,11 +53,25 @@ export function channelOf(event: SlackInnerEvent): string | undefined {
 }
 
 /**
+ * The thread a message-like event belongs to: its `thread_ts` when it is in one; for a new top-level
+ * message or mention (no subtype, or one of a person writing something new), its own `ts`, the parent
+ * of the thread an answer in its thread starts; undefined for other events.
+ */
+export function threadOf(event: SlackInnerEvent): string | undefined {
+  const thread = text(event.thread_ts);
+  if (thread) return thread;
+  if (event.type !== 'message' && event.type !== 'app_mention') return undefined;
+  const subtype = text(event.subtype);
+  return subtype === undefined || NEW_USER_MESSAGE_SUBTYPES.has(subtype) ? text(event.ts) : undefined;
+}
+
+/**
  * Reads a verified Events API request body and converts an `event_callback` into the internal
  * envelope: `deliveryId` = `event_id` (Slack's retries carry the same one, so the events table's
  * unique key drops them), `name` = `event.type`, `action` = `event.subtype`, `target` =
- * `<team id>/<channel id>` lower-cased, and `conversationKey` = team/channel, plus `/<thread_ts>` for
- * messages in a thread.
+ * `<team id>/<channel id>` lower-cased, and `conversationKey` = team/channel plus `/<thread>` for
+ * messages (see {@link threadOf}): a top-level message and the replies in the thread it starts run in
+ * order, so a quick follow-up waits for the answer to its question.
  * @param body the JSON body as Slack sent it.
  * @throws MalformedSlackRequestError when the body or a required field is missing.
  */
@@ -80,7 +94,7 @@ export function parseSlackRequest(body: unknown): SlackRequest {
     throw new MalformedSlackRequestError('event_callback needs team_id, event_id and event.type');
   const channel = channelOf(event);
   const target = channel ? `${team}/${channel}`.toLowerCase() : undefined;
-  const thread = text(event.thread_ts);
+  const thread = threadOf(event);
   return {
     kind: 'event',
     envelope: {

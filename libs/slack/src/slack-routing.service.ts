@@ -18,8 +18,9 @@ export type SlackRouting = { targets: string[]; events: string[]; session: Slack
 
 /**
  * Decides whether a Slack event reaches flows and under which names. A subscription made with
- * `slack.channel(team, channel)` names the team by id or name and the channel by id or name; an event
- * matches it under all four combinations, lower-cased (`t0acme/c0general`, `acme/general`, …). Names
+ * `slack.channel(team, channel)` (or `slack.chat`) names the team by id or name and the channel by id,
+ * name or `*`; an event matches it under all six combinations, lower-cased (`t0acme/c0general`,
+ * `acme/general`, `acme/*`, …). Names
  * are resolved at routing, with the workspace's token, so a flow can be deployed before the workspace
  * is connected and keeps working when the channel is renamed (after the name cache expires).
  */
@@ -46,7 +47,8 @@ export class SlackRoutingService {
     const events = routedNames(body.event, session.botUserId);
     if (!events) return { dropped: 'a message of a bot or of our own bot user' };
     const teams = [body.team_id, session.teamName];
-    const channels = [channel, await this.clients.channelName(session, channel)].filter((c): c is string => Boolean(c));
+    // `*`: the source `slack.chat(team, '*')` of every channel of the workspace.
+    const channels = [channel, await this.clients.channelName(session, channel), '*'].filter((c): c is string => Boolean(c));
     const targets = new Set(teams.flatMap((team) => channels.map((c) => `${team}/${c}`.toLowerCase())));
     return { targets: [...targets], events, session };
   }

@@ -13,14 +13,13 @@ import {
   type SubscriptionDeclaration,
 } from '@openflows/common';
 import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
-import { SdkError, type SlackContext } from '@openflows/sdk';
+import { SdkError } from '@openflows/sdk';
 import type { SlackEventCallback } from './envelope';
+import { NO_SLACK_CONTEXT, slackContextOf } from './slack-context';
 import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, slackCapabilities } from './slack-capabilities';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
-
-const NO_WORKSPACE: SlackContext = { teamId: '', teamName: '' };
 
 const CARD: ProviderCard = {
   title: 'Slack',
@@ -28,7 +27,7 @@ const CARD: ProviderCard = {
   connectedText: 'Slack is connected. Flows on its channels now receive their messages.',
   empty: 'Not connected. Add the OpenFlows app to a workspace so flows can listen to its channels and answer there.',
   authorize: { label: 'Connect Slack', url: '/connect/slack' },
-  source: 'slack.channel(team, channel)',
+  source: 'slack.chat(team, channel)',
   docs: 'slack',
 };
 
@@ -92,12 +91,12 @@ export class SlackAdapter implements ProviderAdapter {
     const routing = await this.routing.targets(event);
     if ('dropped' in routing) {
       const error = () => new SdkError('SLACK_NOT_CONNECTED', routing.dropped);
-      return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
+      return { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
     }
-    const { client, teamId, teamName, botUserId } = routing.session;
+    const { session } = routing;
     return {
-      context: { teamId, teamName, botUserId: botUserId ?? undefined } satisfies SlackContext,
-      capabilities: slackCapabilities(client),
+      context: slackContextOf(event.payload as SlackEventCallback, session),
+      capabilities: slackCapabilities(session.client),
       targets: routing.targets,
       names: routing.events,
     };
@@ -105,7 +104,7 @@ export class SlackAdapter implements ProviderAdapter {
 
   unbound(): ProviderRunBinding {
     const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events');
-    return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
+    return { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
   }
 
   /** Team ids and names (lower-case) of the owner's active workspaces. */

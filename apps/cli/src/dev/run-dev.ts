@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { failingCapabilities } from '@openflows/common';
 import { githubCapabilities } from '@openflows/github';
-import { SLACK_CAPABILITIES } from '@openflows/slack';
+import { NO_SLACK_CONTEXT, SLACK_CAPABILITIES } from '@openflows/slack';
 import { bundleFlow, createFlowFetch, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
 import { SdkError, type ChatResponse, type GithubContext } from '@openflows/sdk';
 import { CliError } from '../cli-error';
@@ -120,7 +120,7 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     providers: {
       github: { context, capabilities: githubCapabilities(github) },
       // The local loop replays GitHub events only; Slack calls say so rather than reach a workspace.
-      slack: { context: { teamId: '', teamName: '' }, capabilities: failingCapabilities(SLACK_CAPABILITIES, slackNotLocal) },
+      slack: { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, slackNotLocal) },
     },
   };
 }
