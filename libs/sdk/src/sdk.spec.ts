@@ -191,7 +191,7 @@ describe('slack', () => {
     expect(sdk.slack.client).toBe(client);
   });
 
-  it('takes the chat apps\' shape: chat() as channel(), threadId and replyTo, messageId', async () => {
+  it("takes the chat apps' shape: chat() as channel(), threadId and replyTo, messageId", async () => {
     const posts: unknown[] = [];
     const client = { chat: { postMessage: async (args: unknown) => (posts.push(args), { ok: true, ts: '9.0', channel: 'C1' }) } };
     const sdk = createSdk(recordingHost({}, { slack: () => client as unknown as SlackClient }).host);
@@ -208,7 +208,15 @@ describe('slack', () => {
   });
 
   it('reads the context, ChatContext fields included, from the host', () => {
-    const context = { teamId: 'T1', teamName: 'Acme', account: 'T1', chatId: 'C1', threadId: '1.0', messageId: '1.0', sender: { id: 'U1' } };
+    const context = {
+      teamId: 'T1',
+      teamName: 'Acme',
+      account: 'T1',
+      chatId: 'C1',
+      threadId: '1.0',
+      messageId: '1.0',
+      sender: { id: 'U1' },
+    };
     const sdk = createSdk(recordingHost({}, { slackContext: () => context }).host);
     expect(sdk.slack.context).toEqual(context);
   });
