@@ -12,7 +12,7 @@ import { bundleFlow } from '@openflows/runtime';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
 import { examplePayload, signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
-import { signedSlackRequest } from './slack-events';
+import { signedSlackCommand, signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
@@ -316,6 +316,16 @@ export class Platform {
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /**
+   * Posts a slash command to `/webhooks/slack/commands` as Slack does (form fields from `slashCommand`,
+   * signed); `secret` overrides the signing secret. Resolves with the status and the raw body.
+   */
+  async deliverSlackCommand(fields: Record<string, string>, options: { secret?: string } = {}): Promise<{ status: number; body: string }> {
+    const signed = signedSlackCommand(fields, options.secret ?? SLACK_SIGNING_SECRET);
+    const res = await fetch(`${this.url}/webhooks/slack/commands`, { method: 'POST', headers: signed.headers, body: signed.body });
+    return { status: res.status, body: await res.text() };
   }
 
   /** A flow's runs, newest first. */

@@ -207,6 +207,22 @@ describe('slack', () => {
     ]);
   });
 
+  it('commands() builds the workspace-wide source with the command names, slash or not', () => {
+    const sdk = createSdk(recordingHost().host);
+    expect(sdk.slack.commands('Acme', ['/restart', 'ask'])).toEqual({
+      provider: 'slack',
+      target: 'acme/*',
+      options: { commands: ['restart', 'ask'] },
+    });
+  });
+
+  it.each([[[]], [['']], [['Restart']], [['two words']], [['a/b']], [['x'.repeat(33)]], ['restart']])(
+    'commands(team, %j) throws INVALID_ARGUMENT',
+    async (commands) => {
+      expect(await codeOf(() => createSdk(recordingHost().host).slack.commands('acme', commands as string[]))).toBe('INVALID_ARGUMENT');
+    },
+  );
+
   it('reads the context, ChatContext fields included, from the host', () => {
     const context = {
       teamId: 'T1',

@@ -51,6 +51,16 @@ export interface SlackApi {
   /** The same as {@link channel}: the name every chat app's source has. */
   chat(team: string, channel: string): EventSource;
   /**
+   * The source for `listenToEvent` of the slash commands `commands` (names with or without `/`, e.g.
+   * `['restart']`) typed in any channel of the workspace; the event names to listen to are the
+   * same names. Slack lets no API register them: add each to the Slack app (Slash Commands, Request
+   * URL `<PUBLIC_URL>/webhooks/slack/commands`). The event's `payload` is Slack's form fields
+   * (`command`, `text`, `channel_id`, `user_id`, …); `slack.context.chatId` is the channel.
+   * A `slack.channel(team, channel)` source listening to a command's name gets it too, from that channel.
+   * @throws SdkError INVALID_ARGUMENT for an empty list or a name Slack does not allow (lower-case, no spaces, up to 32 characters).
+   */
+  commands(team: string, commands: string[]): EventSource;
+  /**
    * Posts `text` to a channel (id, as in `slack.context.chatId`) with `chat.postMessage`, in the thread
    * `options.threadId` (or `threadTs`), else in the thread of `options.replyTo`, else at the top level.
    * @returns the posted message's `ts` (also as `messageId`) and channel.
@@ -119,10 +129,25 @@ function slackSource(team: string, channel: string): EventSource {
   return { provider: 'slack', target: `${team}/${name}`.toLowerCase() };
 }
 
+/** Slack's rule for a command's name after its slash: lower-case, no spaces or slashes, at most 32 characters. */
+const SLACK_COMMAND = /^[^\s/A-Z]{1,32}$/;
+
+function slackCommands(team: string, commands: string[]): EventSource {
+  const names = Array.isArray(commands) ? commands.map((c) => (typeof c === 'string' ? c.replace(/^\//, '') : '')) : [];
+  if (names.length === 0 || names.some((name) => !SLACK_COMMAND.test(name))) {
+    throw new SdkError(
+      'INVALID_ARGUMENT',
+      `slack.commands(team, commands) needs command names such as ['restart'], got ${JSON.stringify(commands)}`,
+    );
+  }
+  return { ...slackSource(team, '*'), options: { commands: names } };
+}
+
 function slackApi(host: SdkHost): SlackApi {
   return {
     channel: slackSource,
     chat: slackSource,
+    commands: slackCommands,
     async sendMessage(channel, text, options = {}) {
       // Slack threads hang off their parent's ts: a reply to a top-level message starts its thread.
       const thread = options.threadId ?? options.threadTs ?? options.replyTo;

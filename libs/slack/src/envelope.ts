@@ -110,6 +110,59 @@ export function parseSlackRequest(body: unknown): SlackRequest {
 }
 
 /**
+ * A slash command as Slack posts it to the command's Request URL: form fields (Slack's "Implementing
+ * slash commands"), of which these are the ones the platform reads. There is no thread: Slack names
+ * the channel the command was typed in.
+ */
+export interface SlackCommand {
+  /** As typed, with its slash: `/restart`. */
+  command: string;
+  /** What follows the command, possibly empty. */
+  text: string;
+  team_id: string;
+  channel_id: string;
+  user_id: string;
+  user_name?: string;
+  /** Unique per invocation: the delivery id. */
+  trigger_id: string;
+  response_url?: string;
+}
+
+/** A command's name as flows list it: `/Restart` → `restart`. */
+export const commandName = (command: string) => command.replace(/^\//, '').toLowerCase();
+
+/** The stored payload as a slash command, or undefined for an Events API request. */
+export function slackCommandOf(payload: unknown): SlackCommand | undefined {
+  const fields = payload as Partial<SlackCommand> | null;
+  return typeof fields?.command === 'string' && typeof fields.trigger_id === 'string' ? (fields as SlackCommand) : undefined;
+}
+
+/**
+ * Reads a verified slash command request body (`application/x-www-form-urlencoded`) into the internal
+ * envelope: `deliveryId` = `trigger_id`, `name` = the command without its slash, lower-cased
+ * (`restart`), `target` = `<team id>/<channel id>` lower-cased, `conversationKey` = the target (the
+ * channel: commands name no thread); `payload` = the form fields as an object.
+ * @throws MalformedSlackRequestError when `command`, `team_id`, `channel_id`, `user_id` or `trigger_id` is missing.
+ */
+export function parseSlackCommand(raw: string): EventEnvelope {
+  const fields = Object.fromEntries(new URLSearchParams(raw));
+  const command = slackCommandOf(fields);
+  const missing = ['command', 'team_id', 'channel_id', 'user_id', 'trigger_id'].filter((name) => !text(fields[name]));
+  if (!command || missing.length > 0 || !commandName(command.command)) {
+    throw new MalformedSlackRequestError(`a slash command needs ${missing.join(', ') || 'a command name'}`);
+  }
+  const target = `${command.team_id}/${command.channel_id}`.toLowerCase();
+  return {
+    provider: 'slack',
+    deliveryId: command.trigger_id,
+    name: commandName(command.command),
+    target,
+    conversationKey: target,
+    payload: fields,
+  };
+}
+
+/**
  * Message subtypes that are still a person writing something new (Slack's message subtypes list);
  * every other subtype (edits, deletions, joins, topic changes, bot messages…) is not routed.
  */

@@ -1,5 +1,5 @@
-import type { SlackEventCallback } from './envelope';
-import { slackContextOf } from './slack-context';
+import type { SlackEventCallback, SlackInnerEvent } from './envelope';
+import { slackCommandContextOf, slackContextOf } from './slack-context';
 
 const workspace = { teamId: 'T0ACME', teamName: 'Acme', botUserId: 'U0BOT' };
 
@@ -8,7 +8,7 @@ const callback = (event: Record<string, unknown>): SlackEventCallback => ({
   type: 'event_callback',
   team_id: 'T0ACME',
   event_id: 'Ev0001',
-  event: { type: 'message', channel: 'C0GENERAL', user: 'U0ALICE', text: 'hi', ts: '1700000000.000100', ...event },
+  event: { type: 'message', channel: 'C0GENERAL', user: 'U0ALICE', text: 'hi', ts: '1700000000.000100', ...event } as SlackInnerEvent,
 });
 
 describe('slackContextOf', () => {
@@ -43,6 +43,28 @@ describe('slackContextOf', () => {
     expect(slackContextOf(callback({ bot_id: 'B0X' }), { ...workspace, botUserId: null })).toMatchObject({
       botUserId: undefined,
       sender: { id: 'U0ALICE', isBot: true },
+    });
+  });
+});
+
+describe('slackCommandContextOf', () => {
+  it('names the channel and who typed the command, no thread', () => {
+    const command = {
+      command: '/restart',
+      text: '',
+      team_id: 'T0ACME',
+      channel_id: 'C0GENERAL',
+      user_id: 'U0ALICE',
+      user_name: 'alice',
+      trigger_id: '1.2.3',
+    };
+    expect(slackCommandContextOf(command, workspace)).toEqual({
+      teamId: 'T0ACME',
+      teamName: 'Acme',
+      botUserId: 'U0BOT',
+      account: 'T0ACME',
+      chatId: 'C0GENERAL',
+      sender: { id: 'U0ALICE', name: 'alice' },
     });
   });
 });

@@ -1,5 +1,5 @@
 import type { SlackContext } from '@openflows/sdk';
-import { channelOf, threadOf, type SlackEventCallback } from './envelope';
+import { channelOf, threadOf, type SlackCommand, type SlackEventCallback } from './envelope';
 
 /** `slack.context` outside a Slack event of a connected workspace: every string empty. */
 export const NO_SLACK_CONTEXT: SlackContext = { teamId: '', teamName: '', account: '', chatId: '', sender: { id: '' } };
@@ -31,5 +31,20 @@ export function slackContextOf(body: SlackEventCallback, workspace: SlackContext
     threadId: threadOf(event),
     messageId: text(event.ts),
     sender: { id: user ?? '', ...(event.bot_id !== undefined ? { isBot: true } : {}) },
+  };
+}
+
+/**
+ * `slack.context` for a slash command: the workspace, `account` the team id, `chatId` the channel it
+ * was typed in, `sender` who typed it; no thread or message (Slack names neither).
+ */
+export function slackCommandContextOf(command: SlackCommand, workspace: SlackContextWorkspace): SlackContext {
+  return {
+    teamId: workspace.teamId,
+    teamName: workspace.teamName,
+    botUserId: workspace.botUserId ?? undefined,
+    account: workspace.teamId,
+    chatId: command.channel_id,
+    sender: { id: command.user_id, ...(text(command.user_name) ? { name: command.user_name } : {}) },
   };
 }

@@ -14,8 +14,8 @@ import {
 } from '@openflows/common';
 import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
-import type { SlackEventCallback } from './envelope';
-import { NO_SLACK_CONTEXT, slackContextOf } from './slack-context';
+import { slackCommandOf, type SlackEventCallback } from './envelope';
+import { NO_SLACK_CONTEXT, slackCommandContextOf, slackContextOf, type SlackContextWorkspace } from './slack-context';
 import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, slackCapabilities } from './slack-capabilities';
 import { SlackRoutingService } from './slack-routing.service';
@@ -30,6 +30,12 @@ const CARD: ProviderCard = {
   source: 'slack.chat(team, channel)',
   docs: 'slack',
 };
+
+/** `slack.context` of a stored Slack payload: a slash command's or an Events API request's. */
+function contextOf(payload: unknown, workspace: SlackContextWorkspace) {
+  const command = slackCommandOf(payload);
+  return command ? slackCommandContextOf(command, workspace) : slackContextOf(payload as SlackEventCallback, workspace);
+}
 
 /** The workspace part (id or name, lower-case) of a `slack.channel(team, channel)` target. */
 const teamOf = (target: string) => target.slice(0, target.indexOf('/'));
@@ -72,7 +78,7 @@ export class SlackAdapter implements ProviderAdapter {
   ) {}
 
   async applyBookkeeping(event: RoutedEvent): Promise<void> {
-    if (!this.workspaces.handles(event.name)) return;
+    if (!this.workspaces.handles(event.name) || slackCommandOf(event.payload)) return;
     const body = event.payload as SlackEventCallback;
     await this.workspaces.apply(body.team_id, body.event);
     const ownerId = (await this.workspaces.find(body.team_id))?.ownerId;
@@ -95,7 +101,7 @@ export class SlackAdapter implements ProviderAdapter {
     }
     const { session } = routing;
     return {
-      context: slackContextOf(event.payload as SlackEventCallback, session),
+      context: contextOf(event.payload, session),
       capabilities: slackCapabilities(session.client),
       targets: routing.targets,
       names: routing.events,
