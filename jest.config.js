@@ -19,6 +19,8 @@ const moduleNameMapper = {
   // Every other @openflows/<name> is the library in libs/<name>.
   '^@openflows/([a-z-]+)$': '<rootDir>/libs/$1/src',
   '^@openflows/test-support/(.*)$': '<rootDir>/test/support/$1',
+  // ES modules only: the real packages, bundled into CommonJS for jest's loader (see test/support/esm).
+  '^@octokit/(app|rest)$': '<rootDir>/test/support/esm/octokit-$1.ts',
 };
 const base = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 

@@ -48,8 +48,18 @@ export interface StandInManifestApp {
   client_id: string;
   client_secret: string;
 }
+/** The App's settings as `GET /app` answers them: the events it subscribes to and its permissions. */
+export interface StandInAppSettings {
+  events: string[];
+  permissions: Record<string, string>;
+}
 export interface GithubStandIn {
   url: string;
+  /**
+   * The App's events and permissions (`GET /app`; installations without their own `permissions` have
+   * these): change them as the App's owner does in its settings.
+   */
+  app: StandInAppSettings;
   /** Repository webhooks by id; deleted ones are removed. */
   hooks: Map<number, StandInHook>;
   /**
@@ -152,6 +162,10 @@ export async function startGithubStandIn(options: {
   const hooks = new Map<number, StandInHook>();
   const manifestCodes = new Map<string, unknown>();
   const manifestApps: StandInManifestApp[] = [];
+  const app: StandInAppSettings = {
+    permissions: { issues: 'write', metadata: 'read', pull_requests: 'write', contents: 'read' },
+    events: ['issue_comment', 'issues', 'pull_request'],
+  };
   let nextHookId = 4_000_001;
   let url = '';
   let nextCommentId = 1_000_001;
@@ -182,8 +196,8 @@ export async function startGithubStandIn(options: {
     owner: user('openflows', 'Organization'),
     name: slug,
     html_url: `https://github.com/apps/${slug}`,
-    permissions: { issues: 'write', metadata: 'read', pull_requests: 'write', contents: 'read' },
-    events: ['issue_comment', 'issues', 'pull_request'],
+    permissions: { ...app.permissions },
+    events: [...app.events],
   });
   const installationJson = (id: number) => {
     const inst = installations.get(id);
@@ -586,6 +600,7 @@ export async function startGithubStandIn(options: {
 
   return {
     url,
+    app,
     hooks,
     manifestApps,
     issuePersonalToken: (login, scopes, adminRepos = []) => {

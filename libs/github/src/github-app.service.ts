@@ -5,7 +5,14 @@ import { APP_CONFIG, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
+import type { AppEventSettings } from './event-coverage';
 import { GithubTokensService } from './github-tokens.service';
+
+/** The App as GitHub describes it to itself (`GET /app`): its slug, owner, subscribed events and permissions. */
+export interface AppSettings extends AppEventSettings {
+  slug: string;
+  owner: { login: string; type?: string };
+}
 
 /** An installation of the App as GitHub describes it (`GET /app/installations/{id}`, `GET /installation/repositories`). */
 export interface InstallationDetails {
@@ -27,7 +34,7 @@ export interface InstallationDetails {
 @Injectable()
 export class GithubAppService {
   private readonly app?: App<{ Octokit: typeof Octokit }>;
-  private slugPromise?: Promise<string>;
+  private cached?: { at: number; settings: Promise<AppSettings> };
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -78,17 +85,36 @@ export class GithubAppService {
   }
 
   /**
-   * The App's slug (its name in `github.com/apps/<slug>`), read once from `GET /app` with the App JWT
-   * (a failed read is tried again next time); undefined when not configured.
+   * The App's slug (its name in `github.com/apps/<slug>`), read from `GET /app` with the App JWT
+   * (see {@link settings}; a slug does not change); undefined when not configured.
    */
   async appSlug(): Promise<string | undefined> {
+    return (await this.settings())?.slug;
+  }
+
+  /**
+   * The App's settings from `GET /app` with the App JWT, read again when the last read is older than
+   * `maxAgeMs` (default: never; 0 reads now — its events and permissions change in GitHub's settings
+   * without telling us); a failed read is tried again next time. Undefined when not configured.
+   * @throws Octokit's RequestError when GitHub does not answer.
+   */
+  async settings(maxAgeMs = Infinity): Promise<AppSettings | undefined> {
     if (!this.app) return undefined;
     const app = this.app;
-    this.slugPromise ??= app.octokit.request('GET /app').then(({ data }) => String(data?.slug));
+    if (!this.cached || Date.now() - this.cached.at > maxAgeMs) {
+      const settings = app.octokit.request('GET /app').then(({ data }) => ({
+        slug: String(data?.slug),
+        owner: { login: String((data?.owner as { login?: string } | null)?.login ?? ''), type: (data?.owner as { type?: string } | null)?.type },
+        events: data?.events ?? [],
+        permissions: (data?.permissions ?? {}) as Record<string, string>,
+      }));
+      this.cached = { at: Date.now(), settings };
+    }
+    const cached = this.cached;
     try {
-      return await this.slugPromise;
+      return await cached.settings;
     } catch (error) {
-      this.slugPromise = undefined;
+      if (this.cached === cached) this.cached = undefined;
       throw error;
     }
   }
