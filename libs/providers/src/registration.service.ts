@@ -38,7 +38,9 @@ export class RegistrationService {
   async reason(ownerId: string, subscriptions: (SubscriptionDeclaration & { registered: boolean })[]): Promise<string | undefined> {
     const sentences: string[] = [];
     for (const [provider, group] of this.byProvider(subscriptions.filter((s) => !s.registered))) {
-      sentences.push((await this.registry.get(provider)?.subscriptions?.explain(group, ownerId)) ?? `provider ${provider} is not available`);
+      sentences.push(
+        (await this.registry.get(provider)?.subscriptions?.explain(group, ownerId)) ?? `provider ${provider} is not available`,
+      );
     }
     return sentences.length === 0 ? undefined : sentences.join('; ');
   }
