@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
-import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { INSTALLATION_ID, INSTALLATION_MEMBER, Platform } from '@openflows/test-support/platform';
 import type { PlatformProcess } from '@openflows/test-support/processes';
 
 const ROOT = join(__dirname, '..');
@@ -175,6 +175,12 @@ describe('connections', () => {
     const state = new URL(page.url()).searchParams.get('state')!;
     await page.goto(
       `${base}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
+    );
+    // The platform checks with GitHub that she may use the installation: GitHub's authorize page, then back with a code.
+    await page.waitForURL((url) => url.href.startsWith(`${platform.github.url}/login/oauth/authorize`));
+    const claim = new URL(page.url()).searchParams.get('state')!;
+    await page.goto(
+      `${base}/connect/github/callback?code=${platform.github.issueOAuthCode(INSTALLATION_MEMBER)}&state=${encodeURIComponent(claim)}`,
     );
     await page.waitForURL(`${base}/connections?connected=github`);
     await expectText(page, 'GitHub is connected');

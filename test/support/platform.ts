@@ -23,6 +23,8 @@ export const INSTALLATION_ID = 777;
 /** The stand-in App's slug: its installation page is `${GITHUB_URL}/apps/openflows-test/installations/new`. */
 export const APP_SLUG = 'openflows-test';
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+/** A GitHub login the stand-in's installation {@link INSTALLATION_ID} lists as a member: GitHub lets it use the installation. */
+export const INSTALLATION_MEMBER = 'octo-admin';
 export const SLACK_SIGNING_SECRET = 'e2e-slack-signing-secret';
 export const SLACK_CLIENT_ID = '1111.2222';
 export const SLACK_CLIENT_SECRET = 'e2e-slack-client-secret';
@@ -96,6 +98,7 @@ export class Platform {
       account: 'octo-org',
       repository_selection: 'selected',
       repositories: this.options.repositories,
+      members: [INSTALLATION_MEMBER],
     });
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
     this.llm = await startOpenAiStandIn();
@@ -234,6 +237,46 @@ export class Platform {
     const res = await this.requestWithSession<{ token: string }>(session, 'POST', '/api/tokens', { name: 'e2e' });
     if (res.status !== 201) throw new Error(`token for ${login} failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.token;
+  }
+
+  /**
+   * Opens `/connect/<provider>` (or `github/app`) as `token`'s user does from the CLI: with a one-time
+   * code from `POST /api/connect-codes` (tokens never go in URLs). Resolves with the unfollowed answer.
+   */
+  async connectStart(token: string | undefined, provider = 'github'): Promise<Response> {
+    const issued = await this.requestAs<{ code: string }>(token, 'POST', '/api/connect-codes');
+    if (issued.status !== 201) throw new Error(`connect code refused: ${issued.status} ${JSON.stringify(issued.body)}`);
+    return fetch(`${this.url}/connect/${provider}?code=${encodeURIComponent(issued.body.code)}`, { redirect: 'manual' });
+  }
+
+  /**
+   * Connects the App's installation `installationId` as a browser does once `GET /connect/github`
+   * answered `start` (a redirect to the installation page, whose `state` GitHub hands on): GitHub
+   * calls the Setup URL; with sign-in on the platform sends the browser on to GitHub's authorize page
+   * (which the stand-in checks), where `login` approves, and GitHub calls the callback again with a
+   * code. `cookie` is the browser's. Resolves with the last answer (a 200 page, a 302 to the dashboard, 4xx).
+   */
+  async connectInstallation(
+    start: Response,
+    installationId = INSTALLATION_ID,
+    options: { login?: string; setupAction?: string; cookie?: string } = {},
+  ): Promise<Response> {
+    if (start.status !== 302) throw new Error(`connect start failed: ${start.status} ${await start.text()}`);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const headers: Record<string, string> = options.cookie ? { cookie: options.cookie } : {};
+    const callback = `${this.url}/connect/github/callback`;
+    const action = options.setupAction ?? 'install';
+    const setup = await fetch(`${callback}?installation_id=${installationId}&setup_action=${action}&state=${encodeURIComponent(state)}`, {
+      redirect: 'manual',
+      headers,
+    });
+    const authorize = setup.status === 302 ? setup.headers.get('location')! : '';
+    if (!authorize.startsWith(`${this.github.url}/login/oauth/authorize`)) return setup;
+    const page = await fetch(authorize);
+    if (page.status !== 200) throw new Error(`GitHub's authorize page refused ${authorize}: ${page.status}`);
+    const code = this.github.issueOAuthCode(options.login ?? INSTALLATION_MEMBER);
+    const claim = new URL(authorize).searchParams.get('state')!;
+    return fetch(`${callback}?code=${code}&state=${encodeURIComponent(claim)}`, { redirect: 'manual', headers });
   }
 
   /** Bundles a flow folder and deploys it through `POST /api/flows`. */

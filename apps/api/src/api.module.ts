@@ -7,6 +7,8 @@ import { SlackModule } from '@openflows/slack';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { ConnectCodesController } from './auth/connect-codes.controller';
+import { ConnectCodesService } from './auth/connect-codes.service';
 import { CsrfService } from './auth/csrf.service';
 import { GithubSignInController } from './auth/github-sign-in.controller';
 import { SignInLimiterService } from './auth/sign-in-limiter.service';
@@ -35,6 +37,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AuthController,
     GithubSignInController,
     TokensController,
+    ConnectCodesController,
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
@@ -45,6 +48,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
   ],
   providers: [
     AuthService,
+    ConnectCodesService,
     CsrfService,
     SignInLimiterService,
     QueuesBoardService,

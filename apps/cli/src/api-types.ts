@@ -36,6 +36,12 @@ export interface ConnectionJson {
   createdAt: string;
 }
 
+/** `POST /api/connect-codes`: a one-time code for `/connect/<provider>?code=…`. */
+export interface ConnectCodeJson {
+  code: string;
+  expiresAt: string;
+}
+
 export interface RunJson {
   id: string;
   status: string;

@@ -37,7 +37,7 @@ export class GithubAppService {
   private cached?: { at: number; settings: Promise<AppSettings> };
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly connections: ConnectionsRepository,
     private readonly tokens: GithubTokensService,
   ) {
@@ -45,6 +45,17 @@ export class GithubAppService {
     if (appId && privateKey) {
       this.app = new App({ appId, privateKey, Octokit: Octokit.defaults({ baseUrl: apiUrl }) });
     }
+  }
+
+  /**
+   * The ids of the App's installations a GitHub user may use: `GET /user/installations`, every page,
+   * with the user's access token (from the OAuth web flow; not kept).
+   * @throws Octokit's RequestError when GitHub refuses the token.
+   */
+  async userInstallationIds(userToken: string): Promise<number[]> {
+    const user = new Octokit({ auth: userToken, baseUrl: this.config.github.apiUrl });
+    const installations = await user.paginate('GET /user/installations', { per_page: 100 });
+    return installations.map((installation) => installation.id);
   }
 
   /** Whether `GITHUB_APP_ID` and its key are configured. */
@@ -104,7 +115,10 @@ export class GithubAppService {
     if (!this.cached || Date.now() - this.cached.at > maxAgeMs) {
       const settings = app.octokit.request('GET /app').then(({ data }) => ({
         slug: String(data?.slug),
-        owner: { login: String((data?.owner as { login?: string } | null)?.login ?? ''), type: (data?.owner as { type?: string } | null)?.type },
+        owner: {
+          login: String((data?.owner as { login?: string } | null)?.login ?? ''),
+          type: (data?.owner as { type?: string } | null)?.type,
+        },
         events: data?.events ?? [],
         permissions: (data?.permissions ?? {}) as Record<string, string>,
       }));
