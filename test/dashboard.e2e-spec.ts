@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
+import { startOpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { INSTALLATION_ID, INSTALLATION_MEMBER, Platform } from '@openflows/test-support/platform';
 import type { PlatformProcess } from '@openflows/test-support/processes';
 
@@ -201,9 +202,12 @@ describe('secrets and tokens', () => {
     await form.getByLabel(/^Base URL/).fill(platform.llm.url);
     await form.getByLabel(/^Default model/).fill('gpt-4o-mini');
     await form.getByRole('button', { name: 'Save secret' }).click();
-    await expectText(page, 'Saved openai');
+    // Checked with the provider (GET /models with the key) before the answer: green.
+    await expectText(page, /Saved openai .*the provider accepted it/);
+    expect(platform.llm.requests.at(-1)).toMatchObject({ path: '/v1/models', headers: { authorization: `Bearer ${LLM_KEY}` } });
     const row = page.locator('tr[data-secret="openai"]');
     await row.getByText(`••••${LLM_KEY.slice(-4)}`).waitFor();
+    await row.locator('[data-status="connected"]').waitFor();
     expect(await page.content()).not.toContain(LLM_KEY);
     await shot(page, 'secrets');
   });
@@ -221,6 +225,33 @@ describe('secrets and tokens', () => {
     ]);
     await page.reload();
     expect(await page.content()).not.toContain(token);
+  });
+
+  test("a key its provider refuses needs attention with the provider's error, and turns green once a check succeeds", async () => {
+    const flaky = await startOpenAiStandIn({ models: false });
+    try {
+      flaky.failNext(503);
+      await page.goto(`${base}/secrets?new=llm`);
+      const form = page.getByRole('form', { name: 'New secret' });
+      await form.getByLabel(/^Name/).fill('flaky');
+      await form.getByLabel(/^API key/).fill('sk-flaky-0123456789');
+      await form.getByLabel(/^Base URL/).fill(flaky.url);
+      await form.getByRole('button', { name: 'Save secret' }).click();
+      await expectText(page, /Saved flaky .*but the provider did not accept it: 503 stand-in failure 503/);
+
+      await page.goto(`${base}/connections`);
+      const card = page.locator('[data-provider="llm keys"] [data-secret="flaky"]');
+      await card.getByText('needs attention').waitFor();
+      await card.getByText(/503 stand-in failure 503/).waitFor();
+      await card.getByRole('button', { name: 'Check again' }).click();
+      await card.locator('[data-status="connected"]').waitFor();
+      expect(await card.getByText(/503/).count()).toBe(0);
+    } finally {
+      await flaky.close();
+    }
+    const session = await (await alice.request.get(`${base}/auth/session`)).json();
+    const deleted = await alice.request.delete(`${base}/api/secrets/flaky`, { headers: { 'x-csrf-token': session.csrfToken } });
+    expect(deleted.status()).toBe(204);
   });
 
   test('a state-changing request with the session cookie but without X-CSRF-Token is refused with 403', async () => {
@@ -322,6 +353,7 @@ describe('deploying a flow and watching it run', () => {
     await shot(page, 'flows');
     await page.goto(`${base}/connections`);
     await page.locator('[data-provider="llm keys"]').getByText('openai', { exact: true }).waitFor();
+    await page.locator('[data-provider="llm keys"] [data-secret="openai"] [data-status="connected"]').waitFor();
     await shot(page, 'connections');
   });
 });

@@ -1,6 +1,8 @@
 /**
- * A local stand-in for an OpenAI-compatible chat completions API (`POST /v1/chat/completions`),
+ * A local stand-in for an OpenAI-compatible chat completions API (`POST /v1/chat/completions`) and its
+ * models list (`GET /v1/models`, OpenAI's `ListModelsResponse`: `{ object: 'list', data: [Model] }`),
  * listening on 127.0.0.1 at a random port. Point `OPENAI_BASE_URL` (or a key's `baseURL`) at `url`.
+ * Both check the bearer key and answer errors in OpenAI's `{ error: { message, type, param, code } }` shape.
  *
  * ```ts
  * const llm = await startOpenAiStandIn();
@@ -17,6 +19,8 @@ import type { AddressInfo } from 'node:net';
 export interface OpenAiStandInOptions {
   /** When set, only `Authorization: Bearer <apiKey>` is accepted; otherwise any non-empty bearer token. */
   apiKey?: string;
+  /** False: no `GET /v1/models` (404, as some OpenAI-compatible servers answer). Default true. */
+  models?: boolean;
 }
 
 /** The body of a chat completions request as the client sent it (only the fields we read are typed). */
@@ -76,6 +80,13 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
     requests.push({ method: req.method ?? '', path, headers: req.headers, body });
 
+    if (req.method === 'GET' && path === '/v1/models' && options.models !== false) {
+      if (!authorised(req.headers.authorization, options.apiKey)) {
+        return sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+      }
+      const model = (id: string) => ({ id, object: 'model', created: 1_686_935_002, owned_by: 'openai' });
+      return sendJson(res, 200, { object: 'list', data: [model('gpt-4o-mini'), model('gpt-4o')] });
+    }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       return sendError(res, 404, `Unknown request URL: ${req.method} ${path}.`, 'invalid_request_error', 'unknown_url');
     }

@@ -71,4 +71,6 @@ export interface SecretJson {
   lastUsedAt?: string;
   /** The flow whose run used it last. */
   lastUsedBy?: string;
+  /** LLM keys: the provider's verdict when the key was stored. */
+  check?: { status: 'ok' | 'failed'; checkedAt: string; error?: string };
 }

@@ -115,7 +115,11 @@ export type Secret = {
   updatedAt: string;
   lastUsedAt?: string | null;
   lastUsedBy?: string | null;
+  /** LLM keys: the provider's verdict when the key was stored or checked again. */
+  check?: LlmKeyCheck | null;
 };
+/** `ok`: the provider accepted the key; `failed`: `error` is the provider's answer, or why it could not be reached. */
+export type LlmKeyCheck = { status: 'ok' | 'failed'; checkedAt: string; error?: string | null };
 export type ApiToken = { id: string; name: string; createdAt: string; lastUsedAt?: string | null };
 
 /** A failed call: HTTP status, the platform's stable `code`, and a sentence for people. */
@@ -267,6 +271,7 @@ export const api = {
   putSecret: (name: string, body: { value: string; kind?: 'llm' | 'generic'; baseURL?: string; model?: string }) =>
     request<Secret>('PUT', `/api/secrets/${enc(name)}`, { body }),
   deleteSecret: (name: string) => request<void>('DELETE', `/api/secrets/${enc(name)}`),
+  checkSecret: (name: string) => request<Secret>('POST', `/api/secrets/${enc(name)}/check`),
 
   tokens: () => request<ApiToken[]>('GET', '/api/tokens'),
   createToken: (name: string) => request<ApiToken & { token: string }>('POST', '/api/tokens', { body: { name } }),

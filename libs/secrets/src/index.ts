@@ -1,2 +1,3 @@
 export * from './secrets.module';
 export * from './secrets.service';
+export * from './llm-key-checker';
