@@ -16,6 +16,7 @@ import { examplePayload, withInstallation, withRepo } from '@openflows/test-supp
 import { startOpenAiStandIn, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { INSTALLATION_ID as PLATFORM_INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
 import { freePort, waitFor } from '@openflows/test-support/processes';
+import { visibleBody } from '@openflows/test-support/github-stand-in';
 
 jest.setTimeout(60_000);
 
@@ -207,7 +208,9 @@ describe('openflows dev', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`github: POST /repos/${OWNER}/${REPO}/issues/${issue.number}/comments → 201`);
-    expect(github.comments).toEqual([{ owner: OWNER, repo: REPO, issue_number: issue.number, body: ANSWER, id: expect.any(Number) }]);
+    expect(github.comments).toEqual([
+      { owner: OWNER, repo: REPO, issue_number: issue.number, body: ANSWER, id: expect.any(Number), created_at: expect.any(String) },
+    ]);
     expect(github.requests.at(-1)?.headers.authorization).toBe(`token ${token}`);
   });
 });
@@ -327,7 +330,7 @@ describe('openflows against a running platform', () => {
     expect(shown.stdout).toMatch(/tokens:\s+\d+ prompt \+ \d+ completion\n/);
     expect(shown.stdout).toMatch(/event:\s+issues\.opened on octo-org\/hello/);
     expect(shown.stdout).toMatch(/\[1\] \S+ \S+ info\s+answered issue #\d+ with comment \d+/);
-    expect(platform.github.comments.at(-1)?.body).toBe(ANSWER);
+    expect(visibleBody(platform.github.comments.at(-1)?.body)).toBe(ANSWER);
   });
 
   it('secrets delete removes the secret; deleting it again is an error', async () => {

@@ -190,6 +190,22 @@ describe('connections', () => {
     await github.getByText(`${OWNER}/${REPO}`).waitFor();
     await github.getByText('connected', { exact: true }).waitFor();
   });
+  test('every provider of the registry has its card; Telegram connects through its form and turns green', async () => {
+    await page.goto(`${base}/connections`);
+    // Asked as the signed-in browser asks it (the session cookie).
+    const providers = await page.evaluate(async () => (await fetch('/api/providers')).json() as Promise<{ id: string }[]>);
+    expect(providers.map((p) => p.id)).toEqual(expect.arrayContaining(['github', 'slack', 'telegram', 'lark']));
+    for (const { id } of providers) await page.locator(`[data-provider="${id}"]`).waitFor();
+    const token = platform.telegram.addBot({ id: 7000042, username: 'dashboard_test_bot' });
+    const card = page.locator('[data-provider="telegram"]');
+    await card.getByRole('button', { name: 'Connect Telegram' }).click();
+    const form = card.getByRole('form', { name: 'Connect Telegram' });
+    await form.locator('input[name="botToken"]').fill(token);
+    await form.getByRole('button', { name: 'Connect' }).click();
+    await card.getByText('dashboard_test_bot', { exact: true }).waitFor();
+    await card.getByText('connected', { exact: true }).waitFor();
+    expect(platform.telegram.webhook(7000042)?.url).toMatch(/\/webhooks\/telegram\/[0-9a-f-]{36}$/);
+  });
 });
 
 describe('secrets and tokens', () => {

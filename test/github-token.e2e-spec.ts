@@ -235,7 +235,8 @@ describe('GitHub App from the manifest', () => {
       hook_attributes: { url: `${PUBLIC_URL}/webhooks/github` },
       redirect_url: `${PUBLIC_URL}/connect/github/app/callback`,
       setup_url: `${PUBLIC_URL}/connect/github/callback`,
-      default_events: ['issues', 'issue_comment'],
+      default_events: ['issues', 'issue_comment', 'pull_request'],
+      default_permissions: { issues: 'write', pull_requests: 'write', metadata: 'read' },
     });
     // What GitHub does after the user confirms: redirect to redirect_url with a code and the state.
     const code = platform.github.issueManifestCode(manifest);

@@ -17,6 +17,7 @@ import { examplePayload, withInstallation, withRepo } from '@openflows/test-supp
 import { hostileBundle } from '@openflows/test-support/hostile';
 import { INSTALLATION_ID, INSTALLATION_MEMBER, Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
+import { visibleBody } from '@openflows/test-support/github-stand-in';
 
 const OAUTH = { clientId: 'Iv23liE2eFairness1', clientSecret: 'e2e-oauth-client-secret' };
 const PARTITIONS = 8;
@@ -217,7 +218,7 @@ describe("alice's burst of hanging runs against bob's quick flow", () => {
           status: own[0].status,
           attempts: own[0].attempts,
           attemptLines: detail.logs.filter((l) => /^attempt \d+ of \d+:/.test(l.message)).length,
-          comments: commentsOn(ALICE, number).map((c) => c.body),
+          comments: commentsOn(ALICE, number).map((c) => visibleBody(c.body)),
           jobAttemptsMade: Number(job.atm),
           startedByWorker: Number(job.ats),
         };

@@ -20,6 +20,30 @@ export interface RecordedComment {
   issue_number: number;
   body: string;
   id: number;
+  /** ISO 8601, seconds precision as GitHub answers it. */
+  created_at: string;
+}
+/** A comment's body as GitHub shows it: without HTML comments (such as a run's effect marker), trimmed. */
+export function visibleBody(body: string | undefined): string | undefined {
+  return body?.replace(/<!--[\s\S]*?-->/g, '').trim();
+}
+
+/** A file of a pull request as `GET /repos/{owner}/{repo}/pulls/{n}/files` lists it; `patch` is its unified diff. */
+export interface StandInPullFile {
+  filename: string;
+  status?: 'added' | 'modified' | 'removed' | 'renamed';
+  patch?: string;
+}
+/** A review posted with `POST /repos/{owner}/{repo}/pulls/{n}/reviews`. */
+export interface RecordedReview {
+  owner: string;
+  repo: string;
+  pull_number: number;
+  id: number;
+  commit_id?: string;
+  event?: string;
+  body?: string;
+  comments: { path: string; line?: number; side?: string; body: string }[];
 }
 /** An installation of the app: `repositories` are 'owner/repo' names (its coverage when selection is 'selected'; what GET /installation/repositories lists either way). */
 export interface StandInInstallation {
@@ -79,6 +103,9 @@ export interface GithubStandIn {
   manifestApps: StandInManifestApp[];
   requests: RecordedRequest[];
   comments: RecordedComment[];
+  /** Pull requests' files by `owner/repo#number` (lower-case), as the test sets them. */
+  pulls: Map<string, StandInPullFile[]>;
+  reviews: RecordedReview[];
   installations: Map<number, StandInInstallation>;
   /**
    * What GitHub does when `login` approves the OAuth app on its authorize page: a one-time code it
@@ -99,6 +126,18 @@ export function generateAppKeys(): { privateKeyPem: string; publicKeyPem: string
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** The new-file line numbers a unified diff shows (context and added lines), which review comments may target. */
+function rightSideLines(patch = ''): Set<number> {
+  const lines = new Set<number>();
+  let line = 0;
+  for (const text of patch.split('\n')) {
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+    if (hunk) line = Number(hunk[1]);
+    else if (line > 0 && !text.startsWith('-') && !text.startsWith('\\')) lines.add(line++);
+  }
+  return lines;
 }
 
 let openapi: any;
@@ -157,6 +196,8 @@ export async function startGithubStandIn(options: {
   const slug = options.appSlug ?? 'openflows-test';
   const requests: RecordedRequest[] = [];
   const comments: RecordedComment[] = [];
+  const pulls = new Map<string, StandInPullFile[]>();
+  const reviews: RecordedReview[] = [];
   const installations = new Map<number, StandInInstallation>();
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
   /** OAuth codes not yet exchanged and user access tokens issued, each to a login. */
@@ -348,6 +389,22 @@ export async function startGithubStandIn(options: {
     const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
     return /^(token|bearer)$/i.test(scheme) ? userTokens.get(token) : undefined;
   };
+
+  /** A comment as GitHub answers it: by the App's bot, or by the user whose personal token wrote it. */
+  const commentJson = (c: RecordedComment, personalLogin?: string) => ({
+    ...example('issue-comment'),
+    id: c.id,
+    node_id: nodeId('IssueComment', c.id),
+    url: `${url}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+    html_url: `https://github.com/${c.owner}/${c.repo}/issues/${c.issue_number}#issuecomment-${c.id}`,
+    issue_url: `${url}/repos/${c.owner}/${c.repo}/issues/${c.issue_number}`,
+    body: c.body,
+    user: personalLogin ? user(personalLogin) : { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+    created_at: c.created_at,
+    updated_at: c.created_at,
+    author_association: 'NONE',
+    performed_via_github_app: personalLogin ? null : appJson(),
+  });
 
   const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown, Record<string, string>?]][] = [
     [
@@ -550,6 +607,105 @@ export async function startGithubStandIn(options: {
       },
     ],
     [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/,
+      (req, [, owner, repo, n]) => {
+        const page = 'pulls/pulls#list-pull-requests-files';
+        if (!covers(requireInstallationToken(req), owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs(page));
+        const files = pulls.get(`${owner}/${repo}#${n}`.toLowerCase());
+        if (!files) throw new HttpError(404, 'Not Found', docs(page));
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const perPage = Math.min(Math.max(Number(query.get('per_page') ?? 30) || 30, 1), 100);
+        const pageNo = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+        const pages = Math.max(Math.ceil(files.length / perPage), 1);
+        const listed = files.slice((pageNo - 1) * perPage, pageNo * perPage).map((f) => {
+          const lines = (f.patch ?? '').split('\n');
+          const additions = lines.filter((l) => l.startsWith('+')).length;
+          const deletions = lines.filter((l) => l.startsWith('-')).length;
+          return {
+            ...example('diff-entry-items')[0],
+            sha: createHash('sha1').update(f.filename).digest('hex'),
+            filename: f.filename,
+            status: f.status ?? 'modified',
+            additions,
+            deletions,
+            changes: additions + deletions,
+            ...(f.patch === undefined ? { patch: undefined } : { patch: f.patch }),
+          };
+        });
+        return [200, listed, linkHeader(`/repos/${owner}/${repo}/pulls/${n}/files`, perPage, pageNo, pages)];
+      },
+    ],
+    [
+      'POST',
+      /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/reviews$/,
+      (req, [, owner, repo, n], body) => {
+        const page = 'pulls/reviews#create-a-review-for-a-pull-request';
+        if (!covers(requireInstallationToken(req), owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs(page));
+        const files = pulls.get(`${owner}/${repo}#${n}`.toLowerCase());
+        if (!files) throw new HttpError(404, 'Not Found', docs(page));
+        if (body?.event !== undefined && !['APPROVE', 'REQUEST_CHANGES', 'COMMENT'].includes(body.event))
+          throw new HttpError(422, 'Unprocessable Entity', docs(page));
+        const comments = Array.isArray(body?.comments) ? body.comments : [];
+        for (const c of comments) {
+          const file = files.find((f) => f.filename === c?.path);
+          // GitHub resolves a comment's line against the right side of the file's diff.
+          if (!file || typeof c.body !== 'string' || !rightSideLines(file.patch).has(c.line))
+            throw new HttpError(422, 'Unprocessable Entity: "Line could not be resolved"', docs(page));
+        }
+        const id = nextCommentId++;
+        reviews.push({
+          owner,
+          repo,
+          pull_number: Number(n),
+          id,
+          commit_id: body?.commit_id,
+          event: body?.event,
+          body: body?.body,
+          comments,
+        });
+        return [
+          200,
+          {
+            ...example('pull-request-review'),
+            id,
+            node_id: nodeId('PullRequestReview', id),
+            user: { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
+            body: body?.body ?? '',
+            state:
+              body?.event === 'APPROVE'
+                ? 'APPROVED'
+                : body?.event === 'REQUEST_CHANGES'
+                  ? 'CHANGES_REQUESTED'
+                  : body?.event
+                    ? 'COMMENTED'
+                    : 'PENDING',
+            html_url: `https://github.com/${owner}/${repo}/pull/${n}#pullrequestreview-${id}`,
+            pull_request_url: `${url}/repos/${owner}/${repo}/pulls/${n}`,
+            commit_id: body?.commit_id ?? null,
+          },
+        ];
+      },
+    ],
+    [
+      'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
+      (req, [, owner, repo, n]) => {
+        const personal = personalToken(req);
+        const inst = personal ? undefined : requireInstallationToken(req);
+        if (!personal && !covers(inst!, owner, repo))
+          throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#list-issue-comments'));
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const since = query.get('since') ? Date.parse(query.get('since')!) : 0;
+        const listed = comments.filter(
+          (c) => c.owner === owner && c.repo === repo && c.issue_number === Number(n) && Date.parse(c.created_at) >= since,
+        );
+        return [200, listed.map((c) => commentJson(c, personal?.login))];
+      },
+    ],
+    [
       'POST',
       /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
       (req, [, owner, repo, n], body) => {
@@ -559,26 +715,10 @@ export async function startGithubStandIn(options: {
           throw new HttpError(403, 'Resource not accessible by integration', docs('issues/comments#create-an-issue-comment'));
         if (typeof body?.body !== 'string')
           throw new HttpError(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs('issues/comments#create-an-issue-comment'));
-        const id = nextCommentId++;
-        comments.push({ owner, repo, issue_number: Number(n), body: body.body, id });
         const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-        return [
-          201,
-          {
-            ...example('issue-comment'),
-            id,
-            node_id: nodeId('IssueComment', id),
-            url: `${url}/repos/${owner}/${repo}/issues/comments/${id}`,
-            html_url: `https://github.com/${owner}/${repo}/issues/${n}#issuecomment-${id}`,
-            issue_url: `${url}/repos/${owner}/${repo}/issues/${n}`,
-            body: body.body,
-            user: personal ? user(personal.login) : { ...user(`${slug}[bot]`, 'Bot'), html_url: `https://github.com/apps/${slug}` },
-            created_at: now,
-            updated_at: now,
-            author_association: 'NONE',
-            performed_via_github_app: personal ? null : appJson(),
-          },
-        ];
+        const comment: RecordedComment = { owner, repo, issue_number: Number(n), body: body.body, id: nextCommentId++, created_at: now };
+        comments.push(comment);
+        return [201, commentJson(comment, personal?.login)];
       },
     ],
   ];
@@ -657,6 +797,8 @@ export async function startGithubStandIn(options: {
     },
     requests,
     comments,
+    pulls,
+    reviews,
     installations,
     issueOAuthCode: (login) => {
       const code = randomBytes(10).toString('hex');

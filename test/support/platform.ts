@@ -1,7 +1,7 @@
 /**
  * The whole platform under test: fresh PostgreSQL database (or PGlite), unique Redis prefix, the
- * GitHub, Slack and OpenAI stand-ins, and the real api and worker processes wired to them through the
- * `*_URL` configuration. One per test file.
+ * GitHub, Slack, Telegram, WeChat, Discord and OpenAI stand-ins, and the real api and worker processes wired to
+ * them through the `*_URL` configuration. One per test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,9 @@ import { examplePayload, signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
 import { signedSlackCommand, signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
+import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in';
+import { startWechatStandIn, type WechatStandIn } from './wechat-stand-in';
+import { startDiscordStandIn, type DiscordStandIn } from './discord-stand-in';
 import { createPostgresDatabase } from './postgres';
 import { freePort, startProcess, waitFor, type PlatformProcess } from './processes';
 
@@ -64,6 +67,9 @@ export class Platform {
   url!: string;
   github!: GithubStandIn;
   slack!: SlackStandIn;
+  telegram!: TelegramStandIn;
+  wechat!: WechatStandIn;
+  discord!: DiscordStandIn;
   llm!: OpenAiStandIn;
   redis!: Redis;
   readonly prefix = `e2e-${randomBytes(4).toString('hex')}`;
@@ -101,6 +107,9 @@ export class Platform {
       members: [INSTALLATION_MEMBER],
     });
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
+    this.telegram = await startTelegramStandIn();
+    this.wechat = await startWechatStandIn();
+    this.discord = await startDiscordStandIn();
     this.llm = await startOpenAiStandIn();
     this.redis = new Redis(REDIS_URL);
     const port = await freePort();
@@ -123,6 +132,9 @@ export class Platform {
       SLACK_CLIENT_SECRET,
       SLACK_SIGNING_SECRET,
       SLACK_API_URL: this.slack.url,
+      TELEGRAM_API_URL: this.telegram.url,
+      WECHAT_API_URL: this.wechat.url,
+      DISCORD_API_URL: this.discord.url,
       OPENAI_BASE_URL: this.llm.url,
       RUN_ATTEMPTS: '2',
       RUN_BACKOFF_MS: '200',
@@ -387,7 +399,14 @@ export class Platform {
 
   async stop(): Promise<void> {
     await Promise.all([this.api?.stop(), this.worker?.stop()]);
-    await Promise.all([this.github?.close(), this.slack?.close(), this.llm?.close()]);
+    await Promise.all([
+      this.github?.close(),
+      this.slack?.close(),
+      this.telegram?.close(),
+      this.wechat?.close(),
+      this.discord?.close(),
+      this.llm?.close(),
+    ]);
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();

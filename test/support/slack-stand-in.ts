@@ -44,6 +44,8 @@ export interface PostedMessage {
   text: string;
   ts: string;
   thread_ts?: string;
+  /** Message metadata (`{ event_type, event_payload }`), as `chat.postMessage` took it. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** Every Web API call, in arrival order: method, the bearer token and the decoded arguments. */
@@ -128,8 +130,9 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
   const calls: RecordedCall[] = [];
   const messages: PostedMessage[] = [];
   const updates: PostedMessage[] = [];
-  let clock = 1_700_000_000;
-  const nextTs = () => `${++clock}.000100`;
+  // Message timestamps are seconds since the epoch, as Slack's are (history methods filter on them with `oldest`).
+  let clock = Math.floor(Date.now() / 1000);
+  const nextTs = () => `${(clock = Math.max(clock + 1, Math.floor(Date.now() / 1000)))}.000100`;
 
   /** Every scope one of which a method needs (the description's `slackAuth` for it); none: any token. */
   const scopesOf: Record<string, string[]> = {
@@ -137,6 +140,8 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
     'chat.postMessage': ['chat:write', 'chat:write:bot'],
     'chat.update': ['chat:write', 'chat:write:bot'],
+    'conversations.history': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+    'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
     'users.info': ['users:read'],
   };
 
@@ -168,6 +173,12 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
       if (args.thread_ts !== undefined && !TS.test(args.thread_ts)) return { ok: false, error: 'invalid_thread_ts' };
       const message: PostedMessage = { teamId: team.id, channel: args.channel, text: args.text, ts: nextTs() };
       if (args.thread_ts) message.thread_ts = args.thread_ts;
+      if (args.metadata) {
+        const metadata = JSON.parse(args.metadata) as PostedMessage['metadata'];
+        if (typeof metadata?.event_type !== 'string' || typeof metadata.event_payload !== 'object')
+          return { ok: false, error: 'invalid_metadata_format' };
+        message.metadata = metadata;
+      }
       messages.push(message);
       const { teamId: _team, channel: _channel, ...fields } = message;
       return {
@@ -177,6 +188,10 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
         message: { type: 'message', user: team.botUserId, bot_id: `B${team.botUserId.slice(1)}`, ...fields },
       };
     },
+    // Newest first, as Slack lists them; metadata only with include_all_metadata.
+    'conversations.history': (args, team) => history(team, args, (m) => m.channel === args.channel && !m.thread_ts),
+    'conversations.replies': (args, team) =>
+      history(team, args, (m) => m.channel === args.channel && (m.thread_ts === args.ts || m.ts === args.ts)),
     'chat.update': (args, team) => {
       const message = messages.find((m) => m.teamId === team.id && m.channel === args.channel && m.ts === args.ts);
       if (!message) return { ok: false, error: 'message_not_found' };
@@ -189,6 +204,24 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
         ? { ok: true, user: { id: team.botUserId, team_id: team.id, name: 'openflows', is_bot: true } }
         : { ok: true, user: { id: args.user, team_id: team.id, name: args.user.toLowerCase(), is_bot: false } },
   };
+
+  /** The messages of `team` that `which` selects, posted after `args.oldest`, as Slack's history methods answer them. */
+  function history(team: StandInTeam, args: Record<string, string>, which: (m: PostedMessage) => boolean): Record<string, unknown> {
+    if (!team.channels.some((c) => c.id === args.channel)) return { ok: false, error: 'channel_not_found' };
+    const oldest = Number(args.oldest ?? 0);
+    const withMetadata = args.include_all_metadata === 'true';
+    const listed = messages
+      .filter((m) => m.teamId === team.id && which(m) && Number(m.ts) > oldest)
+      .reverse()
+      .map(({ teamId: _team, channel: _channel, metadata, ...fields }) => ({
+        type: 'message',
+        user: team.botUserId,
+        bot_id: `B${team.botUserId.slice(1)}`,
+        ...fields,
+        ...(withMetadata && metadata ? { metadata } : {}),
+      }));
+    return { ok: true, messages: listed, has_more: false, response_metadata: { next_cursor: '' } };
+  }
 
   /** A new bot token for what `granted` names, with a refresh token when rotation is on. */
   const grant = (granted: Grant) => {

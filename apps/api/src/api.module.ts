@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, REDIS, redisKey, type AppConfig } from '@openflows/common';
 import { GithubModule } from '@openflows/github';
+import { HttpModule } from '@openflows/http';
+import { LlmUsageStore, ModelsService } from '@openflows/llm';
 import { ProvidersModule } from '@openflows/providers';
 import { SecretsModule } from '@openflows/secrets';
 import { SlackModule } from '@openflows/slack';
@@ -18,6 +22,8 @@ import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { ProvidersController } from './connections/providers.controller';
 import { FlowBuildsService } from './flows/flow-builds.service';
+import { FlowLlmController } from './flows/flow-llm.controller';
+import { FlowLlmService } from './flows/flow-llm.service';
 import { FlowsController } from './flows/flows.controller';
 import { FlowsService } from './flows/flows.service';
 import { HealthController } from './health/health.controller';
@@ -32,7 +38,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
  * configureHttp) the dashboard and Bull Board. Needs PlatformModule and DbModule beside it.
  */
 @Module({
-  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule],
+  imports: [WebhooksModule, ApiRunsModule, SecretsModule, ProvidersModule, GithubModule, SlackModule, HttpModule],
   controllers: [
     AuthController,
     GithubSignInController,
@@ -43,6 +49,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectionsController,
     ProvidersController,
     FlowsController,
+    FlowLlmController,
     SecretsController,
     HealthController,
   ],
@@ -55,6 +62,17 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConnectionsService,
     FlowBuildsService,
     FlowsService,
+    FlowLlmService,
+    {
+      provide: ModelsService,
+      inject: [APP_CONFIG],
+      useFactory: (cfg: AppConfig) => new ModelsService({ defaultBaseUrl: cfg.llm.baseUrl, maxRetries: cfg.llm.maxRetries }),
+    },
+    {
+      provide: LlmUsageStore,
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (cfg: AppConfig, redis: Redis) => new LlmUsageStore(redis, redisKey(cfg)),
+    },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
 })

@@ -3,7 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { CodedError, isErrorCode } from '@openflows/common';
+import { APP_CONFIG, CodedError, isErrorCode, type AppConfig } from '@openflows/common';
 import { AuthService } from './auth/auth.service';
 import { dashboardPages } from './dashboard/dashboard-pages';
 import { QUEUES_BOARD_PATH, QueuesBoardService } from './dashboard/queues-board.service';
@@ -23,7 +23,7 @@ function bodyErrors(error: { status?: number; type?: string; message: string }, 
 }
 
 /**
- * HTTP wiring of the api: raw bodies for `/webhooks` (signatures are computed over the exact bytes),
+ * HTTP wiring of the api: raw bodies for `/webhooks` and the endpoint flows' `/f` (signatures are computed over the exact bytes),
  * JSON elsewhere, cookies (dashboard sessions), coded error answers (see CodedErrorFilter), validation of DTOs, the OpenAPI description at
  * `/api/docs`, Bull Board at `/admin/queues` and the dashboard's pages.
  * The app must be created with `{ bodyParser: false }`.
@@ -32,6 +32,8 @@ export function configureHttp(app: INestApplication): void {
   // Behind one proxy (compose, a load balancer) req.ip is the client's, which sign-in rate limits key on.
   (app.getHttpAdapter().getInstance() as express.Express).set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use('/webhooks', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }));
+  // HTTP endpoint flows: raw too (HMAC auth is computed over the exact bytes), within their own limit.
+  app.use('/f', express.raw({ type: () => true, limit: app.get<AppConfig>(APP_CONFIG).endpoints.bodyLimitBytes }));
   app.use(express.json({ limit: '8mb' }));
   app.use(bodyErrors);
   app.use(cookieParser());

@@ -14,6 +14,20 @@ export interface FlowJson {
   deployedAt?: string;
   env: Record<string, string>;
   subscriptions: Subscription[];
+  /** One flow's view only (`GET /api/flows/:name`): its HTTP endpoints and schedules. */
+  endpoints?: EndpointJson[];
+  schedules?: ScheduleJson[];
+}
+
+export interface EndpointJson {
+  name: string;
+  url: string;
+}
+
+export interface ScheduleJson {
+  expression: string;
+  timezone: string;
+  nextRunAt?: string;
 }
 
 export interface DeploymentJson {
@@ -49,6 +63,8 @@ export interface RunJson {
   error?: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the LLM calls; absent from older platforms. */
+  costUsd?: number;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { connectionsCommand } from './commands/connections';
 import { deployCommand } from './commands/deploy';
 import { devCommand } from './commands/dev';
+import { endpointsCommand } from './commands/endpoints';
 import { flowsCommand } from './commands/flows';
 import { runCommand } from './commands/run';
 import { runsCommand } from './commands/runs';
@@ -19,6 +20,7 @@ function program(): Command {
     .addCommand(deployCommand())
     .addCommand(flowsCommand())
     .addCommand(connectionsCommand())
+    .addCommand(endpointsCommand())
     .addCommand(undeployCommand())
     .addCommand(runsCommand())
     .addCommand(runCommand())

@@ -40,6 +40,9 @@ export type Flow = {
   subscriptions: Subscription[];
   variables: Record<string, Variable>;
   latestDeployment?: Deployment | null;
+  /** One flow's view only: its HTTP endpoints and schedules. */
+  endpoints?: { name: string; url: string }[];
+  schedules?: { expression: string; timezone: string; nextRunAt?: string }[];
 };
 
 export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
@@ -64,11 +67,19 @@ export type Run = {
   error?: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the run's LLM calls. */
+  costUsd: number;
   startedAt?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
   createdAt: string;
   event: RunEvent;
+};
+/** A flow's LLM use: per day (oldest first), this month's tokens and the monthly budget (`null`: none). */
+export type LlmUsage = {
+  days: { date: string; calls: number; promptTokens: number; completionTokens: number; costUsd: number }[];
+  monthTokens: number;
+  monthlyTokens: number | null;
 };
 export type LogLine = { attempt: number; level: string; message: string; fields?: Record<string, unknown> | null; at: string };
 export type RunDetail = Run & { logs: LogLine[] };
@@ -111,6 +122,10 @@ export type Secret = {
   last4: string;
   baseURL?: string | null;
   model?: string | null;
+  /** LLM keys: context window in tokens, and USD per million prompt / completion tokens, when set. */
+  contextWindow?: number | null;
+  promptPrice?: number | null;
+  completionPrice?: number | null;
   createdAt: string;
   updatedAt: string;
   lastUsedAt?: string | null;
@@ -251,6 +266,7 @@ export const api = {
   resume: (name: string) => request<Flow>('POST', `/api/flows/${enc(name)}/resume`),
   undeploy: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}`),
   purge: (name: string) => request<void>('DELETE', `/api/flows/${enc(name)}?purge=true`),
+  llmUsage: (name: string, days = 7) => request<LlmUsage>('GET', `/api/flows/${enc(name)}/llm-usage?days=${days}`),
   deployments: (name: string) => request<Deployment[]>('GET', `/api/flows/${enc(name)}/deployments`),
   deployment: (name: string, version: number) => request<Deployment>('GET', `/api/flows/${enc(name)}/deployments/${version}`),
 

@@ -2,8 +2,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, EVENTS_QUEUE, REDIS, redisKey, runsQueueNames, type AppConfig } from '@openflows/common';
-import { ChatService, RedisConversationMemory } from '@openflows/llm';
-import { ProvidersModule } from '@openflows/providers';
+import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
+import { ProviderWorkersModule, ProvidersModule } from '@openflows/providers';
 import { RunsModule } from '@openflows/runs';
 import { FlowRuntime } from '@openflows/runtime';
 import { SecretsModule } from '@openflows/secrets';
@@ -28,6 +28,7 @@ export class WorkerModule {
       imports: [
         BullModule.registerQueue(...[EVENTS_QUEUE, ...partitions].map((name) => ({ name }))),
         ProvidersModule,
+        ProviderWorkersModule,
         SecretsModule,
         RunsModule,
       ],
@@ -40,13 +41,13 @@ export class WorkerModule {
         { provide: FlowRuntime, inject: [FlowRuntimeHost], useFactory: (host: FlowRuntimeHost) => host.runtime },
         ...partitions.map((_, i) => runsProcessorFor(i, config.runs.lockMs)),
         {
-          provide: ChatService,
+          provide: LlmGateway,
           inject: [APP_CONFIG, REDIS],
-          useFactory: (cfg: AppConfig, redis: Redis) =>
-            new ChatService(new RedisConversationMemory(redis, redisKey(cfg), cfg.llm.conversationTtlSeconds), {
-              defaultBaseUrl: cfg.llm.baseUrl,
-              maxRetries: cfg.llm.maxRetries,
-            }),
+          useFactory: (cfg: AppConfig, redis: Redis) => {
+            const clients = { defaultBaseUrl: cfg.llm.baseUrl, maxRetries: cfg.llm.maxRetries };
+            const memory = new RedisConversationMemory(redis, redisKey(cfg), cfg.llm.conversationTtlSeconds);
+            return new LlmGateway(new ChatService(memory, clients), new MediaService(clients), new LlmUsageStore(redis, redisKey(cfg)));
+          },
         },
       ],
     };

@@ -52,6 +52,12 @@ export const ERROR_CODES = {
   DELIVERY_MALFORMED: 400,
   DECRYPTION_FAILED: 400,
   EVENT_NOT_QUEUED: 503,
+  // HTTP endpoint flows (`/f/<key>/…`).
+  ENDPOINT_NOT_FOUND: 404,
+  ENDPOINT_PAUSED: 503,
+  ENDPOINT_UNAUTHORIZED: 401,
+  ENDPOINT_FAILED: 502,
+  ENDPOINT_TIMEOUT: 504,
   // Request bodies body-parser refused, under its own `type`s (answered so before codes were gathered here).
   'entity.parse.failed': 400,
   'entity.too.large': 413,

@@ -52,7 +52,16 @@ describe('loadConfig', () => {
         ownerConcurrency: 4,
         egress: { allow: [], maxRequests: 50, maxResponseBytes: 5 * 1024 * 1024, timeoutMs: 10_000 },
       },
+      endpoints: { timeoutMs: 30_000, bodyLimitBytes: 1024 * 1024 },
     });
+  });
+
+  it("reads the endpoints' timeout and body limit, and refuses a zero", () => {
+    expect(loadConfig({ ENDPOINT_TIMEOUT_MS: '5000', ENDPOINT_BODY_LIMIT_BYTES: '2048' }).endpoints).toEqual({
+      timeoutMs: 5000,
+      bodyLimitBytes: 2048,
+    });
+    expect(() => loadConfig({ ENDPOINT_TIMEOUT_MS: '0' })).toThrow(/ENDPOINT_TIMEOUT_MS/);
   });
 
   it('allows local flow sources only for FLOW_SOURCES_ALLOW_LOCAL=true, and refuses other values', () => {

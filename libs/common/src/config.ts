@@ -53,6 +53,10 @@ const schema = z.object({
   SLACK_API_URL: url.default('https://slack.com/api/'),
   TELEGRAM_API_URL: url.default('https://api.telegram.org'),
   DISCORD_API_URL: url.default('https://discord.com/api/v10'),
+  DISCORD_GATEWAY: z
+    .enum(['0', '1', 'false', 'true'])
+    .default('0')
+    .transform((value) => value === '1' || value === 'true'),
   LARK_API_URL: url.optional(),
   WECHAT_API_URL: url.default('https://api.weixin.qq.com'),
   OPENAI_BASE_URL: url.default('https://api.openai.com/v1'),
@@ -77,6 +81,8 @@ const schema = z.object({
   FLOW_FETCH_MAX_REQUESTS: positiveInt.default(DEFAULT_EGRESS.maxRequests),
   FLOW_FETCH_MAX_BYTES: positiveInt.default(DEFAULT_EGRESS.maxResponseBytes),
   FLOW_FETCH_TIMEOUT_MS: positiveInt.default(DEFAULT_EGRESS.timeoutMs),
+  ENDPOINT_TIMEOUT_MS: positiveInt.default(30_000),
+  ENDPOINT_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
 });
 
 type Env = z.infer<typeof schema>;
@@ -119,7 +125,8 @@ export interface AppConfig {
    * (`https://open.feishu.cn` or `https://open.larksuite.com`).
    */
   telegram: { apiUrl: string };
-  discord: { apiUrl: string };
+  /** `gateway`: this process holds Gateway connections of connected Discord bots (`DISCORD_GATEWAY=1`, workers). */
+  discord: { apiUrl: string; gateway: boolean };
   lark: { apiUrl?: string };
   wechat: { apiUrl: string };
   llm: { baseUrl: string; maxRetries: number; conversationTtlSeconds: number };
@@ -131,6 +138,11 @@ export interface AppConfig {
    */
   flowSources: { allowLocal: boolean; buildMemoryMb: number; buildTimeoutMs: number };
   flows: FlowsConfig;
+  /**
+   * HTTP endpoint flows (`/f/<key>/…`): how long a caller waits for the flow's response before a 504
+   * (`ENDPOINT_TIMEOUT_MS`), and the largest request body taken (`ENDPOINT_BODY_LIMIT_BYTES`, else 413).
+   */
+  endpoints: { timeoutMs: number; bodyLimitBytes: number };
 }
 
 /** Per-run limits of flow code; a flow's package.json (`openflows.limits`) may only tighten them. */
@@ -283,7 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       apiUrl: e.SLACK_API_URL.replace(/\/?$/, '/'),
     },
     telegram: { apiUrl: e.TELEGRAM_API_URL.replace(/\/$/, '') },
-    discord: { apiUrl: e.DISCORD_API_URL.replace(/\/$/, '') },
+    discord: { apiUrl: e.DISCORD_API_URL.replace(/\/$/, ''), gateway: e.DISCORD_GATEWAY },
     lark: { apiUrl: e.LARK_API_URL?.replace(/\/$/, '') },
     wechat: { apiUrl: e.WECHAT_API_URL.replace(/\/$/, '') },
     llm: {
@@ -313,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         timeoutMs: e.FLOW_FETCH_TIMEOUT_MS,
       },
     },
+    endpoints: { timeoutMs: e.ENDPOINT_TIMEOUT_MS, bodyLimitBytes: e.ENDPOINT_BODY_LIMIT_BYTES },
   };
 }
 

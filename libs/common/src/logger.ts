@@ -34,11 +34,12 @@ export function loggerModule(config: AppConfig): DynamicModule {
       autoLogging: { ignore: (req) => req.url === '/health' },
       // Webhook bodies can be megabytes; the request line and status are what operators need.
       // OAuth callbacks carry a one-time `code` and the signed `state` in the query: log the path only.
+      // An endpoint flow's URL key lets anyone call it: logged as `[key]`.
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.startsWith('/connect/') ? req.url.split('?')[0] : req.url,
+          url: req.url.startsWith('/connect/') ? req.url.split('?')[0] : req.url.replace(/^\/f\/[^/?]+/, '/f/[key]'),
         }),
       },
     },

@@ -16,12 +16,37 @@ export interface RoutedEvent {
 /**
  * Whose flows an event reaches: the owners, and the targets and event names their subscriptions are
  * matched on (GitHub: the one `owner/repo` and the event name; Slack: the channel under each of its
- * names, and `message.<subtype>` for subtypes flows opt into); or why it reaches nobody.
+ * names, and `message.<subtype>` for subtypes flows opt into); `flows`, when given, the only flows
+ * (ids) it may reach among those (an HTTP endpoint's request is for the one flow its URL names); or
+ * why it reaches nobody.
  */
-export type EventRouting = { owners: string[]; targets: string[]; events: string[] } | { dropped: string };
+export type EventRouting = { owners: string[]; targets: string[]; events: string[]; flows?: string[] } | { dropped: string };
 
-/** One SDK call of a provider behind the isolation bridge: arguments as the flow sent them (parsed JSON), a JSON-copyable result. */
-export type ProviderCapability = (args: unknown[]) => Promise<unknown>;
+/**
+ * How one attempt of a run ended, for {@link ProviderAdapter.completeRun}: the run's result (the
+ * return value of its handler, JSON-copied; undefined when none returned anything), or its error
+ * message and whether BullMQ would try it again.
+ */
+export type RunCompletion = { runId: string; ok: true; result: unknown } | { runId: string; ok: false; error: string; willRetry: boolean };
+
+/**
+ * What a call with side effects is told by the run's effect journal (`libs/runtime/src/journal`):
+ * `marker` names the run and step (`openflows:<run id>:<step>`); a capability that can leave it on
+ * the vendor's side (an HTML comment in a GitHub comment, a Slack message's metadata) does, and with
+ * `retry` set first looks for an effect of an earlier attempt carrying it, created after `since`
+ * (ISO 8601), answering that instead of acting twice.
+ */
+export interface EffectContext {
+  marker: string;
+  retry: boolean;
+  since: string;
+}
+
+/**
+ * One SDK call of a provider behind the isolation bridge: arguments as the flow sent them (parsed
+ * JSON), a JSON-copyable result. `effect` is given when the call is journaled as an effect.
+ */
+export type ProviderCapability = (args: unknown[], effect?: EffectContext) => Promise<unknown>;
 
 /**
  * The provider's part of one run, on the host side of the bridge: the context its SDK namespace reads
@@ -32,6 +57,12 @@ export type ProviderCapability = (args: unknown[]) => Promise<unknown>;
 export interface ProviderRunBinding {
   context: unknown;
   capabilities: Record<string, ProviderCapability>;
+  /**
+   * Whether a call of `capability` with `args` has side effects (journaled, never repeated by a retry).
+   * Absent: every call of the provider counts as one, which is safe (a read replayed to a retry
+   * answers what it answered before).
+   */
+  isEffect?(capability: string, args: unknown[]): boolean;
   targets?: string[];
   names?: string[];
 }
@@ -162,6 +193,14 @@ export interface ProviderConnections {
   details(connection: StoredConnection): string[];
 }
 
+/** A flow as providers describe it: its id, owner, name and whether it is paused. */
+export interface FlowRef {
+  id: string;
+  ownerId: string;
+  name: string;
+  paused: boolean;
+}
+
 /** A subscription of a deployment as its provider's registration sees it. */
 export interface SubscriptionDeclaration {
   provider: string;
@@ -189,6 +228,12 @@ export interface ProviderSubscriptions {
    * commands) and correct the stored `registered` flags. Failures are logged, not thrown.
    */
   sync(ownerId: string): Promise<void>;
+  /**
+   * What the flow's API representation (`GET /api/flows/:name`) shows of what this provider set up for
+   * `subscriptions` (this provider's, of the flow's live deployment): fields merged into the view,
+   * e.g. the HTTP endpoints' `endpoints: [{ name, url }]`. Absent: nothing to show.
+   */
+  describe?(flow: FlowRef, subscriptions: SubscriptionDeclaration[]): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -219,6 +264,13 @@ export interface ProviderAdapter {
   bindRun(ownerId: string, event: RoutedEvent, log: FlowLogger): Promise<ProviderRunBinding>;
   /** What a run gets for another provider's event: an empty context, capabilities that say why they are not bound. */
   unbound(): ProviderRunBinding;
+  /**
+   * After each attempt of a run of this provider's event: hands the outcome to whoever waits for it
+   * (an HTTP endpoint's caller, through the ReplyWindow the ingress opened). Never throws.
+   * @returns true when a waiting caller received it: a failed run is then not retried, since no one
+   *   would hear a later attempt (the caller was answered 502 and may retry itself). Absent: nobody waits.
+   */
+  completeRun?(event: RoutedEvent, completion: RunCompletion): Promise<boolean>;
 }
 
 /** A capability's string argument. @throws SdkError INVALID_ARGUMENT naming `what` otherwise. */

@@ -179,6 +179,26 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
     expect(await connections.findWorkspace('T0SPEC')).toBeUndefined();
   });
 
+  it('stores an account connected with credentials, finds it by provider, kind and external id, and keeps its id on reconnect', async () => {
+    const record = {
+      provider: 'lark',
+      kind: 'app' as const,
+      externalId: 'cli_spec',
+      accountLogin: 'Helper',
+      botUserId: 'ou_bot',
+      credentials: 'v1.sealed',
+      ownerId,
+    };
+    const first = (await connections.upsertOwnedAccount(record))!;
+    expect(first).toMatchObject({ ...record, status: 'active', statusReason: null, repositorySelection: 'all' });
+    expect(await connections.findAccount('lark', 'app', 'cli_spec')).toEqual(first);
+    expect(await connections.findAccount('lark', 'workspace', 'cli_spec')).toBeUndefined();
+    expect(await connections.findAccount('slack', 'app', 'cli_spec')).toBeUndefined();
+    const second = await connections.upsertOwnedAccount({ ...record, accountLogin: 'Renamed', credentials: 'v1.other' });
+    expect(second).toMatchObject({ id: first.id, accountLogin: 'Renamed', credentials: 'v1.other' });
+    expect(await connections.delete(ownerId, first.id)).toBe(true);
+  });
+
   describe('owners', () => {
     let other: string;
     beforeAll(async () => {
@@ -204,6 +224,35 @@ describe.each(TEST_DRIVERS)('ConnectionsRepository (%s)', (driver) => {
       expect((await connections.upsertInstallation({ ...record, ownerId: other })).ownerId).toBe(other);
       expect((await connections.upsertInstallation(record)).ownerId).toBe(other);
       expect((await connections.findActiveForRepo('claimed/repo', other))?.externalId).toBe(record.installationId);
+    });
+  });
+
+  describe('accounts connected with credentials (upsertOwnedAccount)', () => {
+    const account = (owner: string, credentials: string) => ({
+      provider: 'telegram',
+      kind: 'bot' as const,
+      externalId: '7000001',
+      accountLogin: 'openflows_test_bot',
+      botUserId: '7000001',
+      credentials,
+      ownerId: owner,
+    });
+
+    it('inserts an account, replaces it for its owner, and leaves it alone for another owner', async () => {
+      const other = (await new UsersRepository(database.handle.db).upsert({ provider: 'github', externalId: '77', login: 'mallory' })).id;
+      const first = (await connections.upsertOwnedAccount(account(ownerId, 'sealed-1')))!;
+      expect(first).toMatchObject({ provider: 'telegram', kind: 'bot', externalId: '7000001', status: 'active', credentials: 'sealed-1' });
+      await connections.setStatusById(first.id, 'error', 'webhook_failed');
+      expect(await connections.findAccount('telegram', 'bot', '7000001')).toMatchObject({
+        status: 'error',
+        statusReason: 'webhook_failed',
+      });
+
+      const again = (await connections.upsertOwnedAccount(account(ownerId, 'sealed-2')))!;
+      expect(again).toMatchObject({ id: first.id, credentials: 'sealed-2', status: 'active', statusReason: null });
+      expect(await connections.upsertOwnedAccount(account(other, 'sealed-3'))).toBeUndefined();
+      expect(await connections.findAccount('telegram', 'bot', '7000001')).toMatchObject({ ownerId, credentials: 'sealed-2' });
+      expect(await connections.findAccount('telegram', 'token', '7000001')).toBeUndefined();
     });
   });
 });

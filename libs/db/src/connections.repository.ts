@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from './database';
-import { connections, type ConnectionStatus } from './schema';
+import { connections, type ConnectionKind, type ConnectionStatus } from './schema';
 
 /** Rows of GitHub App installations only: token connections share the provider but not the id space. */
 const installationRows = and(eq(connections.provider, 'github'), eq(connections.kind, 'installation'));
@@ -46,9 +46,23 @@ export interface TokenRecord {
   ownerId: string;
 }
 
+/** An account connected with credentials the owner gave (a chat bot's token, a chat app's id and secret); `credentials` is already sealed by its provider. */
+export interface AccountRecord {
+  provider: string;
+  kind: ConnectionKind;
+  /** The vendor's id of the account (Telegram: the bot's user id; Feishu/Lark: the app id). */
+  externalId: string;
+  /** Its name (Telegram: the bot's username). */
+  accountLogin: string;
+  /** The account's own user, whose messages are never routed to flows. */
+  botUserId?: string | null;
+  credentials: string;
+  ownerId: string;
+}
+
 /**
- * Connected accounts (GitHub App installations, GitHub token connections, Slack workspaces). The only code that queries the
- * connections table.
+ * Connected accounts (GitHub App installations, GitHub token connections, Slack workspaces, accounts
+ * connected with credentials such as chat bots). The only code that queries the connections table.
  */
 @Injectable()
 export class ConnectionsRepository {
@@ -230,6 +244,59 @@ export class ConnectionsRepository {
       .update(connections)
       .set({ status, statusReason: reason, updatedAt: sql`now()` })
       .where(and(eq(connections.provider, 'slack'), eq(connections.externalId, teamId)));
+  }
+
+  /**
+   * Inserts an account (active), or replaces its name, credentials and bot user when `ownerId` already
+   * has it (a reconnect, which also makes it active again). Atomic on the unique key
+   * (provider, kind, external id).
+   * @returns the row, or undefined when another owner connected that account (nothing changed then).
+   */
+  async upsertOwnedAccount(record: AccountRecord): Promise<Connection | undefined> {
+    const values = {
+      ...record,
+      botUserId: record.botUserId ?? null,
+      // An account connected by its credentials covers all its chats; there is no repository list.
+      repositorySelection: 'all' as const,
+      status: 'active' as const,
+      statusReason: null,
+    };
+    const [row] = await this.db
+      .insert(connections)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [connections.provider, connections.kind, connections.externalId],
+        set: { ...values, updatedAt: sql`now()` },
+        setWhere: eq(connections.ownerId, record.ownerId),
+      })
+      .returning();
+    return row;
+  }
+
+  /** The row of `provider`'s account of `kind` whose vendor id is `externalId`, whatever its owner and status. */
+  async findAccount(provider: string, kind: ConnectionKind, externalId: string): Promise<Connection | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.kind, kind), eq(connections.externalId, externalId)));
+    return row;
+  }
+
+  /** Records a connection's status and why (e.g. `error`, `webhook_failed`; null when active), by its id. */
+  async setStatusById(id: string, status: ConnectionStatus, reason: string | null): Promise<void> {
+    await this.db
+      .update(connections)
+      .set({ status, statusReason: reason, updatedAt: sql`now()` })
+      .where(eq(connections.id, id));
+  }
+
+  /** Every connection of `provider` of that kind, of every owner and status, oldest first. */
+  async listAccounts(provider: string, kind: ConnectionKind): Promise<Connection[]> {
+    return this.db
+      .select()
+      .from(connections)
+      .where(and(eq(connections.provider, provider), eq(connections.kind, kind)))
+      .orderBy(connections.createdAt);
   }
 
   /** Removes an owner's connection with its credentials. @returns whether the owner had it. */

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@openflows/common';
 import { openDatabase, type Database, type DatabaseHandle } from './database';
 import { ConnectionsRepository } from './connections.repository';
+import { EndpointKeysRepository } from './endpoint-keys.repository';
 import { EventsRepository } from './events.repository';
 import { FlowsRepository } from './flows.repository';
 import { RepositoryWebhooksRepository } from './repository-webhooks.repository';
@@ -25,6 +26,7 @@ const repositories = [
   UsersRepository,
   RepositoryWebhooksRepository,
   SessionsRepository,
+  EndpointKeysRepository,
 ];
 
 /** Opens the database at boot, applies migrations before anything else runs, closes it at shutdown. */

@@ -405,6 +405,18 @@ describe.each(TEST_DRIVERS)('FlowsRepository (%s)', (driver) => {
       expect(await flows.setPaused(ownerId, uniqueName(), true)).toBeUndefined();
     });
 
+    it("lists a paused flow's live subscriptions, except when asked for unpaused flows only", async () => {
+      const name = uniqueName();
+      const schedule = { provider: 'schedule', target: `every ${flowCount}000`, event: 'tick', options: { every: flowCount * 1000 } };
+      await flows.deploy(deployment(name, { subscriptions: [schedule] }));
+      const live = (filter?: { unpaused?: boolean }) => flows.liveSubscriptions('schedule', ownerId, filter);
+      const declared = { target: schedule.target, event: 'tick', options: schedule.options };
+      expect(await live({ unpaused: true })).toContainEqual(declared);
+      await flows.setPaused(ownerId, name, true);
+      expect(await live()).toContainEqual(declared);
+      expect(await live({ unpaused: true })).not.toContainEqual(declared);
+    });
+
     it('purges the flow with its deployments, subscriptions, runs and run logs; events stay', async () => {
       const name = uniqueName();
       const { flow, deployment: live } = await flows.deploy(deployment(name));

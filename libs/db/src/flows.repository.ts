@@ -421,16 +421,20 @@ export class FlowsRepository {
       .where(eq(subscriptions.provider, provider));
   }
 
-  /** The distinct (target, event, options) of `provider` that an owner's live deployments subscribe to. */
+  /**
+   * The distinct (target, event, options) of `provider` that an owner's live deployments subscribe to;
+   * with `filter.unpaused`, of flows that are not paused only (what schedules keep ticking for).
+   */
   async liveSubscriptions(
     provider: string,
     ownerId: string,
+    filter: { unpaused?: boolean } = {},
   ): Promise<{ target: string; event: string; options: Record<string, unknown> | null }[]> {
     return this.db
       .selectDistinct({ target: subscriptions.target, event: subscriptions.event, options: subscriptions.options })
       .from(subscriptions)
       .innerJoin(flows, eq(flows.activeDeploymentId, subscriptions.deploymentId))
-      .where(and(eq(subscriptions.provider, provider), eq(flows.ownerId, ownerId)));
+      .where(and(eq(subscriptions.provider, provider), eq(flows.ownerId, ownerId), filter.unpaused ? isNull(flows.pausedAt) : undefined));
   }
 
   /**

@@ -1,6 +1,7 @@
 export * from './connections.repository';
 export * from './database';
 export * from './db.module';
+export * from './endpoint-keys.repository';
 export * from './events.repository';
 export * from './flows.repository';
 export * from './repository-webhooks.repository';

@@ -157,13 +157,13 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
     ]);
   });
 
-  it('adds up tokens over attempts, keeps logs of every attempt in order and clears the error on retry', async () => {
+  it('adds up tokens and cost over attempts, keeps logs of every attempt in order and clears the error on retry', async () => {
     const run = await queuedRun();
     await runs.startAttempt(run.id, 1, at('2025-01-01T10:00:00Z'));
     await runs.finishAttempt(
       run.id,
       1,
-      outcomeFactory({ status: 'retrying', error: 'LLM timed out', promptTokens: 100, completionTokens: 0 }),
+      outcomeFactory({ status: 'retrying', error: 'LLM timed out', promptTokens: 100, completionTokens: 0, costUsd: 0.000015 }),
       [logLine('attempt 1 a'), logLine('attempt 1 b', { level: 'error' })],
     );
     expect(await runs.findById(run.id)).toMatchObject({ status: 'retrying', error: 'LLM timed out' });
@@ -171,7 +171,7 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
     await runs.startAttempt(run.id, 2, at('2025-01-01T10:00:05Z'));
     expect(await runs.findById(run.id)).toMatchObject({ status: 'running', attempts: 2, error: null });
 
-    await runs.finishAttempt(run.id, 2, outcomeFactory({ promptTokens: 110, completionTokens: 40 }), [
+    await runs.finishAttempt(run.id, 2, outcomeFactory({ promptTokens: 110, completionTokens: 40, costUsd: 0.0000405 }), [
       logLine('attempt 2 a'),
       logLine('attempt 2 b'),
     ]);
@@ -183,6 +183,7 @@ describe.each(TEST_DRIVERS)('RunsRepository (%s)', (driver) => {
       promptTokens: 210,
       completionTokens: 40,
     });
+    expect((await runs.findById(run.id))?.costUsd).toBeCloseTo(0.0000555, 12);
     expect((await runs.logs(run.id)).map((l) => `${l.attempt}: ${l.message}`)).toEqual([
       '1: attempt 1 a',
       '1: attempt 1 b',

@@ -50,6 +50,8 @@ export interface AttemptOutcome {
   error?: string;
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the attempt's LLM calls; none: 0. */
+  costUsd?: number;
   startedAt: Date;
   finishedAt: Date;
 }
@@ -103,7 +105,7 @@ export class RunsRepository {
     await this.db.update(runs).set({ status: 'running', attempts: attempt, startedAt, error: null }).where(eq(runs.id, id));
   }
 
-  /** Records an attempt's outcome and its log lines together. Token usage adds up over attempts. */
+  /** Records an attempt's outcome and its log lines together. Token usage and cost add up over attempts. */
   async finishAttempt(id: string, attempt: number, outcome: AttemptOutcome, lines: RunLogLine[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx
@@ -113,6 +115,7 @@ export class RunsRepository {
           error: outcome.error ?? null,
           promptTokens: sql`${runs.promptTokens} + ${outcome.promptTokens}`,
           completionTokens: sql`${runs.completionTokens} + ${outcome.completionTokens}`,
+          costUsd: sql`${runs.costUsd} + ${outcome.costUsd ?? 0}`,
           finishedAt: outcome.finishedAt,
           durationMs: outcome.finishedAt.getTime() - outcome.startedAt.getTime(),
         })

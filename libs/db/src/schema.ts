@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -137,8 +149,12 @@ export const subscriptions = pgTable(
  */
 export type ConnectionStatus = 'active' | 'revoked' | 'error';
 
-/** How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack workspace. */
-export type ConnectionKind = 'installation' | 'token' | 'workspace';
+/**
+ * How an account is connected: a GitHub App installation, a GitHub token (`admin:repo_hook`), a Slack
+ * workspace, a chat app's app (Feishu/Lark: app id and secret), a chat bot connected with its token
+ * (Telegram), an account connected with its credentials (a WeChat Official Account: AppID and AppSecret).
+ */
+export type ConnectionKind = 'installation' | 'token' | 'workspace' | 'app' | 'bot' | 'account';
 
 /**
  * A connected account: a GitHub App installation (`externalId` = installation id), a GitHub account
@@ -244,6 +260,8 @@ export const runs = pgTable(
     error: text('error'),
     promptTokens: integer('prompt_tokens').notNull().default(0),
     completionTokens: integer('completion_tokens').notNull().default(0),
+    /** Estimated USD of the run's LLM calls over all attempts (the price table of `@openflows/llm`, or the key's prices). */
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
@@ -271,4 +289,26 @@ export const runLogs = pgTable(
       .default(sql`now()`),
   },
   (t) => [index('run_logs_run').on(t.runId, t.id)],
+);
+
+/**
+ * The random key in an HTTP endpoint's URL (`<PUBLIC_URL>/f/<key>/…`), one per (flow, endpoint name):
+ * made the first time the endpoint is shown, kept across redeploys and undeploys, replaced by a
+ * rotation (the old URL stops working at once), deleted with the flow.
+ */
+export const endpointKeys = pgTable(
+  'endpoint_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    flowId: uuid('flow_id')
+      .notNull()
+      .references(() => flows.id, { onDelete: 'cascade' }),
+    /** `http.endpoint(name)`'s name, lower-case. */
+    endpoint: text('endpoint').notNull(),
+    /** 32 characters of base64url (24 random bytes). */
+    key: text('key').notNull().unique(),
+    createdAt: createdAt(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('endpoint_keys_flow_endpoint').on(t.flowId, t.endpoint)],
 );

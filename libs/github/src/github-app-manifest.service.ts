@@ -27,7 +27,7 @@ export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record
   return {
     name,
     url: publicUrl,
-    description: 'Flow functions answering issues and comments on your repositories',
+    description: 'Flow functions answering issues and comments and reviewing pull requests on your repositories',
     hook_attributes: { url: `${publicUrl}/webhooks/github`, active: true },
     redirect_url: `${publicUrl}/connect/github/app/callback`,
     // Sign-in, and the authorization that proves who may claim an installation (GithubConnectService).
@@ -36,8 +36,8 @@ export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record
     setup_on_update: true,
     request_oauth_on_install: false,
     public: false,
-    default_permissions: { issues: 'write', metadata: 'read' },
-    default_events: ['issues', 'issue_comment'],
+    default_permissions: { issues: 'write', pull_requests: 'write', metadata: 'read' },
+    default_events: ['issues', 'issue_comment', 'pull_request'],
   };
 }
 

@@ -1,4 +1,4 @@
-import { objectArgument, textArgument, type ProviderCapability } from '@openflows/common';
+import { objectArgument, textArgument, type EffectContext, type ProviderCapability } from '@openflows/common';
 import { SdkError } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
 
@@ -37,14 +37,51 @@ async function paginate(client: GithubClient, target: unknown, params: unknown):
   return composePaginateRest(octokit, restMethod(client, named.namespace, named.method) as never, parameters as never);
 }
 
+/** Octokit method names that only read (`issues.get`, `pulls.listFiles`, `repos.compareCommits`…). */
+const READ_METHOD = /^(get|list|check|search|compare|download)/;
+
+/**
+ * Whether a `github` call has side effects (see ProviderRunBinding.isEffect): REST methods that do not
+ * only read, requests whose route's verb is not GET or HEAD (a route without one is a GET); never `paginate`.
+ */
+export function isGithubEffect(capability: string, args: unknown[]): boolean {
+  if (capability === 'github.rest') return !READ_METHOD.test(String(args[1]));
+  if (capability === 'github.request') return /^(POST|PUT|PATCH|DELETE)\s/i.test(String(args[0]));
+  return false;
+}
+
+/** The invisible trace an effect leaves in a comment's body, so a retry can find it (see EffectContext). */
+const markerComment = (marker: string) => `<!-- ${marker} -->`;
+
+/**
+ * `issues.createComment` as one effect of a run: the body carries the step's marker; on a retry, a
+ * comment of the issue with that marker, updated since the run began, is answered instead of a new one
+ * (its journal entry was lost between the comment and the entry).
+ */
+async function createComment(client: GithubClient, params: Record<string, unknown>, effect?: EffectContext): Promise<unknown> {
+  if (!effect || typeof params.body !== 'string') return client.issues.createComment(params as never);
+  if (effect.retry) {
+    const { owner, repo, issue_number } = params as { owner: string; repo: string; issue_number: number };
+    const listed = await client.issues.listComments({ owner, repo, issue_number, since: effect.since, per_page: 100 });
+    const done = listed.data.find((c) => c.body?.includes(markerComment(effect.marker)));
+    if (done) return { status: 201, url: done.url, headers: {}, data: done };
+  }
+  return client.issues.createComment({ ...params, body: `${params.body}\n\n${markerComment(effect.marker)}` } as never);
+}
+
 /**
  * The `github` SDK calls of a run, executed with `client` (an installation's or a token's Octokit):
  * `github.rest` (`[namespace, method, params]`), `github.request` (`[route, params]`) and
  * `github.paginate` (`[route | { namespace, method }, params]`), each answering Octokit's response.
+ * Journaled comments carry their run's marker (see createComment).
  */
 export function githubCapabilities(client: GithubClient): Record<string, ProviderCapability> {
   return {
-    'github.rest': async ([namespace, method, params]) => restMethod(client, namespace, method)(objectArgument(params, 'the parameters')),
+    'github.rest': async ([namespace, method, params], effect) => {
+      const parameters = objectArgument(params, 'the parameters');
+      if (namespace === 'issues' && method === 'createComment') return createComment(client, parameters, effect);
+      return restMethod(client, namespace, method)(parameters);
+    },
     'github.request': async ([route, params]) => client.request(textArgument(route, 'the route'), objectArgument(params, 'the parameters')),
     'github.paginate': ([target, params]) => paginate(client, target, params),
   };

@@ -14,7 +14,7 @@ import {
 } from '@openflows/common';
 import { ConnectionsRepository, RepositoryWebhooksRepository, type Connection } from '@openflows/db';
 import { SdkError, type FlowLogger, type GithubContext } from '@openflows/sdk';
-import { GITHUB_CAPABILITIES, githubCapabilities } from './github-capabilities';
+import { GITHUB_CAPABILITIES, githubCapabilities, isGithubEffect } from './github-capabilities';
 import { GithubAppService } from './github-app.service';
 import { GithubIngress } from './github-ingress';
 import { GithubTokensService } from './github-tokens.service';
@@ -126,7 +126,7 @@ export class GithubAdapter implements ProviderAdapter {
     }
     try {
       const client = await this.app.clientFor(ownerId, event.target ?? undefined, payload.installation?.id);
-      return { context, capabilities: githubCapabilities(client) };
+      return { context, capabilities: githubCapabilities(client), isEffect: isGithubEffect };
     } catch (error) {
       return { context, capabilities: failingCapabilities(GITHUB_CAPABILITIES, () => error as Error) };
     }

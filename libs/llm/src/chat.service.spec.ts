@@ -44,7 +44,12 @@ describe('ChatService', () => {
     const req = request();
 
     const first = await chat.complete(req);
-    expect(first).toEqual({ choice: 'echo: hello', usage: { promptTokens: 1, completionTokens: 2 }, restarted: true });
+    expect(first).toEqual({
+      choice: 'echo: hello',
+      usage: { promptTokens: 1, completionTokens: 2 },
+      restarted: true,
+      messages: [{ role: 'assistant', content: 'echo: hello' }],
+    });
     expect(llm.requests[0].headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(sent()).toMatchObject({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
 
@@ -130,7 +135,7 @@ describe('ChatService', () => {
       { role: 'assistant', content: 'echo: hello' },
       { role: 'user', content: 'more' },
     ]);
-    expect((await memory.load(req.flowId, req.conversationId))?.messages).toHaveLength(4);
+    expect((await memory.load(req.flowId, req.conversationId!))?.messages).toHaveLength(4);
   });
 
   it('summarises the oldest turns when the history outgrows the window, and sends the summary later', async () => {
@@ -169,7 +174,7 @@ describe('ChatService', () => {
     expect(answerCall.messages[2].role).toBe('user');
     expect(results.at(-1)!.usage).toEqual({ promptTokens: 107, completionTokens: 13 });
 
-    const stored = await memory.load(req.flowId, req.conversationId);
+    const stored = await memory.load(req.flowId, req.conversationId!);
     expect(stored?.summary).toBe('SUMMARY-1');
     expect(stored?.messages.some((m) => m.content === text(1))).toBe(false);
 
@@ -212,7 +217,7 @@ describe('ChatService', () => {
     expect(error).toMatchObject({ code: 'LLM_FAILED', message: '500 stand-in failure 500' });
     expect((error as Error).message).not.toContain(API_KEY);
     expect(llm.requests).toHaveLength(2);
-    expect(await memory.load(req.flowId, req.conversationId)).toBeUndefined();
+    expect(await memory.load(req.flowId, req.conversationId!)).toBeUndefined();
   });
 
   it('does not keep the failed turn in an existing conversation', async () => {

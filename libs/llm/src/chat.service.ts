@@ -1,31 +1,59 @@
-import { SdkError, type ChatOptions, type ChatResponse } from '@openflows/sdk/types';
-import OpenAI from 'openai';
-import { contextWindowFor, fitHistory, summaryMessage } from './context-window';
+import { SdkError, type ChatMessage, type ChatResponse, type ToolCall } from '@openflows/sdk/types';
+import type OpenAI from 'openai';
+import {
+  DEFAULT_TOOL_ROUNDS,
+  assertMessages,
+  assertOptions,
+  flowMessage,
+  requestParams,
+  tokenLimit,
+  wireMessage,
+  wireTools,
+  wrapText,
+  type ChatCallOptions,
+} from './chat-params';
+import { contextWindowFor, fitHistory, summaryMessage, turnTokens } from './context-window';
 import type { ChatTurn, ConversationMemory } from './conversation.store';
 import type { LlmKey } from './llm-key';
+import { callModel, type Usage } from './model-call';
+import { OpenAiClients, type OpenAiClientOptions } from './openai-clients';
 
 type Message = OpenAI.Chat.ChatCompletionMessageParam;
-type Usage = ChatResponse['usage'];
 
 /** Settings of {@link ChatService}, taken from the platform configuration (`llm.*`). */
-export interface ChatServiceOptions {
-  /** Used when the key has no `baseURL` (`OPENAI_BASE_URL`). */
-  defaultBaseUrl: string;
-  /** Retries of the `openai` package for 408/409/429/5xx and connection errors (honours Retry-After). */
-  maxRetries: number;
+export interface ChatServiceOptions extends OpenAiClientOptions {
   /** Model when neither the call nor the key names one; `gpt-4o-mini` when unset. */
   defaultModel?: string;
-  /** Time limit of each attempt in milliseconds; the `openai` package's 10 minutes when unset. */
-  timeoutMs?: number;
 }
 
-/** One `chatCompletion` call of a flow, with the key already resolved from its secret name. */
+/**
+ * One `chatCompletion` call of a flow, with the key already resolved from its secret name: the
+ * conversation form (`conversationId` and `text`, history kept here) or the messages form
+ * (`messages`, sent as they are, nothing kept).
+ */
 export interface ChatRequest {
   flowId: string;
-  conversationId: string;
   key: LlmKey;
-  text: string;
-  options?: ChatOptions;
+  conversationId?: string;
+  text?: string;
+  messages?: ChatMessage[];
+  options?: ChatCallOptions;
+}
+
+/** A tool call's result, as the flow's handler gave it. */
+export interface ToolResult {
+  toolCallId: string;
+  content: string;
+}
+
+/** What a caller adds to a chat call: streaming, the flow's tool handlers, cancellation. */
+export interface ChatHooks {
+  /** Streams the answer: each piece of text as the provider sends it (every model call of the loop). */
+  onDelta?(text: string): void;
+  /** Runs one round of tool calls in the flow; without it tools are not offered to the model. */
+  callTools?(calls: ToolCall[]): Promise<ToolResult[]>;
+  /** Aborts the provider request; nothing is stored. */
+  signal?: AbortSignal;
 }
 
 // ~200 words of English; a hard limit so the summary fits the room fitted for it.
@@ -39,53 +67,126 @@ const SUMMARISE_REQUEST =
   'Summarise the conversation above, including the summary of the earlier conversation if there is one, ' + 'in at most 200 words.';
 // Answer room when the flow sets no maxTokens: enough for a comment, small beside any real window.
 const DEFAULT_ANSWER_TOKENS = 1024;
-// Clients keep connection pools; bound them in case keys rotate often.
-const MAX_CACHED_CLIENTS = 100;
+const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0 };
+
+/** What the model loop of one call produced: the answer and the messages that led to it. */
+interface Conversed {
+  choice: string;
+  produced: ChatTurn[];
+  usage: Usage;
+}
 
 /**
  * The host side of the SDK's `chatCompletion`: keeps each (flow, conversation)'s history in a
  * {@link ConversationMemory}, fits it to the model's context window (summarising the oldest turns
- * rather than losing them) and asks an OpenAI-compatible chat completions API.
+ * rather than losing them), asks an OpenAI-compatible chat completions API, streaming on request,
+ * and runs the tool call loop (bounded rounds) with the flow's handlers.
  */
 export class ChatService {
-  private readonly clients = new Map<string, OpenAI>();
+  private readonly clients: OpenAiClients;
   private readonly defaultModel: string;
 
   constructor(
     private readonly memory: ConversationMemory,
-    private readonly options: ChatServiceOptions,
+    options: ChatServiceOptions,
   ) {
+    this.clients = new OpenAiClients(options);
     this.defaultModel = options.defaultModel ?? 'gpt-4o-mini';
   }
 
+  /** The model a call uses: its own, else the key's, else the platform's default. */
+  modelFor(key: LlmKey, options: Pick<ChatCallOptions, 'model'> = {}): string {
+    return options.model ?? key.model ?? this.defaultModel;
+  }
+
   /**
-   * Sends `text` as the next user message of the conversation and returns the answer. History is
-   * saved only after a successful answer, so a retried run does not repeat the user's message.
-   * `usage` is in tokens as the provider counts them, including the summarising call when one was
-   * needed. `restarted` is true when there was no stored conversation (first call, expired) or
-   * `options.restart` was set.
-   * @throws SdkError `INVALID_ARGUMENT` for a bad argument or a text that cannot fit the model's
-   *   context window; `LLM_FAILED` (`"<status> <provider message>"`) when the provider still fails
-   *   after the retries or refuses the request.
+   * Conversation form: sends `text` (wrapped in `prePrompt`/`postPrompt`) as the next user message of
+   * the conversation and returns the answer; the history keeps the text unwrapped, the tool rounds
+   * and the answer, saved once after the whole call succeeded, so a retried run does not repeat the
+   * user's message. Messages form: sends the system prompt and `messages` (the last one wrapped when
+   * it is the user's) and stores nothing. `usage` is in tokens as the provider counts them, every
+   * call added up (the summarising one, each tool round). `restarted` is true when there was no
+   * stored conversation (first call, expired) or `options.restart` was set; false in the messages form.
+   * @throws SdkError `INVALID_ARGUMENT` for a bad argument or option, a text or list that cannot fit
+   *   the model's context window; `LLM_FAILED` (`"<status> <provider message>"`) when the provider
+   *   still fails after the retries or refuses the request.
    */
-  async complete(request: ChatRequest): Promise<ChatResponse> {
-    const { flowId, conversationId, key, text, options = {} } = request;
+  async complete(request: ChatRequest, hooks: ChatHooks = {}): Promise<ChatResponse> {
+    const { flowId, conversationId, key, text, messages, options = {} } = request;
     assertRequest(request);
-    const model = options.model ?? key.model ?? this.defaultModel;
-    const stored = options.restart === true ? undefined : await this.memory.load(flowId, conversationId);
-    const client = this.clientFor(key);
+    const model = this.modelFor(key, options);
+    const client = this.clients.for(key);
+    const window = contextWindowFor(model, key.contextWindow);
+    const reserveForAnswer = options.maxTokens ?? Math.min(DEFAULT_ANSWER_TOKENS, Math.floor(window / 4));
 
-    const fitted = await this.fitConversation(client, key, model, stored?.summary, stored?.messages ?? [], request);
-    const answer = await this.ask(client, key, {
-      model,
-      messages: buildMessages(options.systemPrompt, fitted.summary, fitted.history, text),
-      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
-      ...(options.maxTokens === undefined ? {} : tokenLimit(model, options.maxTokens)),
-    });
+    if (messages !== undefined) {
+      const sent = wrapLastUser(messages, options);
+      assertListFits(model, window, reserveForAnswer, options.systemPrompt, sent);
+      const prefix: Message[] = [...(options.systemPrompt === undefined ? [] : [system(options.systemPrompt)]), ...sent.map(wireMessage)];
+      const result = await this.converse(client, key, model, prefix, options, hooks);
+      return { choice: result.choice, usage: result.usage, restarted: false, messages: result.produced.map(flowMessage) };
+    }
 
-    const messages: ChatTurn[] = [...fitted.history, { role: 'user', content: text }, { role: 'assistant', content: answer.choice }];
-    await this.memory.save(flowId, conversationId, { summary: fitted.summary, messages });
-    return { choice: answer.choice, usage: addUsage(fitted.usage, answer.usage), restarted: stored === undefined };
+    const id = conversationId as string;
+    const stored = options.restart === true ? undefined : await this.memory.load(flowId, id);
+    const sentText = wrapText(text as string, options);
+    const fitted = await this.fitConversation(client, key, model, window, reserveForAnswer, stored, sentText, options);
+    const prefix = buildMessages(options.systemPrompt, fitted.summary, fitted.history, sentText);
+    const result = await this.converse(client, key, model, prefix, options, hooks);
+
+    const history: ChatTurn[] = [...fitted.history, { role: 'user', content: text as string }, ...result.produced];
+    await this.memory.save(flowId, id, { summary: fitted.summary, messages: history });
+    return {
+      choice: result.choice,
+      usage: addUsage(fitted.usage, result.usage),
+      restarted: stored === undefined,
+      messages: result.produced.map(flowMessage),
+    };
+  }
+
+  /**
+   * The model loop: asks the model; while it asks for tools (and rounds are left), runs them through
+   * `hooks.callTools` and asks again with the calls and results. The last round offers the tools
+   * with `tool_choice: "none"`, so the model must answer in text.
+   */
+  private async converse(
+    client: OpenAI,
+    key: LlmKey,
+    model: string,
+    prefix: Message[],
+    options: ChatCallOptions,
+    hooks: ChatHooks,
+  ): Promise<Conversed> {
+    const tools = options.tools !== undefined && options.tools.length > 0 && hooks.callTools ? wireTools(options.tools) : undefined;
+    const rounds = options.maxToolRounds ?? DEFAULT_TOOL_ROUNDS;
+    const produced: ChatTurn[] = [];
+    let usage = NO_USAGE;
+    for (let round = 0; ; round++) {
+      const last = tools === undefined || round >= rounds;
+      const reply = await callModel(
+        client,
+        key,
+        {
+          model,
+          messages: [...prefix, ...produced.map(wireMessage)],
+          ...requestParams(model, options),
+          ...(tools === undefined ? {} : { tools, ...(last ? { tool_choice: 'none' as const } : {}) }),
+        },
+        { onDelta: hooks.onDelta, retryTimes: options.retryTimes, signal: hooks.signal },
+      );
+      usage = addUsage(usage, reply.usage);
+      // A server that ignores tool_choice "none" still ends the loop: its calls are not kept unanswered.
+      if (last || reply.toolCalls.length === 0) {
+        produced.push({ role: 'assistant', content: reply.content });
+        return { choice: reply.content, produced, usage };
+      }
+      produced.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
+      const results = await hooks.callTools!(reply.toolCalls);
+      for (const call of reply.toolCalls) {
+        const result = results.find((r) => r.toolCallId === call.id);
+        produced.push({ role: 'tool', toolCallId: call.id, content: result?.content ?? 'Error: the flow gave no result' });
+      }
+    }
   }
 
   /**
@@ -96,20 +197,22 @@ export class ChatService {
     client: OpenAI,
     key: LlmKey,
     model: string,
-    summary: string | undefined,
-    history: ChatTurn[],
-    { text, options = {} }: ChatRequest,
+    window: number,
+    reserveForAnswer: number,
+    stored: { summary?: string; messages: ChatTurn[] } | undefined,
+    newText: string,
+    options: ChatCallOptions,
   ): Promise<{ summary?: string; history: ChatTurn[]; usage: Usage }> {
-    const window = contextWindowFor(model, key.contextWindow);
-    const reserveForAnswer = options.maxTokens ?? Math.min(DEFAULT_ANSWER_TOKENS, Math.floor(window / 4));
-    const base = { systemPrompt: options.systemPrompt, messages: history, newText: text, model, window };
+    const summary = stored?.summary;
+    const history = stored?.messages ?? [];
+    const base = { systemPrompt: options.systemPrompt, messages: history, newText, model, window };
     const first = fitHistory({ ...base, summary, reserveForAnswer });
-    if (first.dropped.length === 0) return { summary, history, usage: { promptTokens: 0, completionTokens: 0 } };
+    if (first.dropped.length === 0) return { summary, history, usage: NO_USAGE };
 
     // The new summary replaces the old one and may be longer, so fit again leaving it room.
     const fit = fitHistory({ ...base, reserveForAnswer: reserveForAnswer + SUMMARY_ROOM });
-    const condensed = await this.summarise(client, key, model, window, summary, fit.dropped);
-    return { summary: condensed.choice, history: fit.kept, usage: condensed.usage };
+    const condensed = await this.summarise(client, key, model, window, summary, fit.dropped, options);
+    return { summary: condensed.content, history: fit.kept, usage: condensed.usage };
   }
 
   private async summarise(
@@ -119,7 +222,8 @@ export class ChatService {
     window: number,
     summary: string | undefined,
     dropped: ChatTurn[],
-  ): Promise<{ choice: string; usage: Usage }> {
+    options: ChatCallOptions,
+  ): Promise<{ content: string; usage: Usage }> {
     // Dropped turns once fitted the window next to newer ones, but taken together with the old summary
     // they may not; the oldest that do not fit are then lost.
     const { kept } = fitHistory({
@@ -131,86 +235,62 @@ export class ChatService {
       window,
       reserveForAnswer: SUMMARY_MAX_TOKENS,
     });
-    return this.ask(client, key, {
-      model,
-      messages: buildMessages(SUMMARISER_PROMPT, summary, kept, SUMMARISE_REQUEST),
-      ...tokenLimit(model, SUMMARY_MAX_TOKENS),
-    });
-  }
-
-  private async ask(
-    client: OpenAI,
-    key: LlmKey,
-    body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-  ): Promise<{ choice: string; usage: Usage }> {
-    let completion: OpenAI.Chat.ChatCompletion;
-    try {
-      completion = await client.chat.completions.create(body);
-    } catch (error) {
-      throw toSdkError(error, key.apiKey);
-    }
-    if (completion.choices.length === 0) throw new SdkError('LLM_FAILED', 'the provider answered without a choice');
-    return {
-      choice: completion.choices[0].message.content ?? '',
-      usage: {
-        promptTokens: completion.usage?.prompt_tokens ?? 0,
-        completionTokens: completion.usage?.completion_tokens ?? 0,
-      },
-    };
-  }
-
-  private clientFor(key: LlmKey): OpenAI {
-    const baseURL = key.baseURL ?? this.options.defaultBaseUrl;
-    const cacheKey = `${baseURL}\n${key.apiKey}`;
-    let client = this.clients.get(cacheKey);
-    if (client === undefined) {
-      const { maxRetries, timeoutMs: timeout } = this.options;
-      client = new OpenAI({ apiKey: key.apiKey, baseURL, maxRetries, ...(timeout === undefined ? {} : { timeout }) });
-      if (this.clients.size >= MAX_CACHED_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
-    }
-    // Re-inserting keeps the Map in least-recently-used order for the eviction above.
-    this.clients.delete(cacheKey);
-    this.clients.set(cacheKey, client);
-    return client;
+    return callModel(
+      client,
+      key,
+      { model, messages: buildMessages(SUMMARISER_PROMPT, summary, kept, SUMMARISE_REQUEST), ...tokenLimit(model, SUMMARY_MAX_TOKENS) },
+      { retryTimes: options.retryTimes },
+    );
   }
 }
 
-function assertRequest({ conversationId, key, text, options = {} }: ChatRequest): void {
-  if (typeof conversationId !== 'string' || conversationId === '') {
-    throw new SdkError('INVALID_ARGUMENT', 'conversationId must be a non-empty string');
+function assertRequest({ conversationId, key, text, messages, options = {} }: ChatRequest): void {
+  if (messages !== undefined) {
+    assertMessages(messages);
+  } else {
+    if (typeof conversationId !== 'string' || conversationId === '') {
+      throw new SdkError('INVALID_ARGUMENT', 'conversationId must be a non-empty string');
+    }
+    if (typeof text !== 'string') throw new SdkError('INVALID_ARGUMENT', 'text must be a string');
   }
-  if (typeof text !== 'string') throw new SdkError('INVALID_ARGUMENT', 'text must be a string');
   if (typeof key.apiKey !== 'string' || key.apiKey === '') {
     throw new SdkError('INVALID_ARGUMENT', 'the LLM key has no apiKey');
   }
-  const { maxTokens } = options;
-  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens <= 0)) {
-    throw new SdkError('INVALID_ARGUMENT', `maxTokens must be a positive integer, got ${maxTokens}`);
-  }
+  if (options === null || typeof options !== 'object') throw new SdkError('INVALID_ARGUMENT', 'options must be an object');
+  assertOptions(options);
+}
+
+function system(content: string): Message {
+  return { role: 'system', content };
 }
 
 function buildMessages(systemPrompt: string | undefined, summary: string | undefined, history: ChatTurn[], text: string): Message[] {
   const messages: Message[] = [];
-  if (systemPrompt !== undefined) messages.push({ role: 'system', content: systemPrompt });
-  if (summary !== undefined) messages.push({ role: 'system', content: summaryMessage(summary) });
-  messages.push(...history, { role: 'user', content: text });
+  if (systemPrompt !== undefined) messages.push(system(systemPrompt));
+  if (summary !== undefined) messages.push(system(summaryMessage(summary)));
+  messages.push(...history.map(wireMessage), { role: 'user', content: text });
   return messages;
 }
 
-// o-series models refuse `max_tokens` and want `max_completion_tokens`; other OpenAI-compatible
-// servers (vLLM, Ollama, older proxies) reliably understand only `max_tokens`.
-function tokenLimit(model: string, tokens: number): { max_tokens: number } | { max_completion_tokens: number } {
-  return /^o\d/.test(model) ? { max_completion_tokens: tokens } : { max_tokens: tokens };
+/** The messages form wraps the last message in prePrompt/postPrompt when the user wrote it. */
+function wrapLastUser(messages: ChatMessage[], options: ChatCallOptions): ChatMessage[] {
+  const last = messages.at(-1)!;
+  if (last.role !== 'user') return messages;
+  return [...messages.slice(0, -1), { ...last, content: wrapText(last.content, options) }];
+}
+
+function assertListFits(model: string, window: number, reserve: number, systemPrompt: string | undefined, messages: ChatMessage[]): void {
+  const fixed = systemPrompt === undefined ? 0 : turnTokens(model, { role: 'user', content: systemPrompt });
+  const tokens = messages.reduce((sum, message) => sum + turnTokens(model, message as ChatTurn), fixed + reserve);
+  if (tokens > window) {
+    throw new SdkError(
+      'INVALID_ARGUMENT',
+      `the messages are too long for model ${model}: with ${reserve} tokens reserved for the answer they need ${tokens} tokens, ` +
+        `but the context window holds ${window}; drop older messages or lower maxTokens`,
+    );
+  }
 }
 
 function addUsage(a: Usage, b: Usage): Usage {
   return { promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens };
-}
-
-function toSdkError(error: unknown, apiKey: string): unknown {
-  if (!(error instanceof OpenAI.APIError)) return error;
-  // APIError's message is already "<status> <provider message>"; connection errors have no status.
-  const message = error.status === undefined ? `no answer from the provider: ${error.message}` : error.message;
-  // Providers may quote the key they were given; it must not reach the flow or the run log.
-  return new SdkError('LLM_FAILED', message.split(apiKey).join('[redacted]'));
 }

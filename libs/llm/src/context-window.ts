@@ -59,11 +59,23 @@ export function messageTokens(model: string, role: string, content: string): num
   return TOKENS_PER_MESSAGE + countTokens(role, PLAIN_TEXT) + countTokens(content, PLAIN_TEXT);
 }
 
+/** Tokens a history message takes: its text, and the names, ids and arguments of its tool calls. */
+export function turnTokens(model: string, turn: ChatTurn): number {
+  const { countTokens } = encodingFor(model);
+  let tokens = messageTokens(model, turn.role, turn.content);
+  if (turn.toolCallId !== undefined) tokens += countTokens(turn.toolCallId, PLAIN_TEXT);
+  for (const call of turn.toolCalls ?? []) {
+    tokens +=
+      TOKENS_PER_MESSAGE + countTokens(call.id, PLAIN_TEXT) + countTokens(call.name, PLAIN_TEXT) + countTokens(call.arguments, PLAIN_TEXT);
+  }
+  return tokens;
+}
+
 /** Input of {@link fitHistory}; token amounts are counted with the model's encoding. */
 export interface FitInput {
   systemPrompt?: string;
   summary?: string;
-  /** History, oldest first, as alternating user/assistant turns. */
+  /** History, oldest first: user messages, each followed by the answer (and any tool rounds before it). */
   messages: ChatTurn[];
   /** The user text about to be sent; always kept. */
   newText: string;
@@ -101,7 +113,7 @@ export function fitHistory(input: FitInput): FitResult {
   }
   let start = messages.length;
   for (const turnStart of turnStartsNewestFirst(messages)) {
-    const cost = messages.slice(turnStart, start).reduce((sum, message) => sum + messageTokens(model, message.role, message.content), 0);
+    const cost = messages.slice(turnStart, start).reduce((sum, message) => sum + turnTokens(model, message), 0);
     if (cost > free) break;
     free -= cost;
     start = turnStart;
@@ -116,7 +128,7 @@ function fixedTokens({ systemPrompt, summary, newText, model, reserveForAnswer }
   return tokens;
 }
 
-// A turn starts at a user message; a leading assistant message forms a turn of its own.
+// A turn starts at a user message (tool rounds stay with it); a leading assistant message forms a turn of its own.
 function* turnStartsNewestFirst(messages: ChatTurn[]): Generator<number> {
   for (let index = messages.length - 1; index >= 0; index--) {
     if (messages[index].role === 'user' || index === 0) yield index;

@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
 
-/** One message of a conversation's history. */
+/**
+ * One message of a conversation's history: the user's texts (as the flow gave them, without
+ * `prePrompt`/`postPrompt`), the answers, and the tool calls and results of the rounds between them.
+ */
 export interface ChatTurn {
-  role: 'user' | 'assistant';
+  role: 'user' | 'assistant' | 'tool';
   content: string;
+  /** Assistant messages that asked for tools. */
+  toolCalls?: { id: string; name: string; arguments: string }[];
+  /** Tool messages: the call they answer. */
+  toolCallId?: string;
 }
 
 /** What is kept of a conversation between calls. */

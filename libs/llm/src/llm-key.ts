@@ -9,6 +9,10 @@ export interface LlmKey {
   baseURL?: string;
   /** Model used when the flow does not name one; before the platform default `gpt-4o-mini`. */
   model?: string;
-  /** Context window in tokens, for models our table does not know (self-hosted ones). */
+  /** Context window in tokens, for models our table does not know (self-hosted ones); wins over the table. */
   contextWindow?: number;
+  /** USD per million prompt tokens, instead of the price table's (`prices.ts`). */
+  promptPrice?: number;
+  /** USD per million completion tokens, instead of the price table's. */
+  completionPrice?: number;
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CodedError, errorMessage, type SubscriptionDeclaration } from '@openflows/common';
+import { CodedError, errorMessage, type FlowRef, type SubscriptionDeclaration } from '@openflows/common';
 import { ProviderRegistry } from './provider-registry';
 
 /**
@@ -54,6 +54,17 @@ export class RegistrationService {
         this.logger.warn(`${adapter.id}: could not sync the subscriptions of owner ${ownerId}: ${errorMessage(error)}`);
       }
     }
+  }
+
+  /**
+   * What providers set up for a flow's live `subscriptions`, for its API view (ProviderSubscriptions.describe):
+   * the HTTP endpoints' URLs, the schedules' next ticks… merged into one object.
+   */
+  async describe(flow: FlowRef, subscriptions: SubscriptionDeclaration[]): Promise<Record<string, unknown>> {
+    const parts = await Promise.all(
+      [...this.byProvider(subscriptions)].map(([provider, group]) => this.registry.get(provider)?.subscriptions?.describe?.(flow, group)),
+    );
+    return Object.assign({}, ...parts.filter(Boolean)) as Record<string, unknown>;
   }
 
   private byProvider<T extends SubscriptionDeclaration>(subscriptions: T[]): Map<string, T[]> {

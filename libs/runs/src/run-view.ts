@@ -17,6 +17,8 @@ export interface RunView {
   /** LLM tokens over all attempts. */
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the LLM calls over all attempts. */
+  costUsd: number;
   startedAt: Date | null;
   finishedAt: Date | null;
   /** Milliseconds of the last attempt. */
@@ -47,6 +49,7 @@ export function toRunView(record: RunRecord): RunView {
     error: record.error,
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
+    costUsd: record.costUsd,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     durationMs: record.durationMs,

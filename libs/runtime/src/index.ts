@@ -6,6 +6,8 @@ export * from './errors';
 export * from './flow-source';
 export * from './flow-store';
 export * from './run';
+export type { AudioBytes, ChatHooks, LlmServices } from './llm/llm-services';
+export * from './journal/effect-journal';
 export { FlowRuntime } from './isolate/flow-runtime';
 export { FlowError } from './isolate/flow-run';
 export { IsolateDisposedError } from './isolate/flow-isolate';

@@ -102,6 +102,49 @@ exports.run = async function run() {
     expect(messages).toEqual(['info: first', 'info: second']);
   });
 
+  it("returns the first matched handler's return value that is not undefined, as a JSON copy", async () => {
+    const bundle = `"use strict";
+const { listenToEvent, github } = require("@openflows/sdk");
+exports.run = async function run() {
+  await listenToEvent(github.repo("octo", "hello"), "issues", async () => undefined);
+  await listenToEvent(github.repo("octo", "hello"), "issues", async (e) => ({ status: 200, body: "#" + e.payload.issue.number, at: new Date(0) }));
+  await listenToEvent(github.repo("octo", "hello"), "issues", async () => "third");
+};
+`;
+    const { services } = servicesWithLog();
+    expect(await executeFlow(request(bundle, eventFactory(), services))).toEqual({
+      handled: 3,
+      result: { status: 200, body: '#42', at: '1970-01-01T00:00:00.000Z' },
+    });
+  });
+
+  it('has no result when no handler returned anything', async () => {
+    const { services } = servicesWithLog();
+    expect(await executeFlow(request(THREE_HANDLERS, eventFactory(), services))).not.toHaveProperty('result');
+  });
+
+  it('fails with INVALID_ARGUMENT when the return value cannot be written as JSON', async () => {
+    const bundle = `"use strict";
+const { listenToEvent, github } = require("@openflows/sdk");
+exports.run = async function run() {
+  await listenToEvent(github.repo("octo", "hello"), "issues", async () => { const a = {}; a.self = a; return a; });
+};
+`;
+    const { services } = servicesWithLog();
+    await expect(executeFlow(request(bundle, eventFactory(), services))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('fails with LIMIT_OUTPUT when the return value is larger than a bridge message', async () => {
+    const bundle = `"use strict";
+const { listenToEvent, github } = require("@openflows/sdk");
+exports.run = async function run() {
+  await listenToEvent(github.repo("octo", "hello"), "issues", async () => "x".repeat(4 * 1024 * 1024 + 1));
+};
+`;
+    const { services } = servicesWithLog();
+    await expect(executeFlow(request(bundle, eventFactory(), services))).rejects.toMatchObject({ code: 'LIMIT_OUTPUT' });
+  });
+
   it('waits for handlers the flow forgot to await', async () => {
     const bundle = `"use strict";
       const { listenToEvent, github, log } = require("@openflows/sdk");

@@ -3,6 +3,8 @@ import { bundleLimits } from './bundle';
 import { tightenLimits } from './isolate/limits';
 import type { ChatCompletion, FlowEvent, FlowLogger, FlowStore } from '@openflows/sdk';
 import type { FlowFetch } from './egress/flow-fetch';
+import type { EffectJournal } from './journal/effect-journal';
+import type { LlmServices } from './llm/llm-services';
 import { dispatchHandler } from './isolate/capabilities';
 import { FlowIsolate, type RunStart } from './isolate/flow-isolate';
 import type { IsolateKey } from './isolate/isolate-cache';
@@ -15,14 +17,23 @@ export interface RunServices {
   chatCompletion: ChatCompletion;
   store: FlowStore;
   log: FlowLogger;
+  /** Streamed, tool-using and messages-form chat calls, images, transcriptions, embeddings; unset: they fail with NOT_IN_RUNTIME. */
+  llm?: LlmServices;
   /** `fetch` of the flow, under the egress policy (`createFlowFetch`); unset: the flow's fetch fails with NOT_IN_RUNTIME. */
   fetch?: FlowFetch;
+  /**
+   * `getSecret(name)`: the value of the owner's generic secret `name`; throws SdkError SECRET_NOT_FOUND
+   * or SECRET_REFUSED (an LLM key). Unset: the flow's getSecret fails with NOT_IN_RUNTIME.
+   */
+  getSecret?: (name: string) => Promise<string>;
   /**
    * Each provider's part of the run by its SDK namespace (`github`, `slack`): the context its facade
    * reads and its capabilities (see ProviderAdapter.bindRun / unbound). A namespace missing here
    * answers the flow's calls with NOT_IN_RUNTIME.
    */
-  providers: Record<string, Pick<ProviderRunBinding, 'context' | 'capabilities'>>;
+  providers: Record<string, Pick<ProviderRunBinding, 'context' | 'capabilities' | 'isEffect'>>;
+  /** Where the run's effects are journaled so a retry does not repeat them; unset (`openflows dev`): nothing is journaled. */
+  journal?: EffectJournal;
 }
 
 /** What a run is asked to do: one event for one deployed flow. */
@@ -42,9 +53,13 @@ export interface RunRequest {
   isolate?: IsolateKey;
 }
 
-/** What came of a run: how many handlers matched the event. */
+/**
+ * What came of a run: how many handlers matched the event, and the return value of the first of them
+ * that returned something (JSON-copied; an HTTP endpoint's response), absent when none did.
+ */
 export interface RunResult {
   handled: number;
+  result?: unknown;
 }
 
 /**

@@ -2,8 +2,11 @@ import type { Octokit } from '@octokit/rest';
 import type { WebClient } from '@slack/web-api';
 import type { ChatCompletion, EventHandler, EventSource, FlowLogger, FlowStore, GithubContext, SlackContext } from './types';
 
-/** The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …) and `request`. */
-export type GithubClient = Octokit['rest'] & { request: Octokit['request'] };
+/**
+ * The GitHub client flows get: Octokit's REST namespaces (`issues`, `pulls`, …), `request`, and
+ * `paginate(method | route, params)` resolving to every item of every page.
+ */
+export type GithubClient = Octokit['rest'] & { request: Octokit['request']; paginate: Octokit['paginate'] };
 
 /** The Slack client flows get: `@slack/web-api`'s WebClient, authenticated as the workspace's bot. */
 export type SlackClient = WebClient;
@@ -23,8 +26,9 @@ export interface SdkHost {
   slackContext(): SlackContext;
   store: FlowStore;
   /**
-   * A provider's SDK call by capability name (`telegram.sendMessage`, `telegram.client`), arguments
-   * and result as JSON. @throws SdkError from the provider (NOT_CONNECTED, REQUEST_FAILED…).
+   * An SDK call by capability name, a provider's (`telegram.sendMessage`, `telegram.client`) or the
+   * platform's (`secrets.get`), arguments and result as JSON.
+   * @throws SdkError from the provider or service (NOT_CONNECTED, REQUEST_FAILED, SECRET_NOT_FOUND…).
    */
   call(capability: string, args: unknown[]): Promise<unknown>;
   /** A provider's context of the current event by SDK namespace (`telegram`); undefined outside its events. */

@@ -8,6 +8,28 @@ export * from './types';
 export type { GithubApi, Sdk, SlackApi, SlackMessageOptions, SlackPostedMessage } from './sdk';
 export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
+export { MIN_SCHEDULE_INTERVAL_MS, type CronOptions, type ScheduleApi } from './schedule';
+export { ENDPOINT_NAME, checkEndpointOptions, type HttpApi, type JsonSchema, type OperationSpec } from './http';
+export type { DiscordApp, DiscordCommand, DiscordCommandOption } from './discord';
+export type { LlmApi } from './llm';
 
 const sdk = createSdk(unboundHost());
-export const { listenToEvent, chatCompletion, github, slack, telegram, discord, lark, wechat, store, env, log } = sdk;
+export const {
+  listenToEvent,
+  chatCompletion,
+  createImage,
+  transcribe,
+  createEmbeddings,
+  github,
+  slack,
+  telegram,
+  discord,
+  lark,
+  wechat,
+  http,
+  schedule,
+  store,
+  getSecret,
+  env,
+  log,
+} = sdk;

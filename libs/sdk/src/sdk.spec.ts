@@ -1,6 +1,7 @@
 import type { GithubClient, SdkHost, SlackClient } from './host';
 import * as publicSdk from './index';
 import { createSdk, unboundHost } from './sdk';
+import type { DiscordCommand } from './discord';
 import { SdkError, type EventHandler, type EventSource, type SdkErrorCode } from './types';
 
 interface Listened {
@@ -238,6 +239,20 @@ describe('slack', () => {
   });
 });
 
+describe('getSecret', () => {
+  it('asks the host for the secret by name, as the platform capability secrets.get', async () => {
+    const calls: [string, unknown[]][] = [];
+    const { host } = recordingHost({}, { call: async (capability, args) => (calls.push([capability, args]), 'the-value') });
+    expect(await createSdk(host).getSecret('listen_notes')).toBe('the-value');
+    expect(calls).toEqual([['secrets.get', ['listen_notes']]]);
+  });
+
+  it.each([[''], [undefined], [42]])('refuses the name %p with INVALID_ARGUMENT without asking the host', async (name) => {
+    const { host } = recordingHost({}, { call: () => Promise.reject(new Error('the host was asked')) });
+    expect(await codeOf(() => createSdk(host).getSecret(name as string))).toBe('INVALID_ARGUMENT');
+  });
+});
+
 describe('unboundHost', () => {
   const sdk = createSdk(unboundHost());
 
@@ -252,6 +267,7 @@ describe('unboundHost', () => {
     ['github.issues', () => sdk.github.issues],
     ['slack.client', () => sdk.slack.client],
     ['slack.sendMessage', () => sdk.slack.sendMessage('C1', 'hi')],
+    ['getSecret', () => sdk.getSecret('listen_notes')],
   ])('%s throws NOT_IN_RUNTIME', async (_what, call) => {
     expect(await codeOf(call)).toBe('NOT_IN_RUNTIME');
   });
@@ -321,5 +337,193 @@ describe('chat apps (telegram, discord, lark, wechat)', () => {
     const sdk = createSdk(unboundHost());
     expect(await codeOf(() => sdk.wechat.sendMessage('openid', 'hi'))).toBe('NOT_IN_RUNTIME');
     expect(await codeOf(() => sdk.telegram.client.getMe())).toBe('NOT_IN_RUNTIME');
+  });
+});
+
+describe('http', () => {
+  const { http } = createSdk(unboundHost());
+
+  it('endpoint() builds a lower-case http source, with its options copied as data', () => {
+    expect(http.endpoint('Podcasts')).toEqual({ provider: 'http', target: 'podcasts' });
+    const auth = { bearer: 'plugin_token' };
+    const source = http.endpoint('podcasts', { auth });
+    expect(source).toEqual({ provider: 'http', target: 'podcasts', options: { auth: { bearer: 'plugin_token' } } });
+    expect(source.options?.auth).not.toBe(auth);
+  });
+
+  it.each([
+    ['an empty name', () => http.endpoint('')],
+    ['a name with a slash', () => http.endpoint('a/b')],
+    ['an unknown auth', () => http.endpoint('e', { auth: { basic: 'x' } as never })],
+    ['an HMAC without algorithm', () => http.endpoint('e', { auth: { hmac: { header: 'x-sig', secret: 's' } } as never })],
+    ['openapi without operations', () => http.endpoint('e', { openapi: { title: 't' } as never })],
+    [
+      'two operations with one id',
+      () =>
+        http.endpoint('e', {
+          openapi: {
+            title: 't',
+            operations: [
+              http.operation('GET', '/a', { operationId: 'same', summary: 'a' }),
+              http.operation('POST', '/b', { operationId: 'same', summary: 'b' }),
+            ],
+          },
+        }),
+    ],
+    ['an operation path without /', () => http.operation('get', 'search', { operationId: 'search', summary: 's' })],
+    ['an unknown method', () => http.operation('TRACE' as never, '/x', { operationId: 'x', summary: 's' })],
+    ['a status out of range', () => http.json(99, {})],
+    ['a non-integer status', () => http.response(200.5, {}, '')],
+    ['a header that is not a string', () => http.response(200, { 'x-n': 1 as never }, '')],
+    ['a body that is not a string', () => http.response(200, {}, { a: 1 } as never)],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, build) => {
+    expect(await codeOf(build)).toBe('INVALID_ARGUMENT');
+  });
+
+  it('json() writes the body as JSON with its content type; response() keeps headers (lower-cased) and text', () => {
+    expect(http.json(201, { ok: true }, { 'X-Request': 'r1' })).toEqual({
+      status: 201,
+      headers: { 'x-request': 'r1', 'content-type': 'application/json' },
+      body: '{"ok":true}',
+    });
+    expect(http.response(200, { 'Content-Type': 'text/csv' }, 'a,b\n1,2')).toEqual({
+      status: 200,
+      headers: { 'content-type': 'text/csv' },
+      body: 'a,b\n1,2',
+    });
+  });
+
+  it('operation() builds an OpenAPI 3.1 operation object from JSON Schemas', () => {
+    const q = { type: 'string', description: 'search terms' };
+    expect(
+      http.operation('GET', '/search', {
+        operationId: 'searchPodcasts',
+        summary: 'Search podcasts',
+        query: { type: 'object', properties: { q, offset: { type: 'integer' } }, required: ['q'] },
+        response: { type: 'object' },
+      }),
+    ).toEqual({
+      method: 'get',
+      path: '/search',
+      operation: {
+        operationId: 'searchPodcasts',
+        summary: 'Search podcasts',
+        parameters: [
+          { name: 'q', in: 'query', required: true, description: 'search terms', schema: q },
+          { name: 'offset', in: 'query', required: false, schema: { type: 'integer' } },
+        ],
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    });
+    expect(
+      http.operation('post', '/notes', { operationId: 'addNote', summary: 'Add', body: { type: 'object' } }).operation.requestBody,
+    ).toEqual({
+      required: true,
+      content: { 'application/json': { schema: { type: 'object' } } },
+    });
+  });
+
+  it('is exported by the package itself, working outside the platform', () => {
+    expect(publicSdk.http.json(200, 1).body).toBe('1');
+  });
+});
+
+describe('schedule', () => {
+  const { schedule } = createSdk(unboundHost());
+
+  it('cron() builds a schedule source: the expression normalised, the time zone kept in its options', () => {
+    expect(schedule.cron(' 0  9 * * 1-5 ', { timezone: 'Europe/Paris' })).toEqual({
+      provider: 'schedule',
+      target: 'cron 0 9 * * 1-5 europe/paris',
+      options: { expression: '0 9 * * 1-5', timezone: 'Europe/Paris' },
+    });
+    expect(schedule.cron('*/10 * * * * *').options).toEqual({ expression: '*/10 * * * * *', timezone: 'UTC' });
+  });
+
+  it('every() builds a schedule source of an interval', () => {
+    expect(schedule.every(60_000)).toEqual({ provider: 'schedule', target: 'every 60000', options: { every: 60_000 } });
+  });
+
+  it.each([
+    ['four fields', () => schedule.cron('0 9 * *')],
+    ['seven fields', () => schedule.cron('0 0 9 * * 1 2026')],
+    ['a field with a quote', () => schedule.cron("0 9 * * '1'")],
+    ['a time zone with spaces', () => schedule.cron('0 9 * * *', { timezone: 'Europe Paris' })],
+    ['an interval under a second', () => schedule.every(999)],
+    ['a fractional interval', () => schedule.every(1500.5)],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, build) => {
+    expect(await codeOf(build)).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('discord.commands', () => {
+  const sdk = createSdk(unboundHost());
+  const ask = {
+    name: 'ask',
+    description: 'Ask',
+    options: [{ type: 3, name: 'question', description: 'Your question', required: true }],
+  };
+
+  it('builds a source for every channel of the account, with the commands as options', () => {
+    const commands: DiscordCommand[] = [ask, { name: 'restart', description: 'Start over' }];
+    const source = sdk.discord.commands('OpenFlows Bot', commands);
+    expect(source).toEqual({ provider: 'discord', target: 'openflows bot/*', options: { commands } });
+    // A copy: changing the declaration afterwards does not change what is registered.
+    ask.options[0].description = 'changed';
+    expect((source.options!.commands as typeof commands)[0].options![0].description).toBe('Your question');
+    ask.options[0].description = 'Your question';
+  });
+
+  it('keeps the chat-app shape beside it', () => {
+    expect(sdk.discord.chat('1234', '5678')).toEqual({ provider: 'discord', target: '1234/5678' });
+  });
+
+  it.each([
+    ['an empty account', '', [ask]],
+    ['no commands', 'bot', []],
+    ['an upper-case name', 'bot', [{ name: 'Ask', description: 'Ask' }]],
+    ['a name with a space', 'bot', [{ name: 'ask me', description: 'Ask' }]],
+    ['a name of 33 characters', 'bot', [{ name: 'a'.repeat(33), description: 'Ask' }]],
+    ['an empty description', 'bot', [{ name: 'ask', description: '' }]],
+    ['a description of 101 characters', 'bot', [{ name: 'ask', description: 'x'.repeat(101) }]],
+    ['a command declared twice', 'bot', [ask, ask]],
+    ['a user command', 'bot', [{ name: 'ask', description: 'Ask', type: 2 }]],
+    ['an option without a type', 'bot', [{ name: 'ask', description: 'Ask', options: [{ name: 'q', description: 'Q' }] }]],
+    [
+      'an option with an upper-case name',
+      'bot',
+      [{ name: 'ask', description: 'Ask', options: [{ type: 3, name: 'Q', description: 'Q' }] }],
+    ],
+    [
+      'a required option after an optional one',
+      'bot',
+      [
+        {
+          name: 'ask',
+          description: 'Ask',
+          options: [
+            { type: 3, name: 'a', description: 'A' },
+            { type: 3, name: 'b', description: 'B', required: true },
+          ],
+        },
+      ],
+    ],
+    [
+      '26 options',
+      'bot',
+      [{ name: 'ask', description: 'Ask', options: Array.from({ length: 26 }, (_, i) => ({ type: 3, name: `o${i}`, description: 'O' })) }],
+    ],
+  ])('refuses %s with INVALID_ARGUMENT', async (_what, account, commands) => {
+    expect(await codeOf(() => sdk.discord.commands(account, commands as never))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('accepts what Discord accepts: letters of any script, digits, - _ and a 32-character name', () => {
+    const names = ['ask-me', 'two_words', "don't", 'ぼくは', 'a'.repeat(32), 'v2'];
+    expect(
+      sdk.discord.commands(
+        'bot',
+        names.map((name) => ({ name, description: 'd' })),
+      ).options!.commands,
+    ).toHaveLength(names.length);
   });
 });

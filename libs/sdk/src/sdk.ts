@@ -1,8 +1,11 @@
 import { chatApp, type ChatApp } from './chat-app';
+import { http, type HttpApi } from './http';
+import { schedule, type ScheduleApi } from './schedule';
+import { discordApp, type DiscordApp } from './discord';
 import type { GithubClient, SdkHost, SlackClient } from './host';
+import { llmApi, type LlmApi } from './llm';
 import {
   SdkError,
-  type ChatCompletion,
   type EventHandler,
   type EventSource,
   type FlowLogger,
@@ -75,25 +78,37 @@ export interface SlackApi {
 }
 
 /** Everything `@openflows/sdk` exports to flows. */
-export interface Sdk {
+export interface Sdk extends LlmApi {
   /**
    * Subscribes to events. At deploy the platform records the subscription; when an event arrives it
    * calls `handler` if the event matches `source` and one of `eventNames`.
    * @throws SdkError INVALID_ARGUMENT for an empty name list or a malformed source.
    */
   listenToEvent(source: EventSource, eventNames: string | string[], handler: EventHandler): Promise<void>;
-  chatCompletion: ChatCompletion;
   github: GithubApi;
   slack: SlackApi;
   /** Telegram bots (Bot API), see the README's Telegram section. */
   telegram: ChatApp;
-  /** Discord bots, see the README's Discord section. */
-  discord: ChatApp;
+  /** Discord applications and their slash commands, see the README's Discord section. */
+  discord: DiscordApp;
   /** Feishu/Lark apps, see the README's Feishu/Lark section. */
   lark: ChatApp;
   /** WeChat Official Accounts, see the README's WeChat section. */
   wechat: ChatApp;
+  /** HTTP endpoint flows: `http.endpoint(name, options)` as a source, `http.json` / `http.response` as what handlers return. */
+  http: HttpApi;
+  /** Schedules: `schedule.cron(expression, { timezone })` and `schedule.every(ms)` as sources of `tick` events. */
+  schedule: ScheduleApi;
   store: FlowStore;
+  /**
+   * The value of the flow owner's generic secret `name` (`PUT /api/secrets/<name>`), e.g. an API key to
+   * send with `fetch`. Each read is written to the run's log (the name, never the value) and shown as
+   * the secret's last use. Works in handlers only.
+   * @throws SdkError SECRET_NOT_FOUND when the owner has no secret of that name, SECRET_REFUSED for an
+   *   LLM key (those are used through `chatCompletion`, never read), INVALID_ARGUMENT for a name that
+   *   is not a non-empty string, NOT_IN_HANDLER in `run()`.
+   */
+  getSecret(name: string): Promise<string>;
   /**
    * A deploy-time variable (`openflows deploy --env name=value`).
    * @throws SdkError MISSING_ENV when it is unset and no fallback is given.
@@ -186,14 +201,20 @@ export function createSdk(host: SdkHost): Sdk {
       if (typeof handler !== 'function') throw new SdkError('INVALID_ARGUMENT', 'listenToEvent needs a handler function');
       return host.listen(source, names, handler);
     },
-    chatCompletion: (keyName, conversationId, text, options) => host.chatCompletion(keyName, conversationId, text, options),
+    ...llmApi(host),
     github: githubApi(host),
     slack: slackApi(host),
     telegram: chatApp(host, 'telegram'),
-    discord: chatApp(host, 'discord'),
+    discord: discordApp(host),
     lark: chatApp(host, 'lark'),
     wechat: chatApp(host, 'wechat'),
+    http,
+    schedule,
     store: host.store,
+    async getSecret(name) {
+      if (typeof name !== 'string' || name === '') throw new SdkError('INVALID_ARGUMENT', 'getSecret(name) needs the name of a secret');
+      return (await host.call('secrets.get', [name])) as string;
+    },
     env(name, fallback) {
       const value = host.env(name) ?? fallback;
       if (value === undefined)

@@ -90,7 +90,12 @@ describe('SecretsService (real Redis)', () => {
       updatedAt: summary.createdAt,
       check: { status: 'failed', checkedAt: expect.any(String), error: expect.stringMatching(/^no answer from the provider/) },
     });
-    expect(await secrets.reveal(A, 'openai')).toEqual({ value: OPENAI_KEY, baseURL: NOWHERE, model: 'llama3' });
+    expect(await secrets.reveal(A, 'openai')).toEqual({
+      kind: 'llm',
+      value: OPENAI_KEY,
+      baseURL: NOWHERE,
+      model: 'llama3',
+    });
   });
 
   it('keeps the value sealed in Redis: no key, field or value contains it', async () => {
@@ -129,7 +134,12 @@ describe('SecretsService (real Redis)', () => {
 
     expect(second.createdAt).toBe(first.createdAt);
     expect(second.updatedAt > first.updatedAt).toBe(true);
-    expect(await secrets.reveal(A, 'replace-me')).toEqual({ value: 'second-value-0002', baseURL: undefined, model: undefined });
+    expect(await secrets.reveal(A, 'replace-me')).toEqual({
+      kind: 'generic',
+      value: 'second-value-0002',
+      baseURL: undefined,
+      model: undefined,
+    });
     expect((await secrets.list(A)).filter((s) => s.name === 'replace-me')).toHaveLength(1);
   });
 
@@ -282,5 +292,30 @@ describe('SecretsService (real Redis)', () => {
     });
     expect(await secrets.reveal(A, 'never-there', { usedBy: 'x' })).toBeUndefined();
     expect(await redis.exists(`${prefix}:secret:${A}:never-there`)).toBe(0);
+  });
+
+  it("keeps an LLM key's context window and prices beside its value, and changes them without the value", async () => {
+    const summary = await secrets.put(A, 'local-llm', { value: OPENAI_KEY, baseURL: NOWHERE, contextWindow: 32768 });
+    expect(summary).toMatchObject({ kind: 'llm', contextWindow: 32768, check: { status: 'failed' } });
+    expect(summary.promptPrice).toBeUndefined();
+    expect(await secrets.put(A, 'priced', { value: OPENAI_KEY, promptPrice: 0.5 })).toMatchObject({ kind: 'llm', promptPrice: 0.5 });
+
+    const changed = await secrets.update(A, 'local-llm', { contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8, baseURL: null });
+    expect(changed).toMatchObject({ kind: 'llm', contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8 });
+    expect(changed?.baseURL).toBeUndefined();
+    // A changed base URL is checked again: the platform's default provider accepts the key.
+    expect(changed?.check).toEqual({ status: 'ok', checkedAt: expect.any(String) });
+    expect(await secrets.reveal(A, 'local-llm')).toEqual({
+      kind: 'llm',
+      value: OPENAI_KEY,
+      contextWindow: 65536,
+      promptPrice: 0.2,
+      completionPrice: 0.8,
+    });
+    expect((await secrets.list(A)).find((s) => s.name === 'local-llm')).toMatchObject({ contextWindow: 65536, completionPrice: 0.8 });
+
+    expect(await secrets.update(A, 'missing', { contextWindow: 1024 })).toBeUndefined();
+    expect(await secrets.update(B, 'local-llm', { contextWindow: 1024 })).toBeUndefined();
+    expect(await redis.exists(`${prefix}:secret:${A}:missing`)).toBe(0);
   });
 });

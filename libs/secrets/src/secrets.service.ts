@@ -18,10 +18,23 @@ export interface SecretInput {
   baseURL?: string;
   /** For an LLM key: the model used when a flow names none. */
   model?: string;
+  /** For an LLM key: the model's context window in tokens (self-hosted models our table does not know). */
+  contextWindow?: number;
+  /** For an LLM key: USD per million prompt / completion tokens, instead of the platform's price table. */
+  promptPrice?: number;
+  completionPrice?: number;
 }
 
+/** The LLM settings of a key beside its value, shown in listings (numbers, unset when not given). */
+const LLM_NUMBERS = ['contextWindow', 'promptPrice', 'completionPrice'] as const;
+type LlmNumbers = Partial<Record<(typeof LLM_NUMBERS)[number], number>>;
+
+/** The settings {@link SecretsService.update} changes: a value replaces, `null` removes. */
+export type SecretSettings = { [K in 'baseURL' | 'model' | (typeof LLM_NUMBERS)[number]]?: SecretInput[K] | null };
+const SETTINGS = ['baseURL', 'model', ...LLM_NUMBERS] as const;
+
 /** A secret as listings show it: never the value, only its last 4 characters. */
-export interface SecretSummary {
+export interface SecretSummary extends LlmNumbers {
   name: string;
   kind: SecretKind;
   last4: string;
@@ -45,10 +58,13 @@ export interface SecretSummary {
 export interface SecretUse {
   /** The flow's name (shown as `lastUsedBy`). */
   usedBy: string;
+  /** Record the use only when the secret is of this kind (a flow's `getSecret` of an LLM key is refused, not a use). */
+  kind?: SecretKind;
 }
 
 /** A decrypted secret, for host services only (never returned by an API, never logged). */
-export interface SecretValue {
+export interface SecretValue extends LlmNumbers {
+  kind: SecretKind;
   value: string;
   baseURL?: string;
   model?: string;
@@ -92,12 +108,13 @@ export class SecretsService {
       sealed: encrypt(this.key, input.value, boundTo(ownerId, name)),
       // Short values would be given away by their last characters.
       last4: input.value.length >= 12 ? input.value.slice(-4) : '',
-      kind: input.kind ?? (input.baseURL || input.model ? 'llm' : 'generic'),
+      kind: input.kind ?? (input.baseURL || input.model || LLM_NUMBERS.some((n) => input[n] !== undefined) ? 'llm' : 'generic'),
       createdAt,
       updatedAt: now,
     };
     if (input.baseURL) fields.baseURL = input.baseURL;
     if (input.model) fields.model = input.model;
+    for (const name of LLM_NUMBERS) if (input[name] !== undefined) fields[name] = String(input[name]);
     if (fields.kind === 'llm') Object.assign(fields, checkFields(await this.checker.check(input)));
     // The last use belongs to the name, not the value: a replaced key keeps it.
     const [lastUsedAt, lastUsedBy] = await this.redis.hmget(key, 'lastUsedAt', 'lastUsedBy');
@@ -114,7 +131,7 @@ export class SecretsService {
   async check(ownerId: string, name: string): Promise<SecretSummary | undefined> {
     const key = this.keyOf(ownerId, name);
     const fields = await this.redis.hgetall(key);
-    if (!fields.sealed || this.summary(name, fields).kind !== 'llm') return undefined;
+    if (!fields.sealed || kindOf(fields) !== 'llm') return undefined;
     const value = decrypt(this.key, fields.sealed, boundTo(ownerId, name));
     const checked = checkFields(await this.checker.check({ value, baseURL: fields.baseURL, model: fields.model }));
     const { checkError: _previous, ...kept } = fields;
@@ -122,6 +139,30 @@ export class SecretsService {
     // Recorded only while the same value is stored: a key replaced meanwhile came with its own check.
     if ((await this.redis.eval(RECORD_CHECK, 1, key, fields.sealed, ...args)) !== 1) return undefined;
     return this.summary(name, { ...kept, ...checked });
+  }
+
+  /**
+   * Changes the settings of an owner's LLM key beside its value: a given field replaces the stored
+   * one, `null` removes it, an absent one stays; a changed base URL or model is checked again with
+   * the provider. @returns the summary, or undefined when the owner has no secret of that name.
+   * @throws InvalidSecretNameError
+   */
+  async update(ownerId: string, name: string, settings: SecretSettings): Promise<SecretSummary | undefined> {
+    const key = this.keyOf(ownerId, name);
+    if (!(await this.redis.hexists(key, 'sealed'))) return undefined;
+    const set: Record<string, string> = { updatedAt: new Date().toISOString() };
+    const removed: string[] = [];
+    for (const field of SETTINGS) {
+      const value = settings[field];
+      if (value === null) removed.push(field);
+      else if (value !== undefined) set[field] = String(value);
+    }
+    const multi = this.redis.multi().hset(key, set);
+    if (removed.length > 0) multi.hdel(key, ...removed);
+    await multi.exec();
+    const summary = this.summary(name, await this.redis.hgetall(key));
+    const recheck = summary.kind === 'llm' && (settings.baseURL !== undefined || settings.model !== undefined);
+    return (recheck ? await this.check(ownerId, name) : undefined) ?? summary;
   }
 
   /** An owner's secrets' summaries, sorted by name. */
@@ -140,7 +181,8 @@ export class SecretsService {
 
   /**
    * An owner's decrypted secret, or undefined when the owner has none of that name. With `use`, records
-   * the use on the secret (`lastUsedAt` now, `lastUsedBy` = the flow's name) for listings.
+   * the use on the secret (`lastUsedAt` now, `lastUsedBy` = the flow's name) for listings, unless
+   * `use.kind` names another kind than the secret's.
    * @throws CryptoError on a wrong key.
    */
   async reveal(ownerId: string, name: string, use?: SecretUse): Promise<SecretValue | undefined> {
@@ -148,18 +190,27 @@ export class SecretsService {
     const key = this.keyOf(ownerId, name);
     const fields = await this.redis.hgetall(key);
     if (!fields.sealed) return undefined;
-    if (use) await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
-    return { value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)), baseURL: fields.baseURL, model: fields.model };
+    const kind = kindOf(fields);
+    if (use && (use.kind === undefined || use.kind === kind)) {
+      await this.redis.hset(key, { lastUsedAt: new Date().toISOString(), lastUsedBy: use.usedBy });
+    }
+    return {
+      kind,
+      value: decrypt(this.key, fields.sealed, boundTo(ownerId, name)),
+      baseURL: fields.baseURL,
+      model: fields.model,
+      ...llmNumbers(fields),
+    };
   }
 
   private summary(name: string, fields: Record<string, string>): SecretSummary {
     const summary: SecretSummary = {
       name,
-      // Secrets stored before kinds existed get the default they would get now.
-      kind: fields.kind === 'llm' || fields.kind === 'generic' ? fields.kind : fields.baseURL || fields.model ? 'llm' : 'generic',
+      kind: kindOf(fields),
       last4: fields.last4,
       baseURL: fields.baseURL,
       model: fields.model,
+      ...llmNumbers(fields),
       createdAt: fields.createdAt,
       updatedAt: fields.updatedAt,
     };
@@ -193,6 +244,17 @@ return 1`;
 /** A check as the secret's hash keeps it: `checkStatus`, `checkedAt` and, when it failed, `checkError`. */
 function checkFields(check: LlmKeyCheck): Record<string, string> {
   return { checkStatus: check.status, checkedAt: check.checkedAt, ...(check.error ? { checkError: check.error } : {}) };
+}
+
+/** A stored secret's kind; secrets stored before kinds existed get the default they would get now. */
+function kindOf(fields: Record<string, string>): SecretKind {
+  if (fields.kind === 'llm' || fields.kind === 'generic') return fields.kind;
+  return fields.baseURL || fields.model ? 'llm' : 'generic';
+}
+
+/** The numbers an LLM key carries (context window, prices), as stored: absent ones stay absent. */
+function llmNumbers(fields: Record<string, string>): LlmNumbers {
+  return Object.fromEntries(LLM_NUMBERS.filter((name) => fields[name] !== undefined).map((name) => [name, Number(fields[name])]));
 }
 
 /** The AES-GCM associated data of a sealed secret: its owner and name. */

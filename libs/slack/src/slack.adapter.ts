@@ -17,7 +17,7 @@ import { SdkError } from '@openflows/sdk';
 import { slackCommandOf, type SlackEventCallback } from './envelope';
 import { NO_SLACK_CONTEXT, slackCommandContextOf, slackContextOf, type SlackContextWorkspace } from './slack-context';
 import { SlackIngress } from './slack-ingress';
-import { SLACK_CAPABILITIES, slackCapabilities } from './slack-capabilities';
+import { SLACK_CAPABILITIES, isSlackEffect, slackCapabilities } from './slack-capabilities';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
@@ -27,7 +27,7 @@ const CARD: ProviderCard = {
   connectedText: 'Slack is connected. Flows on its channels now receive their messages.',
   empty: 'Not connected. Add the OpenFlows app to a workspace so flows can listen to its channels and answer there.',
   authorize: { label: 'Connect Slack', url: '/connect/slack' },
-  source: 'slack.chat(team, channel)',
+  source: 'slack.channel(team, channel)',
   docs: 'slack',
 };
 
@@ -103,6 +103,7 @@ export class SlackAdapter implements ProviderAdapter {
     return {
       context: contextOf(event.payload, session),
       capabilities: slackCapabilities(session.client),
+      isEffect: isSlackEffect,
       targets: routing.targets,
       names: routing.events,
     };

@@ -8,8 +8,8 @@ import { loginUrl } from '../auth/sign-in-redirect.filter';
 /** Where `npm run build` puts the dashboard (Vite's output): `<repo>/dist/dashboard`, beside `dist/apps`. */
 export const DASHBOARD_DIR = resolve(__dirname, '../../../../dashboard');
 
-/** Paths the dashboard never answers: the API, sign-in, connect flows, webhooks, health, operators' pages. */
-const SERVER_ROUTES = /^\/(api|auth|connect|webhooks|health|admin)(\/|$)/;
+/** Paths the dashboard never answers: the API, sign-in, connect flows, webhooks, endpoint flows (`/f`), health, operators' pages. */
+const SERVER_ROUTES = /^\/(api|auth|connect|webhooks|f|health|admin)(\/|$)/;
 /** Pages shown to browsers without a session. */
 const PUBLIC_PAGES = new Set(['/login', '/setup']);
 

@@ -18,6 +18,7 @@ import {
   DeployGitDto,
   DeploymentDetailView,
   DeploymentView,
+  EndpointView,
   FlowView,
   GitSourceDto,
   InspectGitView,
@@ -33,7 +34,7 @@ const MAX_UPLOAD_FILES = 500;
 
 /**
  * `/api/flows`: deploy (a CLI bundle, a git repository, an uploaded folder), redeploy, pause, resume,
- * list, show, deployment history, undeploy and purge — the signed-in user's flows only.
+ * list, show, deployment history, endpoint key rotation, undeploy and purge — the signed-in user's flows only.
  */
 @ApiTags('flows')
 @ApiBearerAuth()
@@ -128,6 +129,13 @@ export class FlowsController {
   @ApiOkResponse({ type: FlowView })
   resume(@CurrentUser() user: User, @Param('name') name: string): Promise<FlowView> {
     return this.flows.setPaused(user.id, name, false);
+  }
+
+  @Post(':name/endpoints/:endpoint/rotate')
+  @HttpCode(200)
+  @ApiOkResponse({ type: EndpointView, description: "The endpoint's new URL; the old one answers 404 from now on." })
+  rotateEndpoint(@CurrentUser() user: User, @Param('name') name: string, @Param('endpoint') endpoint: string): Promise<EndpointView> {
+    return this.flows.rotateEndpoint(user.id, name, endpoint);
   }
 
   @Get(':name/deployments')

@@ -118,6 +118,23 @@ export class DeploymentDetailView extends DeploymentView {
 
 export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
 
+/** An HTTP endpoint of a flow (`http.endpoint(name)`). */
+export class EndpointView {
+  @ApiProperty({ example: 'podcasts' }) name!: string;
+  @ApiProperty({
+    example: 'https://flows.example.com/f/3q2-Xr7Yb0c1d2e3f4g5h6i7j8k9l0mN',
+    description: 'Served for every method and sub-path; the key is kept across redeploys until rotated.',
+  })
+  url!: string;
+}
+
+/** A schedule of a flow (`schedule.cron` or `schedule.every`). */
+export class ScheduleView {
+  @ApiProperty({ example: '0 9 * * 1-5', description: 'The cron expression, or `every <ms> ms`.' }) expression!: string;
+  @ApiProperty({ example: 'Europe/Paris', description: 'IANA time zone of a cron expression; UTC for `every`.' }) timezone!: string;
+  @ApiPropertyOptional({ description: 'The next tick (ISO 8601); absent while the flow is paused.' }) nextRunAt?: string;
+}
+
 /** A flow as the API shows it. */
 export class FlowView {
   @ApiProperty() id!: string;
@@ -142,6 +159,10 @@ export class FlowView {
   variables!: Record<string, FlowVariableView>;
   @ApiPropertyOptional({ type: DeploymentView, description: 'The newest deployment, live or not (building, failed…).' })
   latestDeployment?: DeploymentView;
+  @ApiPropertyOptional({ type: [EndpointView], description: "The live deployment's HTTP endpoints (one flow's view, not listings)." })
+  endpoints?: EndpointView[];
+  @ApiPropertyOptional({ type: [ScheduleView], description: "The live deployment's schedules (one flow's view, not listings)." })
+  schedules?: ScheduleView[];
 }
 
 /** Answer of `POST /api/flows/inspect-git`. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, CodedError, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type DeploymentSummary, type FlowDetail } from '@openflows/db';
+import { EndpointsService } from '@openflows/http';
 import { RegistrationService } from '@openflows/providers';
 import { discoverSubscriptions, type GitSourceSpec } from '@openflows/runtime';
 import { FlowBuildsService } from './flow-builds.service';
@@ -10,6 +11,7 @@ import {
   type DeployGitDto,
   type DeploymentDetailView,
   type DeploymentView,
+  type EndpointView,
   type FlowStatus,
   type FlowView,
   type InspectGitView,
@@ -35,6 +37,7 @@ export class FlowsService {
     private readonly flows: FlowsRepository,
     private readonly registration: RegistrationService,
     private readonly builds: FlowBuildsService,
+    private readonly endpoints: EndpointsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -59,7 +62,7 @@ export class FlowsService {
     const deployed = await this.flows.deploy({ ownerId, name: dto.name, bundle: dto.code, env, subscriptions, buildLog });
     // Providers create, update or remove what the vendor needs (GitHub's repository webhooks…) to match.
     await this.registration.sync(ownerId);
-    return this.view((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
+    return this.fullView((await this.flows.findByName(ownerId, dto.name)) ?? deployed);
   }
 
   /** Reads a git source's package.json (name, variables) for the deploy form. @throws FlowDeployError */
@@ -106,7 +109,7 @@ export class FlowsService {
     const detail = await this.flows.setPaused(ownerId, name, paused);
     if (!detail) throw notFound(name);
     await this.registration.sync(ownerId);
-    return this.view(detail);
+    return this.fullView(detail);
   }
 
   async list(ownerId: string): Promise<FlowView[]> {
@@ -115,7 +118,7 @@ export class FlowsService {
 
   /** @throws CodedError `FLOW_NOT_FOUND` */
   async get(ownerId: string, name: string): Promise<FlowView> {
-    return this.view(await this.detail(ownerId, name));
+    return this.fullView(await this.detail(ownerId, name));
   }
 
   /**
@@ -141,6 +144,15 @@ export class FlowsService {
     const found = await this.flows.findDeploymentByVersion(ownerId, name, version);
     if (!found) throw new CodedError('DEPLOYMENT_NOT_FOUND', `no deployment v${version} of a flow named ${name}`);
     return { ...this.deploymentView(found.deployment, found.flow.activeDeploymentId), buildLog: found.deployment.buildLog };
+  }
+
+  /**
+   * Gives the flow's HTTP endpoint `endpoint` a new URL key; the old URL answers 404 at once.
+   * @throws CodedError `FLOW_NOT_FOUND`, `ENDPOINT_NOT_FOUND` (the endpoint never had a URL).
+   */
+  async rotateEndpoint(ownerId: string, name: string, endpoint: string): Promise<EndpointView> {
+    const detail = await this.detail(ownerId, name);
+    return this.endpoints.rotate(detail.flow.id, endpoint);
   }
 
   /** @throws CodedError `FLOW_NOT_FOUND` */
@@ -200,6 +212,13 @@ export class FlowsService {
       variables: detail.variables,
       latestDeployment: detail.latest ? this.deploymentView(detail.latest, detail.flow.activeDeploymentId) : undefined,
     };
+  }
+
+  /** {@link view} with what providers set up for the live subscriptions: `endpoints` (URLs), `schedules` (next ticks). */
+  private async fullView(detail: FlowDetail): Promise<FlowView> {
+    const { id, ownerId, name, pausedAt } = detail.flow;
+    const flow = { id, ownerId, name, paused: pausedAt !== null };
+    return { ...this.view(detail), ...(await this.registration.describe(flow, detail.subscriptions)) };
   }
 
   private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {

@@ -90,6 +90,8 @@ export class RunView {
   @ApiPropertyOptional() error?: string | null;
   @ApiProperty({ description: 'LLM tokens over all attempts.' }) promptTokens!: number;
   @ApiProperty() completionTokens!: number;
+  @ApiProperty({ description: "Estimated USD of the LLM calls over all attempts (the platform's price table or the key's prices)." })
+  costUsd!: number;
   @ApiPropertyOptional() startedAt?: Date | null;
   @ApiPropertyOptional() finishedAt?: Date | null;
   @ApiPropertyOptional({ description: 'Milliseconds of the last attempt.' }) durationMs?: number | null;

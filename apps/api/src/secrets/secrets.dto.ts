@@ -1,5 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { SecretKind } from '@openflows/secrets';
 
 /** Body of `PUT /api/secrets/:name`. The value is write-only: no API returns it. */
@@ -13,7 +13,7 @@ export class PutSecretDto {
   @ApiPropertyOptional({
     enum: ['llm', 'generic'],
     description:
-      '`llm`: a key for chatCompletion; `generic`: any other secret. Default: `llm` when baseURL or model is given, else `generic`.',
+      '`llm`: a key for chatCompletion; `generic`: any other secret. Default: `llm` when baseURL, model, contextWindow or a price is given, else `generic`.',
   })
   @IsOptional()
   @IsIn(['llm', 'generic'])
@@ -29,7 +29,41 @@ export class PutSecretDto {
   @IsString()
   @MaxLength(200)
   model?: string;
+
+  @ApiPropertyOptional({
+    description: "LLM keys: the model's context window in tokens, for models the platform does not know (unknown models get 8192).",
+    example: 32768,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(256)
+  @Max(100_000_000)
+  contextWindow?: number;
+
+  @ApiPropertyOptional({ description: "LLM keys: USD per million prompt tokens, instead of the platform's price table.", example: 0.15 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  promptPrice?: number;
+
+  @ApiPropertyOptional({ description: "LLM keys: USD per million completion tokens, instead of the platform's price table.", example: 0.6 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  completionPrice?: number;
 }
+
+/**
+ * Body of `PATCH /api/secrets/:name`: an LLM key's settings beside its value; `null` removes one.
+ * The fields and their checks are PutSecretDto's.
+ */
+export class PatchSecretDto extends PickType(PartialType(PutSecretDto), [
+  'baseURL',
+  'model',
+  'contextWindow',
+  'promptPrice',
+  'completionPrice',
+]) {}
 
 /** The last check of an LLM key with its provider. */
 export class LlmKeyCheckView {
@@ -46,10 +80,24 @@ export class SecretView {
   @ApiProperty({ description: 'Last 4 characters of values of 12 or more characters; empty otherwise.' }) last4!: string;
   @ApiPropertyOptional() baseURL?: string;
   @ApiPropertyOptional() model?: string;
+  @ApiPropertyOptional({ description: 'Context window in tokens.' }) contextWindow?: number;
+  @ApiPropertyOptional({ description: 'USD per million prompt tokens.' }) promptPrice?: number;
+  @ApiPropertyOptional({ description: 'USD per million completion tokens.' }) completionPrice?: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiPropertyOptional({ description: 'When a run last used it (ISO 8601); absent while none has.' }) lastUsedAt?: string;
   @ApiPropertyOptional({ description: 'The flow whose run last used it.' }) lastUsedBy?: string;
   @ApiPropertyOptional({ type: LlmKeyCheckView, description: 'LLM keys: the last check with the provider, made when stored.' })
   check?: LlmKeyCheckView;
+}
+
+/** A model an LLM key's server offers. */
+export class ModelView {
+  @ApiProperty({ example: 'gpt-4o-mini' }) id!: string;
+  @ApiProperty({ example: 'openai' }) ownedBy!: string;
+}
+
+/** Answer of `GET /api/secrets/:name/models`. */
+export class ModelsView {
+  @ApiProperty({ type: [ModelView] }) models!: ModelView[];
 }

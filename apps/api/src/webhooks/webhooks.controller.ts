@@ -12,14 +12,18 @@ function firstValues(values: Record<string, unknown>): Record<string, string | u
   return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, first(value)]));
 }
 
+/** The provider whose ingress `/f/<path>` is: HTTP endpoint flows' short public URLs (`/f/<key>/…` = `/webhooks/http/<key>/…`). */
+const ENDPOINTS_PROVIDER = 'http';
+
 /**
  * `/webhooks/<provider>` and `/webhooks/<provider>/<path>`, every method: each provider's webhook,
  * verified and parsed by its adapter (ProviderAdapter.ingress) from the raw body (see configureHttp).
  * An event is answered only once it is recorded and queued; what the adapter refuses is a CodedError
- * (answered by the global filter) and queues nothing. `PROVIDER_UNKNOWN` (404) for a provider without a webhook.
+ * (answered by the global filter) and queues nothing. `PROVIDER_UNKNOWN` (404) for a provider without
+ * a webhook. `/f/<path>` is the HTTP endpoints' ingress under its short public prefix.
  */
 @ApiExcludeController()
-@Controller('webhooks')
+@Controller()
 export class WebhooksController {
   private readonly logger = new Logger(WebhooksController.name);
 
@@ -28,19 +32,24 @@ export class WebhooksController {
     private readonly ingress: IngressService,
   ) {}
 
-  @All(':provider')
+  @All('webhooks/:provider')
   receive(@Param('provider') provider: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.handle(provider, '', req, res);
   }
 
-  @All(':provider/*path')
+  @All('webhooks/:provider/*path')
   receivePath(
     @Param('provider') provider: string,
     @Param('path') path: string[] | string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    return this.handle(provider, Array.isArray(path) ? path.join('/') : path, req, res);
+    return this.handle(provider, joined(path), req, res);
+  }
+
+  @All('f/*path')
+  receiveEndpoint(@Param('path') path: string[] | string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.handle(ENDPOINTS_PROVIDER, joined(path), req, res);
   }
 
   private async handle(provider: string, path: string, req: Request, res: Response): Promise<void> {
@@ -64,6 +73,11 @@ export class WebhooksController {
       throw new CodedError('EVENT_NOT_QUEUED', 'the event could not be queued; redeliver it later', { cause: error });
     }
   };
+}
+
+/** A wildcard route parameter (Express 5 gives the segments as a list), as one path without a leading slash. */
+function joined(path: string[] | string): string {
+  return Array.isArray(path) ? path.join('/') : path;
 }
 
 function send(res: Response, answer: IngressAnswer): void {

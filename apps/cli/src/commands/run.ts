@@ -20,6 +20,7 @@ async function run(id: string): Promise<void> {
       ['status', detail.status],
       ['attempts', detail.attempts],
       ['tokens', `${detail.promptTokens} prompt + ${detail.completionTokens} completion`],
+      ['cost', detail.costUsd ? `~$${detail.costUsd.toFixed(6)} (estimated)` : undefined],
       ['duration', formatDuration(detail.durationMs)],
       ['started', formatTime(detail.startedAt)],
       ['finished', formatTime(detail.finishedAt)],

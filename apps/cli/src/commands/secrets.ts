@@ -9,6 +9,7 @@ interface SetOptions {
   baseUrl?: string;
   model?: string;
   kind?: string;
+  contextWindow?: number;
 }
 
 /**
@@ -23,6 +24,7 @@ async function set(name: string, options: SetOptions): Promise<void> {
     ...(options.kind ? { kind: options.kind } : {}),
     ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
     ...(options.model ? { model: options.model } : {}),
+    ...(options.contextWindow === undefined ? {} : { contextWindow: options.contextWindow }),
   };
   const secret = await apiClientFromEnv().request<SecretJson>('PUT', `/api/secrets/${encodeURIComponent(name)}`, body);
   print(`saved secret ${secret.name}${secret.last4 ? ` (value ending …${secret.last4})` : ''}`);
@@ -62,7 +64,8 @@ export function secretsCommand(): Command {
     .option('--value <value>', 'the value (visible in shell history; prefer stdin or the prompt)')
     .option('--base-url <url>', 'LLM keys: base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1')
     .option('--model <model>', 'LLM keys: model used when a flow names none')
-    .option('--kind <kind>', 'llm or generic (default: llm with --base-url or --model, else generic)')
+    .option('--context-window <tokens>', "LLM keys: the model's context window in tokens (unknown models get 8192)", Number)
+    .option('--kind <kind>', 'llm or generic (default: llm with --base-url, --model or --context-window, else generic)')
     .action(set);
   secrets.command('list').description('list secrets (names and last 4 characters only)').action(list);
   secrets.command('delete').description('delete a secret').argument('<name>', 'secret name').action(remove);

@@ -1,4 +1,5 @@
 import { DEFAULT_EGRESS, egressAllowList, type EgressConfig } from '@openflows/common';
+import { SdkError } from '@openflows/sdk';
 import { CliError } from '../cli-error';
 
 /** What `openflows dev` reads from the environment, parsed once. */
@@ -55,4 +56,14 @@ export function secretEnvName(keyName: string): string {
 /** The API key standing in for secret `keyName`: `OPENFLOWS_SECRET_<NAME>`, else `OPENAI_API_KEY`. */
 export function llmApiKey(config: DevConfig, keyName: string): string | undefined {
   return config.keys[secretEnvName(keyName)] ?? config.keys.OPENAI_API_KEY;
+}
+
+/**
+ * `getSecret(name)` in `openflows dev`: the value of `OPENFLOWS_SECRET_<NAME>` (never `OPENAI_API_KEY`,
+ * which stands for LLM keys only). @throws SdkError SECRET_NOT_FOUND naming the variable to set.
+ */
+export function localSecret(config: DevConfig, name: string): string {
+  const value = config.keys[secretEnvName(name)];
+  if (value === undefined) throw new SdkError('SECRET_NOT_FOUND', `no secret "${name}" here: set ${secretEnvName(name)}`);
+  return value;
 }

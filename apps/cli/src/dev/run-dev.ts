@@ -3,15 +3,16 @@ import { failingCapabilities } from '@openflows/common';
 import { githubCapabilities } from '@openflows/github';
 import { NO_SLACK_CONTEXT, SLACK_CAPABILITIES } from '@openflows/slack';
 import { bundleFlow, createFlowFetch, discoverSubscriptions, executeFlow, type RunServices } from '@openflows/runtime';
-import { SdkError, type ChatResponse, type GithubContext } from '@openflows/sdk';
+import { describeCall, type LlmCallRecord } from '@openflows/llm';
+import { SdkError, type GithubContext } from '@openflows/sdk';
 import { CliError } from '../cli-error';
 import { assertRequiredVariables } from '../flow-variables';
 import { print } from '../output';
 import { consoleFlowLogger } from './console-log';
-import { devConfigFrom, type DevConfig } from './dev-config';
+import { devConfigFrom, localSecret, type DevConfig } from './dev-config';
 import { devEvent, parseEventOption, parseRepo, readPayloadFile, withRepository, type DevEvent } from './dev-event';
 import { examplePayload } from './example-payload';
-import { createLocalChat } from './local-chat';
+import { createLocalLlm } from './local-chat';
 import { createLocalGithub, type GithubCall } from './local-github';
 import { explainNoMatch } from './match-report';
 import { createMemoryStore } from './memory-store';
@@ -88,13 +89,11 @@ function loadEvent(options: DevOptions): DevEvent {
 }
 
 function localServices(config: DevConfig, flowName: string, event: DevEvent, options: DevOptions, tally: Tally): RunServices {
-  const onAnswer = (conversationId: string, { usage, restarted }: ChatResponse) => {
+  const onLlmCall = (call: LlmCallRecord) => {
     tally.llmCalls += 1;
-    tally.promptTokens += usage.promptTokens;
-    tally.completionTokens += usage.completionTokens;
-    print(
-      `llm: chatCompletion ${conversationId}: ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens${restarted ? ', new conversation' : ''}`,
-    );
+    tally.promptTokens += call.promptTokens;
+    tally.completionTokens += call.completionTokens;
+    print(`llm: ${describeCall(call)}`);
   };
   const onCall = (call: GithubCall) => {
     tally.githubCalls += 1;
@@ -113,9 +112,10 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     botLogin: options.botLogin,
   };
   return {
-    chatCompletion: createLocalChat(config, flowName, onAnswer),
+    ...createLocalLlm(config, flowName, onLlmCall),
     store: createMemoryStore(),
     fetch: createFlowFetch(config.egress, (line) => print(line)),
+    getSecret: (name) => Promise.resolve().then(() => localSecret(config, name)),
     log: consoleFlowLogger(),
     providers: {
       github: { context, capabilities: githubCapabilities(github) },

@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, ApiError, messageOf, type Deployment, type DeploymentSource, type Flow } from '../api';
+import { api, ApiError, messageOf, type Deployment, type DeploymentSource, type Flow, type LlmUsage } from '../api';
 import {
   Badge,
   ConfirmButton,
@@ -45,6 +45,7 @@ export function FlowPage() {
   const flow = useLoad(() => api.flow(name), [name]);
   const deployments = useLoad(() => api.deployments(name), [name]);
   const runs = useLoad(() => api.flowRuns(name, { limit: 10 }), [name]);
+  const llmUsage = useLoad(() => api.llmUsage(name), [name]);
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   const [message, setMessage] = useState<string>();
@@ -193,6 +194,30 @@ export function FlowPage() {
               ))}
             </ul>
           )}
+          {f.endpoints && f.endpoints.length > 0 && (
+            <>
+              <h3>Endpoints</h3>
+              <ul className="plain-list">
+                {f.endpoints.map((e) => (
+                  <li key={e.name}>
+                    <span className="strong">{e.name}</span> <code>{e.url}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {f.schedules && f.schedules.length > 0 && (
+            <>
+              <h3>Schedules</h3>
+              <ul className="plain-list">
+                {f.schedules.map((s) => (
+                  <li key={`${s.expression}:${s.timezone}`}>
+                    <code>{s.expression}</code> ({s.timezone}) · next {s.nextRunAt ? <Time at={s.nextRunAt} /> : 'none while paused'}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </section>
       </div>
 
@@ -237,6 +262,8 @@ export function FlowPage() {
         )}
         {runs.data && runs.data.length > 0 && <RunTable runs={runs.data} showFlow={false} />}
       </section>
+
+      {llmUsage.data && <LlmUsageCard usage={llmUsage.data} />}
 
       <section className="card">
         <h2>Deployments</h2>
@@ -374,5 +401,40 @@ function DeploymentItem({ flow, deployment: d, open }: { flow: string; deploymen
         </div>
       )}
     </li>
+  );
+}
+
+/** The flow's LLM tokens and estimated cost of the last days, and this month's tokens against its budget. */
+function LlmUsageCard({ usage }: { usage: LlmUsage }) {
+  const budget = usage.monthlyTokens === null ? 'no monthly budget' : `of a monthly budget of ${usage.monthlyTokens}`;
+  return (
+    <section className="card" data-card="llm-usage">
+      <h2>LLM use</h2>
+      <p className="muted">
+        {usage.monthTokens} tokens this month, {budget}.
+      </p>
+      <table className="table responsive">
+        <thead>
+          <tr>
+            <th>Day (UTC)</th>
+            <th>Calls</th>
+            <th>Prompt tokens</th>
+            <th>Completion tokens</th>
+            <th>Estimated cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...usage.days].reverse().map((day) => (
+            <tr key={day.date}>
+              <td data-label="Day">{day.date}</td>
+              <td data-label="Calls">{day.calls}</td>
+              <td data-label="Prompt tokens">{day.promptTokens}</td>
+              <td data-label="Completion tokens">{day.completionTokens}</td>
+              <td data-label="Estimated cost">${day.costUsd.toFixed(4)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }

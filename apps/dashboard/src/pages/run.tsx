@@ -165,6 +165,7 @@ export function RunPage() {
               ['Prompt', String(run.promptTokens)],
               ['Completion', String(run.completionTokens)],
               ['Total', String(tokens)],
+              ['Estimated cost', formatUsd(run.costUsd)],
             ]}
           />
         </section>
@@ -206,4 +207,10 @@ export function RunPage() {
       </section>
     </>
   );
+}
+
+/** An estimated cost: dollars to the cent, small amounts to four significant digits. */
+function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  return usd >= 0.01 ? `$${usd.toFixed(2)}` : `$${usd.toPrecision(4)}`;
 }

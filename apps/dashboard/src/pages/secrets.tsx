@@ -199,6 +199,7 @@ export function SecretsPage() {
                       <>
                         <div className="small muted">
                           {s.model ?? 'no default model'} · {s.baseURL ?? 'OpenAI'}
+                          {s.contextWindow ? ` · ${s.contextWindow}-token window` : ''}
                         </div>
                         <div>
                           <KeyCheckBadge secret={s} /> <CheckKeyButton secret={s} onChecked={() => void secrets.reload()} />

@@ -45,6 +45,7 @@ export class EventsService {
     const matched = await Promise.all(
       routing.owners.map((owner) => this.flows.match(event.provider, routing.targets, routing.events, owner)),
     );
-    return matched.flat();
+    const only = routing.flows;
+    return only ? matched.flat().filter((m) => only.includes(m.flowId)) : matched.flat();
   }
 }

@@ -6,18 +6,28 @@ import {
   REDIS,
   errorMessage,
   errorStack,
+  redisKey,
   type AppConfig,
   type ExecuteRunJob,
   type Provider,
   type ProviderRunBinding,
+  type RunCompletion,
 } from '@openflows/common';
 import { EventsRepository, FlowsRepository, RunsRepository, type Flow, type Run, type StoredEvent } from '@openflows/db';
-import { ChatService } from '@openflows/llm';
+import { LlmGateway, describeCall, type LlmKey } from '@openflows/llm';
 import { ProviderRegistry } from '@openflows/providers';
 import { RunUpdatesPublisher } from '@openflows/runs';
-import { FlowDeployError, FlowLimitError, FlowRuntime, createFlowFetch, createFlowStore, type RunServices } from '@openflows/runtime';
-import { SdkError, type ChatCompletion, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
-import { SecretsService } from '@openflows/secrets';
+import {
+  EffectJournal,
+  FlowDeployError,
+  FlowLimitError,
+  FlowRuntime,
+  createFlowFetch,
+  createFlowStore,
+  type RunServices,
+} from '@openflows/runtime';
+import { SdkError, type FlowEvent, type SdkErrorCode } from '@openflows/sdk';
+import { SecretsService, flowSecrets } from '@openflows/secrets';
 import { OwnerSlots } from './owner-slots';
 import { RunLog } from './run-log';
 
@@ -25,13 +35,16 @@ import { RunLog } from './run-log';
 const PERMANENT: ReadonlySet<SdkErrorCode> = new Set([
   'MISSING_ENV',
   'SECRET_NOT_FOUND',
+  'SECRET_REFUSED',
   'INVALID_ARGUMENT',
   'NOT_IN_HANDLER',
   'NOT_IN_RUNTIME',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
+  'NOT_CONNECTED',
   'EGRESS_REFUSED',
   'LIMIT_FETCH',
+  'BUDGET_EXCEEDED',
 ]);
 
 /** How long a run waits when its owner's slots are all busy before it is tried again (ms). */
@@ -49,6 +62,8 @@ function isPermanent(error: unknown): boolean {
 interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** Estimated USD of the attempt's LLM calls. */
+  costUsd: number;
 }
 
 /**
@@ -71,7 +86,7 @@ export class RunsService {
     private readonly events: EventsRepository,
     private readonly providers: ProviderRegistry,
     private readonly secrets: SecretsService,
-    private readonly chat: ChatService,
+    private readonly llm: LlmGateway,
     private readonly updates: RunUpdatesPublisher,
     private readonly runtime: FlowRuntime,
   ) {
@@ -105,18 +120,30 @@ export class RunsService {
     const maxAttempts = job.opts.attempts ?? 1;
     const live = owner && { ownerId: owner.ownerId, runId: run.id, flowId: run.flowId };
     const log = new RunLog(live ? (line) => this.updates.publishLog(live, attempt, line) : undefined);
-    const usage: Usage = { promptTokens: 0, completionTokens: 0 };
+    const usage: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
     const startedAt = new Date();
     await this.runs.startAttempt(run.id, attempt, startedAt);
     await this.updates.publishRuns([run.id]);
     try {
-      await this.attempt(run, owner, attempt, maxAttempts, log, usage);
+      // A job taken over after its worker stalled keeps its attempt number: it may have acted all the same.
+      const retry = attempt > 1 || run.attempts > 0 || (job.stalledCounter ?? 0) > 0;
+      const { event, result } = await this.attempt(run, owner, { attempt, maxAttempts, retry }, log, usage);
+      // Before the bookkeeping: a caller waiting for the result (an HTTP endpoint) gets it sooner.
+      await this.complete(event, { runId: run.id, ok: true, result });
       await this.runs.finishAttempt(run.id, attempt, { status: 'succeeded', ...usage, startedAt, finishedAt: new Date() }, log.collected());
       await this.updates.publishRuns([run.id]);
     } catch (error) {
       const permanent = isPermanent(error);
-      const final = permanent || attempt >= maxAttempts;
       const message = errorMessage(error);
+      const willRetry = !permanent && attempt < maxAttempts;
+      // A caller that got the failure will not hear a later attempt: the run ends here.
+      const answered = await this.complete(await this.events.findById(run.eventId).catch(() => undefined), {
+        runId: run.id,
+        ok: false,
+        error: message,
+        willRetry,
+      });
+      const final = !willRetry || answered;
       log.error(`run failed: ${message}`, { stack: errorStack(error) });
       if (!final) log.info(`will retry (attempt ${attempt + 1} of ${maxAttempts})`);
       const status = final ? 'failed' : 'retrying';
@@ -128,12 +155,33 @@ export class RunsService {
       );
       await this.updates.publishRuns([run.id]);
       this.logger.warn(`run ${run.id} attempt ${attempt} ${status}: ${message}`);
-      throw permanent && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
+      throw (permanent || answered) && !(error instanceof UnrecoverableError) ? new UnrecoverableError(message) : error;
     }
   }
 
-  /** `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile). */
-  private async attempt(run: Run, flow: Flow | undefined, attempt: number, maxAttempts: number, log: RunLog, usage: Usage): Promise<void> {
+  /** Hands an attempt's outcome to its event's provider (ProviderAdapter.completeRun); true when a waiting caller got it. */
+  private async complete(event: StoredEvent | undefined, completion: RunCompletion): Promise<boolean> {
+    const adapter = event ? this.providers.get(event.provider) : undefined;
+    if (!event || !adapter?.completeRun) return false;
+    try {
+      return await adapter.completeRun(event, completion);
+    } catch (error) {
+      this.logger.warn(`run ${completion.runId}: ${event.provider} could not take its outcome: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * `flow`: the run's flow as {@link execute} read it (undefined when it was purged meanwhile).
+   * @returns the run's event and result (the handler's return value, see RunResult).
+   */
+  private async attempt(
+    run: Run,
+    flow: Flow | undefined,
+    { attempt, maxAttempts, retry }: { attempt: number; maxAttempts: number; retry: boolean },
+    log: RunLog,
+    usage: Usage,
+  ): Promise<{ event: StoredEvent; result: unknown }> {
     const [deployment, event] = await Promise.all([this.flows.findDeployment(run.deploymentId), this.events.findById(run.eventId)]);
     if (!deployment?.bundle || !event || !flow) throw new UnrecoverableError("the run's deployment or event no longer exists");
     log.info(
@@ -141,15 +189,16 @@ export class RunsService {
     );
     const bindings = await this.bindings(flow.ownerId, event, log);
     const own = bindings[event.provider];
-    const { handled } = await this.runtime.execute({
+    const { handled, result } = await this.runtime.execute({
       flowName: flow.name,
       bundle: deployment.bundle,
       env: deployment.env,
       event: { ...this.flowEvent(event), targets: own?.targets, names: own?.names },
-      services: this.services(run, flow, bindings, log, usage),
+      services: this.services(run, flow, bindings, log, usage, retry),
       isolate: { ownerId: flow.ownerId, flowId: flow.id, deploymentId: deployment.id },
     });
     log.info(handled > 0 ? `handled by ${handled} handler(s)` : 'no handler matched the event');
+    return { event, result };
   }
 
   private flowEvent(event: StoredEvent): FlowEvent & { target?: string } {
@@ -179,35 +228,49 @@ export class RunsService {
     return Object.fromEntries(entries);
   }
 
-  /** The host services of one attempt, bound to the flow's owner: their secrets, their connections. */
-  private services(run: Run, flow: Flow, providers: Record<string, ProviderRunBinding>, log: RunLog, usage: Usage): RunServices {
+  /**
+   * The host services of one attempt, bound to the flow's owner: their secrets, their connections, and
+   * the run's effect journal, so a retry does not repeat what an earlier attempt did.
+   */
+  private services(
+    run: Run,
+    flow: Flow,
+    providers: Record<string, ProviderRunBinding>,
+    log: RunLog,
+    usage: Usage,
+    retry: boolean,
+  ): RunServices {
+    const llm = this.llm.forRun({
+      flowId: run.flowId,
+      key: (name) => this.llmKey(flow, name),
+      used: (call) => {
+        usage.promptTokens += call.promptTokens;
+        usage.completionTokens += call.completionTokens;
+        usage.costUsd += call.costUsd;
+        log.info(describeCall(call));
+      },
+    });
     return {
-      chatCompletion: this.chatCompletion(run, flow, log, usage),
+      journal: new EffectJournal(this.redis, redisKey(this.config, 'journal', run.id), {
+        id: run.id,
+        retry,
+        startedAt: run.createdAt.toISOString(),
+      }),
+      chatCompletion: llm.chatCompletion,
+      llm: llm.llm,
       store: createFlowStore(this.redis, this.config.redis.prefix, run.flowId),
       fetch: createFlowFetch(this.config.flows.egress, (line) => log.info(line)),
+      getSecret: flowSecrets(this.secrets, flow.ownerId, flow.name, log),
       log: log.flowLog,
       providers,
     };
   }
 
-  /** `chatCompletion` with the LLM key `keyName` of the flow's owner; the key's use is recorded under the flow's name. */
-  private chatCompletion(run: Run, flow: Flow, log: RunLog, usage: Usage): ChatCompletion {
-    return async (keyName, conversationId, text, options) => {
-      const secret = await this.secrets.reveal(flow.ownerId, keyName, { usedBy: flow.name });
-      if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
-      const response = await this.chat.complete({
-        flowId: run.flowId,
-        conversationId,
-        key: { apiKey: secret.value, baseURL: secret.baseURL, model: secret.model },
-        text,
-        options,
-      });
-      usage.promptTokens += response.usage.promptTokens;
-      usage.completionTokens += response.usage.completionTokens;
-      log.info(
-        `chatCompletion ${conversationId}: ${response.usage.promptTokens} prompt + ${response.usage.completionTokens} completion tokens${response.restarted ? ', new conversation' : ''}`,
-      );
-      return response;
-    };
+  /** The LLM key `keyName` of the flow's owner; its use is recorded under the flow's name. */
+  private async llmKey(flow: Flow, keyName: string): Promise<LlmKey> {
+    const secret = await this.secrets.reveal(flow.ownerId, keyName, { usedBy: flow.name });
+    if (!secret) throw new SdkError('SECRET_NOT_FOUND', `no secret named "${keyName}" (PUT /api/secrets/${keyName})`);
+    const { value: apiKey, baseURL, model, contextWindow, promptPrice, completionPrice } = secret;
+    return { apiKey, baseURL, model, contextWindow, promptPrice, completionPrice };
   }
 }

@@ -108,11 +108,11 @@ export class FlowIsolate {
    * Runs the flow once in a free context (a new one when all are busy): `run()`, then the matched
    * handlers, as `start` tells the guest. Limits end the run with LIMIT_CPU, LIMIT_WALL, LIMIT_MEMORY,
    * LIMIT_LOG or LIMIT_OUTPUT; CPU and memory also dispose the isolate.
-   * @returns the handler count the guest reported.
+   * @returns the handler count the guest reported, and the run's result (see RunOutcome).
    * @throws FlowLimitError, the flow's error (SdkError or FlowError), FlowDeployError FLOW_INVALID when
    *   the module does not load, IsolateDisposedError when another run's limit stopped the isolate.
    */
-  async execute(start: RunStart, limits: FlowLimits, handler: RunHandler): Promise<{ handled: number }> {
+  async execute(start: RunStart, limits: FlowLimits, handler: RunHandler): Promise<{ handled: number; result?: unknown }> {
     const run = new FlowRun(limits, handler);
     this.active += 1;
     this.meter.start();
@@ -125,12 +125,13 @@ export class FlowIsolate {
       const outcome: RunOutcome = await run.outcome;
       this.stopIfStillRunning(run, !outcome.ok && isVolumeLimit(outcome.error));
       if (!outcome.ok) throw outcome.error;
-      return { handled: outcome.handled };
+      return outcome.result === undefined ? { handled: outcome.handled } : { handled: outcome.handled, result: outcome.result };
     } catch (error) {
       run.fail(error as Error);
       throw (await run.outcome.then((outcome) => (outcome.ok ? error : outcome.error))) as Error;
     } finally {
       clearTimeout(wall);
+      handler.close?.();
       this.active -= 1;
       if (this.active === 0) this.meter.stop();
       if (context) await this.recycle(context, run);
@@ -318,7 +319,7 @@ export class FlowIsolate {
         return;
       case 'done':
         run.endedByGuest = true;
-        return run.settle({ ok: true, handled: Number(a) || 0 });
+        return this.onDone(run, a, b);
       case 'fail':
         run.endedByGuest = true;
         return run.fail(
@@ -327,6 +328,16 @@ export class FlowIsolate {
       default:
         return;
     }
+  }
+
+  /** The guest's `done`: the handler count and the JSON of the run's result (`''`: none); a result over the message size fails the run with LIMIT_OUTPUT. */
+  private onDone(run: FlowRun, handled: unknown, result: unknown): void {
+    const json = typeof result === 'string' ? result : '';
+    if (json.length > BRIDGE_LIMITS.messageChars) {
+      run.fail(new FlowLimitError('LIMIT_OUTPUT', `the handler's return value is larger than ${BRIDGE_LIMITS.messageChars} characters`));
+      return;
+    }
+    run.settle({ ok: true, handled: Number(handled) || 0, result: json === '' ? undefined : parse(json) });
   }
 
   private onCall(context: FlowContext, run: FlowRun, id: unknown, capability: unknown, json: unknown): void {

@@ -10,12 +10,17 @@ export interface RunHandler {
    */
   call(capability: string, args: unknown[]): Promise<unknown>;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void;
+  /** The run ended (however): what the handler holds for it (chat calls under way) is let go. */
+  close?(): void;
   /** A `listenToEvent` made while discovering subscriptions. */
   subscribe?(subscription: { provider: string; target: string; names: string[]; options?: Record<string, unknown> }): void;
 }
 
-/** How a run ended, as the guest or a limit decided. */
-export type RunOutcome = { ok: true; handled: number } | { ok: false; error: Error };
+/**
+ * How a run ended, as the guest or a limit decided; `result` is the return value of the first matched
+ * handler that returned something (JSON-copied), undefined when none did.
+ */
+export type RunOutcome = { ok: true; handled: number; result?: unknown } | { ok: false; error: Error };
 
 /** An error the flow threw (or an SDK error it let through), rebuilt from its plain-data form. */
 export class FlowError extends Error {
@@ -31,7 +36,9 @@ const SDK_CODES: ReadonlySet<string> = new Set<SdkErrorCode>([
   'NOT_IN_HANDLER',
   'MISSING_ENV',
   'SECRET_NOT_FOUND',
+  'SECRET_REFUSED',
   'LLM_FAILED',
+  'BUDGET_EXCEEDED',
   'GITHUB_NOT_CONNECTED',
   'SLACK_NOT_CONNECTED',
   'INVALID_ARGUMENT',

@@ -56,23 +56,46 @@ function load(): boolean {
   return typeof flowModule.exports.run === 'function';
 }
 
-/** Starts a run; the outcome reaches the host as a `done` (handler count) or `fail` message. */
+/**
+ * Starts a run; the outcome reaches the host as a `done` (handler count and the JSON of the run's
+ * result) or `fail` message.
+ */
 function start(json: string): void {
   resetMessageBudget();
   const run = beginRun(JSON.parse(json) as RunStart);
   // No value the flow could have made thenable (a polluted prototype) is returned from these callbacks.
-  const end = (kind: 'done' | 'fail', detail: string | number) => {
+  const end = (kind: 'done' | 'fail', detail: string | number, result?: string) => {
     // Forget the run before the host hears it ended, so that the context is ready for the next one.
     finish();
-    post(kind, detail);
+    post(kind, detail, result);
   };
   void Promise.resolve()
     .then(() => (flowModule.exports.run as () => unknown)())
     .then(() => Promise.all(run.handlers))
+    .then((values) => resultJson(values))
     .then(
-      () => end('done', run.handlers.length),
+      (result) => end('done', run.handlers.length, result),
       (error: unknown) => end('fail', describeFailure(error)),
     );
+}
+
+/**
+ * The run's result as JSON: the return value of the first matched handler (in `listenToEvent` order)
+ * that returned something, `''` when none did (an HTTP endpoint's response, see `http.json`).
+ * @throws SdkError INVALID_ARGUMENT when that value cannot be written as JSON (a cycle, a BigInt).
+ */
+function resultJson(values: unknown[]): string {
+  let value: unknown;
+  // A loop, not values.find: the flow may have replaced Array.prototype's methods.
+  for (let i = 0; i < values.length && value === undefined; i += 1) value = values[i];
+  if (value === undefined) return '';
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new SdkError('INVALID_ARGUMENT', `the handler's return value cannot be sent as JSON: ${String((error as Error)?.message)}`);
+  }
+  return json ?? '';
 }
 
 /** The JSON of a thrown value for the host; never throws, whatever the flow did to prototypes. */
