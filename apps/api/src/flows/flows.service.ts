@@ -218,7 +218,7 @@ export class FlowsService {
   private async fullView(detail: FlowDetail): Promise<FlowView> {
     const { id, ownerId, name, pausedAt } = detail.flow;
     const flow = { id, ownerId, name, paused: pausedAt !== null };
-    return { ...this.view(detail), ...(await this.registration.describe(flow, detail.subscriptions)) };
+    return { ...(await this.view(detail)), ...(await this.registration.describe(flow, detail.subscriptions)) };
   }
 
   private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {
