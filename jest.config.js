@@ -2,6 +2,12 @@
  * Two projects: unit specs beside the code, and end-to-end specs in test/ that start the built
  * api and worker processes (run `npm run build` first; `npm test` does).
  */
+// NestJS 12 ships ES modules only; jest loads them into our CommonJS specs with require(esm), which
+// needs vm.SourceTextModule (Node's --experimental-vm-modules, set for npm run and npx by .npmrc).
+if (typeof require('node:vm').SourceTextModule !== 'function') {
+  throw new Error('jest needs NODE_OPTIONS=--experimental-vm-modules: run it through `npx jest` or `npm test` (.npmrc sets it)');
+}
+
 const swc = [
   '@swc/jest',
   {
@@ -19,8 +25,6 @@ const moduleNameMapper = {
   // Every other @openflows/<name> is the library in libs/<name>.
   '^@openflows/([a-z-]+)$': '<rootDir>/libs/$1/src',
   '^@openflows/test-support/(.*)$': '<rootDir>/test/support/$1',
-  // ES modules only: the real packages, bundled into CommonJS for jest's loader (see test/support/esm).
-  '^@octokit/(app|rest)$': '<rootDir>/test/support/esm/octokit-$1.ts',
 };
 const base = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 

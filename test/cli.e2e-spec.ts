@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from '@openflows/test-support/github-stand-in';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
+import { startListenNotesStandIn } from '@openflows/test-support/listen-notes-stand-in';
 import { startOpenAiStandIn, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { INSTALLATION_ID as PLATFORM_INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
 import { freePort, waitFor } from '@openflows/test-support/processes';
@@ -84,6 +85,12 @@ afterAll(async () => {
   await Promise.all([llm?.close(), github?.close()]);
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** The response body `openflows dev --request` printed: the line before its closing `done:` line. */
+function printedBody(stdout: string): string {
+  const lines = stdout.trimEnd().split('\n');
+  return lines[lines.findIndex((line) => line.startsWith('done: ')) - 1];
+}
 
 describe('openflows dev', () => {
   const DEV_KEY = 'sk-dev-0123456789abcdef';
@@ -212,6 +219,69 @@ describe('openflows dev', () => {
       { owner: OWNER, repo: REPO, issue_number: issue.number, body: ANSWER, id: expect.any(Number), created_at: expect.any(String) },
     ]);
     expect(github.requests.at(-1)?.headers.authorization).toBe(`token ${token}`);
+  });
+
+  it('--request runs podcast-search once for a GET to its endpoint and prints the response, the key sent to Listen Notes only', async () => {
+    const key = `ln-${randomBytes(8).toString('hex')}`;
+    const listenNotes = await startListenNotesStandIn({ apiKey: key });
+    try {
+      const flow = join(ROOT, 'flows', 'podcast-search');
+      const env = ['--env', 'podcast_key_name=listen', '--env', `listen_api_url=${listenNotes.url}/api/v2`];
+      const local = { OPENFLOWS_SECRET_LISTEN: key, FLOW_EGRESS_ALLOW: `127.0.0.1:${listenNotes.port}` };
+
+      const result = await cli(
+        ['dev', flow, '--request', 'GET /search?q=AI&type=episode', '--header', 'Accept: application/json', ...env],
+        local,
+      );
+
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(listenNotes.requests).toEqual([expect.objectContaining({ path: '/api/v2/search', query: { q: 'AI', type: 'episode' } })]);
+      expect(listenNotes.requests[0].headers['x-listenapi-key']).toBe(key);
+      expect(result.stdout).toContain('response: 200\n  content-type: application/json\n');
+      const body = JSON.parse(printedBody(result.stdout));
+      expect(body.results.map((r: { title: string }) => r.title)).toEqual(['AI agents that call APIs', 'Small models, big wins']);
+      expect(result.stdout).toMatch(/done: handled by 1 handler/);
+      expect(result.stdout).not.toContain(key);
+    } finally {
+      await listenNotes.close();
+    }
+  });
+
+  it('--request sends --body as JSON to the endpoint-echo fixture; a malformed --request is a usage error', async () => {
+    const flow = join(ROOT, 'test', 'fixtures', 'flows', 'endpoint-echo');
+    const result = await cli(['dev', flow, '--request', 'POST /things?x=1', '--endpoint', 'echo', '--body', '{"n":2}']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('response: 200\n');
+    expect(JSON.parse(printedBody(result.stdout))).toEqual({
+      event: 'request',
+      method: 'POST',
+      path: '/things',
+      query: { x: '1' },
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":2}',
+      json: { n: 2 },
+    });
+    const bad = await cli(['dev', flow, '--request', 'search for ai']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--request must be "<METHOD> /path?query"');
+    const two = await cli(['dev', flow, '--tick', '--request', 'GET /']);
+    expect(two.stderr).toContain('give exactly one of --event');
+  });
+
+  it('--tick runs one tick of the schedule picked with --schedule; several schedules without one is a usage error', async () => {
+    const flow = join(ROOT, 'test', 'fixtures', 'flows', 'ticker');
+    const result = await cli(['dev', flow, '--tick', '--schedule', 'every 5000', '--env', 'every_ms=5000']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ticker ← tick on every 5000/);
+    expect(result.stdout).toMatch(/\[info\] tick due \d{4}-\d\d-\d\dT[^,]+, fired /);
+    expect(result.stdout).toMatch(/done: handled by 1 handler/);
+    const ambiguous = await cli(['dev', flow, '--tick', '--env', 'every_ms=5000']);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toContain(
+      'the flow has several schedules (every 5000, cron 0 9 * * 1-5 europe/paris); pick one with --schedule',
+    );
   });
 });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { validateOpenApi } from '@openflows/test-support/openapi-validator';
 import { Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 
@@ -230,6 +231,7 @@ describe('an endpoint with OpenAPI operations', () => {
     });
     expect(Object.keys(doc.json.paths)).toEqual(['/notes/{id}', '/notes']);
     expect(doc.json.paths['/notes'].post.operationId).toBe('addNote');
+    expect(await validateOpenApi(doc.json)).toEqual({ valid: true, errors: [] });
     const manifest = await call(urls.tools, '/.well-known/ai-plugin.json');
     expect(manifest.json).toMatchObject({
       schema_version: 'v1',

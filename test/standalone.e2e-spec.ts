@@ -22,6 +22,19 @@ afterAll(async () => {
   await platform?.stop();
 });
 
+test('a pipe gets the banner and JSON log lines, without the route-mapping lines at LOG_LEVEL=info', () => {
+  const output = platform.api.output();
+  expect(output).toMatch(/^OpenFlows listening on http:\/\/127\.0\.0\.1:\d+$/m);
+  // The banner shows PUBLIC_URL, which defaults to localhost on the listening port.
+  expect(output).toContain(`  dashboard  http://localhost:${new URL(platform.url).port}/\n`);
+  expect(output).toContain('  configured GitHub App, Slack\n');
+  const logLines = output.split('\n').filter((line) => line && !line.startsWith('  ') && !line.startsWith('OpenFlows listening'));
+  expect(logLines.length).toBeGreaterThan(0);
+  for (const line of logLines) expect(JSON.parse(line)).toEqual(expect.objectContaining({ level: expect.any(Number) }));
+  expect(JSON.parse(logLines[0]).level).toBeGreaterThanOrEqual(30);
+  expect(platform.api.output()).not.toContain('Mapped {');
+});
+
 test('an opened issue is answered by the standalone process on PGlite, and the flow survives a restart', async () => {
   await platform.putLlmKey('openai');
   const deployed = await platform.deploy(join(__dirname, '../flows/github-chat'), {

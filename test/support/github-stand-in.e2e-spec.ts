@@ -48,7 +48,9 @@ describe('GitHub stand-in', () => {
     });
     expect(status).toBe(201);
     expect(data).toMatchObject({ body: 'Hello from a flow', user: { login: 'openflows-e2e[bot]', type: 'Bot' } });
-    expect(standIn.comments).toEqual([{ owner: 'octo-org', repo: 'hello', issue_number: 5, body: 'Hello from a flow', id: data.id }]);
+    expect(standIn.comments).toEqual([
+      { owner: 'octo-org', repo: 'hello', issue_number: 5, body: 'Hello from a flow', id: data.id, created_at: expect.any(String) },
+    ]);
     const tokenRequest = standIn.requests.find((r) => r.path === '/app/installations/77/access_tokens');
     expect(standIn.requests.at(-1)?.headers.authorization).toMatch(/^token ghs_\w{36}$/);
     expect(tokenRequest?.method).toBe('POST');

@@ -105,6 +105,11 @@ export interface GithubStandIn {
   comments: RecordedComment[];
   /** Pull requests' files by `owner/repo#number` (lower-case), as the test sets them. */
   pulls: Map<string, StandInPullFile[]>;
+  /**
+   * Issues of a repository by `owner/repo` (lower-case), as the test sets them, served by
+   * `GET /repos/{owner}/{repo}/issues` on GitHub's example issue (`since` on `updated_at`, pages).
+   */
+  issues: Map<string, StandInIssue[]>;
   reviews: RecordedReview[];
   installations: Map<number, StandInInstallation>;
   /**
@@ -145,6 +150,20 @@ let openapi: any;
 function example(name: string): any {
   openapi ??= JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
   return structuredClone(openapi.components.examples[name].value);
+}
+
+/** An issue the test puts in a repository: what differs from GitHub's example issue. */
+export interface StandInIssue {
+  number: number;
+  title: string;
+  body?: string;
+  login?: string;
+  /** ISO 8601; `updated_at` defaults to it. */
+  created_at: string;
+  updated_at?: string;
+  state?: 'open' | 'closed';
+  /** A pull request: GitHub lists them among issues, with a `pull_request` field. */
+  pull_request?: boolean;
 }
 
 /** A GitHub error answer: `{ message, documentation_url, status }`. */
@@ -197,6 +216,7 @@ export async function startGithubStandIn(options: {
   const requests: RecordedRequest[] = [];
   const comments: RecordedComment[] = [];
   const pulls = new Map<string, StandInPullFile[]>();
+  const issues = new Map<string, StandInIssue[]>();
   const reviews: RecordedReview[] = [];
   const installations = new Map<number, StandInInstallation>();
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
@@ -691,6 +711,49 @@ export async function startGithubStandIn(options: {
     ],
     [
       'GET',
+      /^\/repos\/([^/]+)\/([^/]+)\/issues$/,
+      (req, [, owner, repo]) => {
+        const page = 'issues/issues#list-repository-issues';
+        const personal = personalToken(req);
+        const inst = personal ? undefined : requireInstallationToken(req);
+        if (!personal && !covers(inst!, owner, repo)) throw new HttpError(403, 'Resource not accessible by integration', docs(page));
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const since = query.get('since');
+        if (since !== null && Number.isNaN(Date.parse(since))) throw new HttpError(422, 'Validation Failed', docs(page));
+        const state = query.get('state') ?? 'open';
+        const perPage = Math.min(Number(query.get('per_page') ?? 30), 100);
+        const pageNo = Number(query.get('page') ?? 1);
+        // GitHub's order: newest first (sort=created, direction=desc).
+        const matching = (issues.get(`${owner}/${repo}`.toLowerCase()) ?? [])
+          .filter((i) => state === 'all' || (i.state ?? 'open') === state)
+          .filter((i) => since === null || Date.parse(i.updated_at ?? i.created_at) >= Date.parse(since))
+          .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+        const slice = matching.slice((pageNo - 1) * perPage, pageNo * perPage);
+        const items = slice.map((i) => {
+          const json = example('issue');
+          Object.assign(json, {
+            number: i.number,
+            title: i.title,
+            body: i.body ?? null,
+            state: i.state ?? 'open',
+            created_at: i.created_at,
+            updated_at: i.updated_at ?? i.created_at,
+            html_url: `https://github.com/${owner}/${repo}/issues/${i.number}`,
+            url: `${url}/repos/${owner}/${repo}/issues/${i.number}`,
+            user: user(i.login ?? 'octocat', 'User'),
+          });
+          if (i.pull_request) json.pull_request = { url: `${url}/repos/${owner}/${repo}/pulls/${i.number}` };
+          else delete json.pull_request;
+          return json;
+        });
+        const next = new URL(req.url ?? '/', url);
+        next.searchParams.set('page', String(pageNo + 1));
+        const link: Record<string, string> = pageNo * perPage < matching.length ? { link: `<${next.href}>; rel="next"` } : {};
+        return [200, items, link];
+      },
+    ],
+    [
+      'GET',
       /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/,
       (req, [, owner, repo, n]) => {
         const personal = personalToken(req);
@@ -798,6 +861,7 @@ export async function startGithubStandIn(options: {
     requests,
     comments,
     pulls,
+    issues,
     reviews,
     installations,
     issueOAuthCode: (login) => {

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { APP_CONFIG, CodedError, isErrorCode, type AppConfig } from '@openflows/common';
@@ -9,6 +9,7 @@ import { dashboardPages } from './dashboard/dashboard-pages';
 import { QUEUES_BOARD_PATH, QueuesBoardService } from './dashboard/queues-board.service';
 import { sendCodedError } from './errors/coded-error.filter';
 import { useErrorFilters } from './errors/error-filters';
+import { apiDocument } from './openapi';
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is answered 413 before it is read whole. */
 export const WEBHOOK_BODY_LIMIT = '25mb';
@@ -42,16 +43,6 @@ export function configureHttp(app: INestApplication): void {
   useErrorFilters(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('OpenFlows API')
-      .setDescription(
-        'Deploy flows, manage named secrets and read runs. Bearer token (API_TOKEN or a personal API token), or the dashboard session cookie with X-CSRF-Token on changes.',
-      )
-      .setVersion('0.1.0')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = apiDocument(app);
   SwaggerModule.setup('api/docs', app, document);
 }

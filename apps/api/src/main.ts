@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
-import { PlatformModule, bootConfig, runMain } from '@openflows/common';
+import { PlatformLogger, PlatformModule, bootConfig, runMain } from '@openflows/common';
 import { DbModule } from '@openflows/db';
 import { ApiModule } from './api.module';
 import { configureHttp } from './http';
@@ -13,7 +12,7 @@ async function main(): Promise<void> {
   @Module({ imports: [PlatformModule.forRoot(config), DbModule, ApiModule] })
   class ApiAppModule {}
   const app = await NestFactory.create(ApiAppModule, { bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PlatformLogger));
   configureHttp(app);
   await app.listen(config.port, config.host);
   // A plain line whatever LOG_LEVEL says: people and scripts wait for it.

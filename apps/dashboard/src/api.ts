@@ -1,141 +1,60 @@
 /**
- * The dashboard's only way to the platform: the public HTTP API (see /work/contract.md, the README's
- * "REST API"), called with the session cookie. Every state-changing request carries the
+ * The dashboard's only way to the platform: the public HTTP API (the README's "REST API"; its shapes
+ * are the types generated from the OpenAPI description, libs/api-types), called with the session cookie. Every state-changing request carries the
  * `X-CSRF-Token` header from `GET /auth/session` (or the login/setup answer); error bodies
  * `{ statusCode, code, message }` become an {@link ApiError} with a message a person can read; a 401
  * (signed out, session expired) sends the browser to /login through {@link onSignedOut}.
  */
 
+import type {
+  ConnectFieldView,
+  ConnectionView,
+  DeploymentDetailView,
+  DeploymentView,
+  EventDetailView,
+  EventSummaryView,
+  FlowVariableView,
+  FlowView,
+  LlmUsageView,
+  ProviderView,
+  RunDetailView,
+  RunLogView,
+  RunView,
+  SecretView,
+  SubscriptionView,
+  TokenView,
+} from '../../../libs/api-types/src';
+
 export type User = { id: string; login: string; provider: 'github' | 'local'; admin: boolean };
 export type Session = { user: User; csrfToken: string };
 export type AuthOptions = { github: boolean; setupRequired: boolean; setupTokenRequired: boolean };
 
-export type FlowStatus = 'pending' | 'building' | 'unregistered' | 'running' | 'paused' | 'error' | 'undeployed';
-export type DeploymentStatus = 'building' | 'failed' | 'active' | 'superseded' | 'undeployed';
-export type DeploymentSource =
-  | { kind: 'bundle' }
-  | { kind: 'git'; url: string; branch?: string; path?: string; commit?: string }
-  | { kind: 'upload'; files: number | string[] };
-export type Deployment = {
-  id: string;
-  version: number;
-  status: DeploymentStatus;
-  live: boolean;
-  source: DeploymentSource | null;
-  error?: string | null;
-  createdAt: string;
-  finishedAt?: string | null;
-  buildLog?: string | null;
-};
-export type Variable = { description?: string; required?: boolean };
-export type Subscription = { provider: string; target: string; event: string; registered: boolean };
-export type Flow = {
-  id: string;
-  name: string;
-  status: FlowStatus;
-  reason?: string | null;
-  version?: number | null;
-  deployedAt?: string | null;
-  env: Record<string, string>;
-  subscriptions: Subscription[];
-  variables: Record<string, Variable>;
-  latestDeployment?: Deployment | null;
-  /** One flow's view only: its HTTP endpoints and schedules. */
-  endpoints?: { name: string; url: string }[];
-  schedules?: { expression: string; timezone: string; nextRunAt?: string }[];
-};
+export type FlowStatus = FlowView['status'];
+export type DeploymentStatus = DeploymentView['status'];
+export type DeploymentSource = DeploymentView['source'];
+export type Deployment = DeploymentView & { buildLog?: DeploymentDetailView['buildLog'] };
+export type Variable = FlowVariableView;
+export type Subscription = SubscriptionView;
+export type Flow = FlowView;
 
-export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
-export type RunEvent = {
-  id: string;
-  provider: string;
-  name: string;
-  action?: string | null;
-  target?: string | null;
-  deliveryId: string;
-  receivedAt: string;
-  replayOf?: string | null;
-  payload?: unknown;
-};
-export type Run = {
-  id: string;
-  flowId: string;
-  flowName: string;
-  eventId: string;
-  status: RunStatus;
-  attempts: number;
-  error?: string | null;
-  promptTokens: number;
-  completionTokens: number;
-  /** Estimated USD of the run's LLM calls. */
-  costUsd: number;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  durationMs?: number | null;
-  createdAt: string;
-  event: RunEvent;
-};
+/** A secret a flow declares it needs (package.json `openflows.secrets`); `variable`, when given, names it instead. */
+export type DeclaredSecret = { name: string; description?: string; variable?: string };
+
+export type RunStatus = RunView['status'];
+export type RunEvent = EventSummaryView & { payload?: EventDetailView['payload'] };
+export type Run = RunView;
 /** A flow's LLM use: per day (oldest first), this month's tokens and the monthly budget (`null`: none). */
-export type LlmUsage = {
-  days: { date: string; calls: number; promptTokens: number; completionTokens: number; costUsd: number }[];
-  monthTokens: number;
-  monthlyTokens: number | null;
-};
-export type LogLine = { attempt: number; level: string; message: string; fields?: Record<string, unknown> | null; at: string };
-export type RunDetail = Run & { logs: LogLine[] };
+export type LlmUsage = LlmUsageView;
+export type LogLine = RunLogView;
+export type RunDetail = RunDetailView;
 
-export type Connection = {
-  id: string;
-  /** A provider id of GET /api/providers. */
-  provider: string;
-  /** The provider's kind of account: installation, token, workspace, bot, app… */
-  kind: string;
-  externalId: string;
-  account: string;
-  status: 'active' | 'unregistered' | 'revoked' | 'error';
-  reason?: string | null;
-  botUserId?: string | null;
-  repositories?: string[] | null;
-  /** Lines to show under it: repositories, bot user, the webhook URL to paste. */
-  details: string[];
-  webhookUrl?: string;
-  createdAt: string;
-  updatedAt: string;
-};
-export type ConnectField = { name: string; label: string; secret?: boolean; optional?: boolean; hint?: string; choices?: string[] };
+// `unregistered` is no status the API sends (see ConnectionView); pages/connections.tsx still has a case for it.
+export type Connection = Omit<ConnectionView, 'status'> & { status: ConnectionView['status'] | 'unregistered' };
+export type ConnectField = ConnectFieldView;
 /** What a provider's connection card shows (GET /api/providers). */
-export type Provider = {
-  id: string;
-  title: string;
-  icon: string;
-  connectedText: string;
-  empty: string;
-  authorize?: { label: string; url: string };
-  fields?: ConnectField[];
-  fieldsLabel?: string;
-  source: string;
-  docs: string;
-};
-export type Secret = {
-  name: string;
-  kind: 'llm' | 'generic';
-  last4: string;
-  baseURL?: string | null;
-  model?: string | null;
-  /** LLM keys: context window in tokens, and USD per million prompt / completion tokens, when set. */
-  contextWindow?: number | null;
-  promptPrice?: number | null;
-  completionPrice?: number | null;
-  createdAt: string;
-  updatedAt: string;
-  lastUsedAt?: string | null;
-  lastUsedBy?: string | null;
-  /** LLM keys: the provider's verdict when the key was stored or checked again. */
-  check?: LlmKeyCheck | null;
-};
-/** `ok`: the provider accepted the key; `failed`: `error` is the provider's answer, or why it could not be reached. */
-export type LlmKeyCheck = { status: 'ok' | 'failed'; checkedAt: string; error?: string | null };
-export type ApiToken = { id: string; name: string; createdAt: string; lastUsedAt?: string | null };
+export type Provider = ProviderView;
+export type Secret = SecretView;
+export type ApiToken = TokenView;
 
 /** A failed call: HTTP status, the platform's stable `code`, and a sentence for people. */
 export class ApiError extends Error {
@@ -256,7 +175,9 @@ export const api = {
   flows: () => request<Flow[]>('GET', '/api/flows'),
   flow: (name: string) => request<Flow>('GET', `/api/flows/${enc(name)}`),
   inspectGit: (source: { url: string; branch?: string; path?: string }) =>
-    request<{ name?: string; variables: Record<string, Variable> }>('POST', '/api/flows/inspect-git', { body: source }),
+    request<{ name?: string; variables: Record<string, Variable>; secrets: DeclaredSecret[] }>('POST', '/api/flows/inspect-git', {
+      body: source,
+    }),
   deployGit: (body: { name: string; url: string; branch?: string; path?: string; env?: Record<string, string> }) =>
     request<Flow>('POST', '/api/flows/git', { body }),
   deployUpload: (form: FormData) => request<Flow>('POST', '/api/flows/upload', { form }),

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { ApiModule, configureHttp } from '@openflows/api';
-import { PlatformModule, bootConfig, runMain } from '@openflows/common';
+import { PlatformLogger, PlatformModule, bootConfig, runMain } from '@openflows/common';
 import { DbModule } from '@openflows/db';
 import { WorkerModule } from '@openflows/worker';
+import { startupBanner } from './banner';
 
 /**
  * api and worker in one process: what `npm start` runs on a single machine. It is also the only way to
@@ -16,14 +16,11 @@ async function main(): Promise<void> {
   @Module({ imports: [PlatformModule.forRoot(config), DbModule, ApiModule, WorkerModule.forRoot(config)] })
   class StandaloneModule {}
   const app = await NestFactory.create(StandaloneModule, { bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PlatformLogger));
   configureHttp(app);
   await app.listen(config.port, config.host);
-  const database = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}/pglite`;
-  // A plain line whatever LOG_LEVEL says: people and scripts wait for it.
-  process.stdout.write(
-    `OpenFlows listening on ${await app.getUrl()} (webhooks: ${config.publicUrl}/webhooks/github, API docs: ${config.publicUrl}/api/docs; database: ${database})\n`,
-  );
+  // Plain lines whatever LOG_LEVEL says: people and scripts wait for the first one.
+  process.stdout.write(startupBanner(config, await app.getUrl()));
 }
 
 runMain(main);

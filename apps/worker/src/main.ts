@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
-import { PlatformModule, bootConfig, redactUrl, runMain } from '@openflows/common';
+import { PlatformLogger, PlatformModule, bootConfig, redactUrl, runMain } from '@openflows/common';
 import { DbModule } from '@openflows/db';
 import { WorkerModule } from './worker.module';
 
@@ -12,7 +11,7 @@ async function main(): Promise<void> {
   @Module({ imports: [PlatformModule.forRoot(config), DbModule, WorkerModule.forRoot(config)] })
   class WorkerAppModule {}
   const app = await NestFactory.createApplicationContext(WorkerAppModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PlatformLogger));
   app.enableShutdownHooks();
   // A plain line whatever LOG_LEVEL says: people and scripts wait for it.
   process.stdout.write(`worker started: events queue and ${config.runs.partitions} runs partitions on ${redactUrl(config.redis.url)}\n`);

@@ -7,7 +7,7 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value === '' ? undefined : value));
 
-const url = z.string().url();
+const url = z.url();
 const positiveInt = z.coerce.number().int().positive();
 
 /** A PEM key given in one environment line has its newlines escaped as `\n`; restore them. */

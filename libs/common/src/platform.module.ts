@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config';
 import { ConfigModule } from './config.module';
-import { loggerModule } from './logger';
+import { PlatformLogger, loggerModule } from './logger';
 import { bullConnection } from './queues';
 import { RedisModule } from './redis.module';
 
@@ -21,6 +21,8 @@ export class PlatformModule {
         RedisModule,
         BullModule.forRoot({ connection: bullConnection(config.redis.url, 'worker'), prefix: config.redis.prefix }),
       ],
+      providers: [PlatformLogger],
+      exports: [PlatformLogger],
     };
   }
 }

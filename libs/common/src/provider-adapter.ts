@@ -262,6 +262,13 @@ export interface ProviderAdapter {
    * provider's NOT_CONNECTED SdkError when the flow uses them.
    */
   bindRun(ownerId: string, event: RoutedEvent, log: FlowLogger): Promise<ProviderRunBinding>;
+  /**
+   * What a run gets for ANOTHER provider's event (a schedule tick, an endpoint request, a chat
+   * message), which carries no connection of this one: the owner's connection the flow's deploy-time
+   * variables `env` name (each provider documents which), checked to be the owner's and active;
+   * undefined when they name none, and the run gets {@link unbound}. Absent: always unbound.
+   */
+  bindAside?(ownerId: string, env: Record<string, string>, log: FlowLogger): Promise<ProviderRunBinding | undefined>;
   /** What a run gets for another provider's event: an empty context, capabilities that say why they are not bound. */
   unbound(): ProviderRunBinding;
   /**

@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
 import * as schema from './schema';
 
@@ -56,6 +57,9 @@ async function migratePostgres(pool: Pool): Promise<void> {
 export function openDatabase(options: { databaseUrl?: string; dataDir: string }): DatabaseHandle {
   if (options.databaseUrl) {
     const pool = new Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle client losing its connection (PostgreSQL restarted) is an 'error' of the pool, which ends
+    // the process when nothing listens; the pool drops that client and connects anew on the next query.
+    pool.on('error', (error) => new Logger('Database').warn(`an idle PostgreSQL connection failed: ${error.message}`));
     const db = drizzlePg(pool, { schema });
     return {
       db,

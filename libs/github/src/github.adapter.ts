@@ -132,8 +132,26 @@ export class GithubAdapter implements ProviderAdapter {
     }
   }
 
+  /**
+   * A run of another provider's event (a schedule tick, an endpoint request) gets a client for the
+   * repository the flow's `owner` and `repo` variables name, through the owner's App installation or
+   * token connection covering it (`github.context.repo` is that repository); unbound without them.
+   */
+  async bindAside(ownerId: string, env: Record<string, string>, log: FlowLogger): Promise<ProviderRunBinding | undefined> {
+    if (!env.owner || !env.repo) return undefined;
+    const context: GithubContext = { repo: { owner: env.owner, repo: env.repo } };
+    try {
+      const client = await this.app.clientFor(ownerId, `${env.owner}/${env.repo}`.toLowerCase());
+      return { context, capabilities: githubCapabilities(client), isEffect: isGithubEffect };
+    } catch (error) {
+      log.warn(`github: ${errorMessage(error)}`);
+      return { context, capabilities: failingCapabilities(GITHUB_CAPABILITIES, () => error as Error) };
+    }
+  }
+
   unbound(): ProviderRunBinding {
-    const error = () => new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events');
+    const error = () =>
+      new SdkError('GITHUB_NOT_CONNECTED', 'github is only bound for GitHub events and flows with owner and repo variables');
     return { context: NO_REPOSITORY, capabilities: failingCapabilities(GITHUB_CAPABILITIES, error) };
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { unboundHost } from '@openflows/sdk/sdk';
 import type { FlowLogger } from '@openflows/sdk';
 import { bundleFlow, bundleLimits } from './bundle';
+import { bundleSecrets, missingSecrets } from './declared-secrets';
 import { discoverSubscriptions } from './discover';
 import { FlowDeployError } from './errors';
 import { executeFlow, type RunServices } from './run';
@@ -124,6 +125,34 @@ describe('bundleFlow', () => {
     const { code } = await bundleFlow(dir);
     expect(code).not.toContain('require("shout")');
     expect(await runOnce(code)).toEqual(['HELLO!']);
+  });
+
+  it("carries the flow's openflows.secrets after its limits", async () => {
+    const secrets = { listen_notes: { description: 'Listen key', variable: 'key_name', extra: 1 }, plain: {} };
+    const dir = flowFolder({
+      'package.json': packageJson({ name: 'my-flow', openflows: { limits: { cpuMs: 500 }, secrets } }),
+      'src/index.ts': MINIMAL_FLOW,
+    });
+    const { code } = await bundleFlow(dir);
+    expect(bundleLimits(code)).toEqual({ cpuMs: 500 });
+    const declared = bundleSecrets(code);
+    expect(declared).toEqual([{ name: 'listen_notes', description: 'Listen key', variable: 'key_name' }, { name: 'plain' }]);
+    expect(missingSecrets(declared, {}, new Set(['plain'])).map((s) => s.name)).toEqual(['listen_notes']);
+    expect(missingSecrets(declared, { key_name: 'mine' }, new Set(['listen_notes'])).map((s) => s.name)).toEqual(['mine', 'plain']);
+    expect(missingSecrets(declared, { key_name: 'mine' }, new Set(['mine', 'plain']))).toEqual([]);
+    const listed = flowFolder({
+      'package.json': packageJson({ name: 'my-flow', openflows: { secrets: ['a', 'b'] } }),
+      'src/index.ts': MINIMAL_FLOW,
+    });
+    expect(bundleSecrets((await bundleFlow(listed)).code)).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(bundleSecrets((await bundleFlow(flowFolder({ 'package.json': packageJson(), 'src/index.ts': MINIMAL_FLOW }))).code)).toEqual([]);
+  });
+
+  it('refuses openflows.secrets that are neither names nor an object of entries', async () => {
+    for (const secrets of ['token', [1], { token: 'x' }]) {
+      const dir = flowFolder({ 'package.json': packageJson({ name: 'my-flow', openflows: { secrets } }), 'src/index.ts': MINIMAL_FLOW });
+      await expect(bundleFlow(dir)).rejects.toMatchObject({ code: 'FLOW_INVALID' });
+    }
   });
 
   it("carries the flow's openflows.limits in the bundle's first line", async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { FlowLimits } from '@openflows/common';
+import { readDeclaredSecrets, secretsBanner } from './declared-secrets';
 import { FlowDeployError } from './errors';
 
 /** Flow names: lower-case letters, digits, `-` and `_`; taken from the folder's package.json name. */
@@ -45,7 +46,7 @@ export function bundleLimits(code: string): Partial<FlowLimits> | undefined {
 /** A bundled flow, ready for `POST /api/flows`. */
 export interface FlowBundle {
   name: string;
-  /** One CommonJS file; `@openflows/sdk` is left as a `require` the runtime answers; first line: the flow's limits, when it sets any. */
+  /** One CommonJS file; `@openflows/sdk` is left as a `require` the runtime answers; first line: the flow's limits, when it sets any; then its declared secrets. */
   code: string;
 }
 
@@ -78,7 +79,11 @@ export async function bundleFlow(folder: string, options: BundleOptions = {}): P
   const dir = resolve(folder);
   const pkgFile = join(dir, 'package.json');
   if (!existsSync(pkgFile)) throw new FlowDeployError('FLOW_INVALID', `${dir} has no package.json`);
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { name?: string; main?: string; openflows?: { limits?: unknown } };
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+    name?: string;
+    main?: string;
+    openflows?: { limits?: unknown; secrets?: unknown };
+  };
   const name = (pkg.name ?? '').replace(/^@[^/]+\//, '');
   if (!FLOW_NAME.test(name)) {
     throw new FlowDeployError(
@@ -96,7 +101,10 @@ export async function bundleFlow(folder: string, options: BundleOptions = {}): P
       format: 'cjs',
       target: 'node24',
       external: ['@openflows/sdk'],
-      banner: { js: limitsBanner(pkg.openflows?.limits) },
+      // Line 1: the flow's limits; then the secrets it declares (each line only when set).
+      banner: {
+        js: [limitsBanner(pkg.openflows?.limits), secretsBanner(readDeclaredSecrets(pkg.openflows?.secrets))].filter(Boolean).join('\n'),
+      },
       write: false,
       metafile: true,
       logLevel: 'silent',

@@ -83,20 +83,21 @@ describe('checkRelativePath', () => {
 });
 
 describe('readFlowPackage and missingVariables', () => {
-  it('reads the name without scope, the declared variables and the dependencies besides the SDK', () => {
+  it('reads the name without scope, the declared variables and secrets and the dependencies besides the SDK', () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'package.json'),
       JSON.stringify({
         name: '@me/my-flow',
         dependencies: { '@openflows/sdk': '*', 'left-pad': '1.3.0' },
-        openflows: { variables: { owner: { description: 'Owner', required: true, extra: 1 }, tone: {} } },
+        openflows: { variables: { owner: { description: 'Owner', required: true, extra: 1 }, tone: {} }, secrets: ['gh_token'] },
       }),
     );
     const pkg = readFlowPackage(dir);
     expect(pkg).toEqual({
       name: 'my-flow',
       variables: { owner: { description: 'Owner', required: true }, tone: {} },
+      secrets: [{ name: 'gh_token' }],
       dependencies: ['left-pad'],
     });
     expect(missingVariables(pkg.variables, {})).toEqual(['owner']);

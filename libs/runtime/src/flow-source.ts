@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { errorMessage, type EgressConfig } from '@openflows/common';
 import { simpleGit } from 'simple-git';
 import { EgressPolicy, EgressRefusedError, urlPort } from './egress/egress-policy';
+import { readDeclaredSecrets, type DeclaredSecret } from './declared-secrets';
 import { FlowDeployError } from './errors';
 
 /** One deploy-time variable a flow declares in its package.json under `openflows.variables`. */
@@ -20,6 +21,8 @@ export interface FlowPackage {
   name?: string;
   /** `openflows.variables`, empty when none are declared. */
   variables: Record<string, FlowVariable>;
+  /** `openflows.secrets`: the secrets it needs, empty when none are declared. */
+  secrets: DeclaredSecret[];
   /** Names of npm dependencies other than `@openflows/sdk` (which the runtime provides). */
   dependencies: string[];
 }
@@ -43,13 +46,14 @@ const INSTALL_TIMEOUT_MS = 300_000;
 const BRANCH = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/;
 
 /**
- * Reads `name`, `openflows.variables` and the dependencies of `folder/package.json`.
- * @throws FlowDeployError FLOW_INVALID when the file is missing, not JSON, or `openflows.variables` is not an object of objects.
+ * Reads `name`, `openflows.variables`, `openflows.secrets` and the dependencies of `folder/package.json`.
+ * @throws FlowDeployError FLOW_INVALID when the file is missing, not JSON, or `openflows.variables` is not an object of objects
+ *   (or `openflows.secrets` neither names nor an object of objects).
  */
 export function readFlowPackage(folder: string): FlowPackage {
   const file = join(folder, 'package.json');
   if (!existsSync(file)) throw new FlowDeployError('FLOW_INVALID', 'the flow folder has no package.json');
-  let pkg: { name?: unknown; dependencies?: Record<string, string>; openflows?: { variables?: unknown } };
+  let pkg: { name?: unknown; dependencies?: Record<string, string>; openflows?: { variables?: unknown; secrets?: unknown } };
   try {
     pkg = JSON.parse(readFileSync(file, 'utf8')) as typeof pkg;
   } catch (error) {
@@ -72,6 +76,7 @@ export function readFlowPackage(folder: string): FlowPackage {
   return {
     name: typeof pkg.name === 'string' ? pkg.name.replace(/^@[^/]+\//, '') : undefined,
     variables: clean,
+    secrets: readDeclaredSecrets(pkg.openflows?.secrets),
     dependencies: Object.keys(pkg.dependencies ?? {}).filter((dep) => dep !== SDK),
   };
 }

@@ -1,4 +1,5 @@
 export * from './bundle';
+export * from './declared-secrets';
 export * from './discover';
 export * from './egress/egress-policy';
 export * from './egress/flow-fetch';

@@ -13,11 +13,12 @@ import {
   type SubscriptionDeclaration,
 } from '@openflows/common';
 import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
-import { SdkError } from '@openflows/sdk';
+import { SdkError, type SlackContext } from '@openflows/sdk';
 import { slackCommandOf, type SlackEventCallback } from './envelope';
 import { NO_SLACK_CONTEXT, slackCommandContextOf, slackContextOf, type SlackContextWorkspace } from './slack-context';
 import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, isSlackEffect, slackCapabilities } from './slack-capabilities';
+import { SlackClientService } from './slack-client.service';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
 
@@ -74,6 +75,7 @@ export class SlackAdapter implements ProviderAdapter {
     private readonly routing: SlackRoutingService,
     private readonly connectionRows: ConnectionsRepository,
     private readonly flows: FlowsRepository,
+    private readonly clients: SlackClientService,
     readonly ingress: SlackIngress,
   ) {}
 
@@ -109,8 +111,27 @@ export class SlackAdapter implements ProviderAdapter {
     };
   }
 
+  /**
+   * A run of another provider's event (a schedule tick, an endpoint request) posts as the owner's
+   * workspace the flow's `workspace` variable names (team id or name), else as the owner's only
+   * active workspace; unbound when there is none, or several and no `workspace`.
+   */
+  async bindAside(ownerId: string, env: Record<string, string>): Promise<ProviderRunBinding | undefined> {
+    const wanted = env.workspace?.toLowerCase();
+    const active = (await this.connectionRows.list(ownerId)).filter((c) => c.provider === 'slack' && c.status === 'active');
+    const chosen = wanted ? active.filter((c) => [c.externalId.toLowerCase(), c.accountLogin.toLowerCase()].includes(wanted)) : active;
+    if (chosen.length !== 1) return undefined;
+    const { client, teamId, teamName, botUserId } = await this.clients.sessionFor(chosen[0].externalId);
+    return {
+      // No event: the workspace, and no channel, thread or sender.
+      context: { ...NO_SLACK_CONTEXT, teamId, teamName, botUserId: botUserId ?? undefined, account: teamId } satisfies SlackContext,
+      capabilities: slackCapabilities(client),
+      isEffect: isSlackEffect,
+    };
+  }
+
   unbound(): ProviderRunBinding {
-    const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events');
+    const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events and flows with one connected workspace');
     return { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
   }
 

@@ -18,9 +18,13 @@ export class ConnectionView {
     description: 'revoked: the app was uninstalled or its tokens revoked; error: there but unusable (a suspended installation).',
   })
   status!: string;
-  @ApiPropertyOptional({ description: 'Why the status is not active: app_uninstalled, tokens_revoked, installation_deleted, suspended.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Why the status is not active: app_uninstalled, tokens_revoked, installation_deleted, suspended.',
+  })
   reason?: string | null;
-  @ApiPropertyOptional({ description: "Slack: the bot's user id." }) botUserId?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: "Slack: the bot's user id." }) botUserId?: string | null;
   @ApiProperty({ description: 'GitHub: repositories (owner/repo) of a selected installation.' }) repositories!: string[];
   @ApiProperty({ description: 'Lines the dashboard shows under the connection (its repositories, bot user, the webhook URL to paste).' })
   details!: string[];
@@ -56,7 +60,12 @@ export class ProviderView {
   @ApiProperty() icon!: string;
   @ApiProperty() connectedText!: string;
   @ApiProperty() empty!: string;
-  @ApiPropertyOptional({ description: 'A browser round trip: the button label and its URL (/connect/<id>).' })
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: { label: { type: 'string' }, url: { type: 'string' } },
+    required: ['label', 'url'],
+    description: 'A browser round trip: the button label and its URL (/connect/<id>).',
+  })
   authorize?: { label: string; url: string };
   @ApiPropertyOptional({ type: [ConnectFieldView], description: 'Token setup: the JSON fields of POST /api/connections/<id>.' })
   fields?: ConnectFieldView[];

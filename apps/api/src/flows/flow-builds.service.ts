@@ -5,15 +5,19 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } f
 import { APP_CONFIG, errorMessage, type AppConfig } from '@openflows/common';
 import { FlowsRepository, type FlowDetail, type FlowVariables, type StoredSource } from '@openflows/db';
 import { RegistrationService } from '@openflows/providers';
+import { SecretsService } from '@openflows/secrets';
 import {
   FlowDeployError,
+  bundleSecrets,
   checkGitSource,
   cloneFlowSource,
   discoverSubscriptions,
+  missingSecrets,
   missingVariables,
   readFlowPackage,
   runFlowBuild,
   writeUploadedFiles,
+  type DeclaredSecret,
   type GitSourceSpec,
   type UploadedFile,
 } from '@openflows/runtime';
@@ -49,6 +53,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
   constructor(
     private readonly flows: FlowsRepository,
     private readonly registration: RegistrationService,
+    private readonly secrets: SecretsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -73,16 +78,16 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
 
   /**
    * Clones a git source (depth 1) and reads its flow's package.json, without deploying anything.
-   * @returns `name` (without scope) and `openflows.variables`.
+   * @returns `name` (without scope), `openflows.variables` and `openflows.secrets`.
    * @throws FlowDeployError FLOW_SOURCE_INVALID (URL, branch, folder, clone), FLOW_INVALID (package.json).
    */
-  async inspectGit(spec: GitSourceSpec): Promise<{ name?: string; variables: FlowVariables }> {
+  async inspectGit(spec: GitSourceSpec): Promise<{ name?: string; variables: FlowVariables; secrets: DeclaredSecret[] }> {
     const clone = { ...checkGitSource(spec, this.config.flowSources.allowLocal), branch: spec.branch };
     const dir = mkdtempSync(join(tmpdir(), 'openflows-inspect-'));
     try {
       const { folder } = await cloneFlowSource(clone, join(dir, 'checkout'), this.config.flows.egress);
-      const { name, variables } = readFlowPackage(folder);
-      return { name, variables };
+      const { name, variables, secrets } = readFlowPackage(folder);
+      return { name, variables, secrets };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -175,6 +180,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     const work = mkdtempSync(join(tmpdir(), 'openflows-build-'));
     try {
       const bundle = await this.produceBundle(deploymentId, env, input, work, log);
+      await this.assertSecrets(ownerId, bundle, env);
       const declared = await discoverSubscriptions(bundle, env, name, this.config.flows.limits);
       await log(`run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`);
       const subscriptions = await this.registration.check(ownerId, declared);
@@ -244,6 +250,24 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
     if (missing.length === 0) return;
     const described = missing.map((key) => (variables[key].description ? `${key} (${variables[key].description})` : key));
     throw new FlowDeployError('FLOW_INVALID', `missing required variable${missing.length > 1 ? 's' : ''}: ${described.join(', ')}`);
+  }
+
+  /**
+   * Checks that the owner has every secret the bundle declares (`openflows.secrets`, carried in its
+   * banner), each under the name it resolves to with `env`.
+   * @throws FlowDeployError FLOW_INVALID naming each missing secret, with its description.
+   */
+  async assertSecrets(ownerId: string, bundle: string, env: Record<string, string>): Promise<void> {
+    const declared = bundleSecrets(bundle);
+    if (declared.length === 0) return;
+    const existing = new Set((await this.secrets.list(ownerId)).map((secret) => secret.name));
+    const missing = missingSecrets(declared, env, existing);
+    if (missing.length === 0) return;
+    const described = missing.map((secret) => (secret.description ? `${secret.name} (${secret.description})` : secret.name));
+    throw new FlowDeployError(
+      'FLOW_INVALID',
+      `missing secret${missing.length > 1 ? 's' : ''}: ${described.join(', ')}; store ${missing.length > 1 ? 'them' : 'it'} first (openflows secrets set <name>)`,
+    );
   }
 
   /** Logs the failure in full and marks the deployment failed with its first line. */

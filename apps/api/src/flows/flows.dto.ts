@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { DeploymentSource, DeploymentStatus } from '@openflows/db';
 import { FLOW_NAME } from '@openflows/runtime';
@@ -18,7 +18,12 @@ export class DeployFlowDto {
   @MaxLength(MAX_FLOW_SOURCE_BYTES)
   code!: string;
 
-  @ApiPropertyOptional({ description: 'Deploy-time variables read with env(name).', example: { owner: 'octo', repo: 'hello' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Deploy-time variables read with env(name).',
+    example: { owner: 'octo', repo: 'hello' },
+  })
   @IsOptional()
   @IsObject()
   env?: Record<string, string>;
@@ -54,7 +59,12 @@ export class DeployGitDto extends GitSourceDto {
   @Matches(FLOW_NAME)
   name!: string;
 
-  @ApiPropertyOptional({ description: 'Deploy-time variables read with env(name).', example: { owner: 'octo', repo: 'hello' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Deploy-time variables read with env(name).',
+    example: { owner: 'octo', repo: 'hello' },
+  })
   @IsOptional()
   @IsObject()
   env?: Record<string, string>;
@@ -76,11 +86,32 @@ export class UploadFlowDto {
 
 /** Body of `POST /api/flows/:name/redeploy`. */
 export class RedeployFlowDto {
-  @ApiPropertyOptional({ description: 'New deploy-time variables; default: those of the latest deployment.' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'New deploy-time variables; default: those of the latest deployment.',
+  })
   @IsOptional()
   @IsObject()
   env?: Record<string, string>;
 }
+
+/** The three shapes of DeploymentSource (libs/db), as OpenAPI schemas. */
+const DEPLOYMENT_SOURCES: NonNullable<ApiPropertyOptions['oneOf']> = [
+  { type: 'object', properties: { kind: { type: 'string', enum: ['bundle'] } }, required: ['kind'] },
+  {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['git'] },
+      url: { type: 'string' },
+      branch: { type: 'string' },
+      path: { type: 'string' },
+      commit: { type: 'string' },
+    },
+    required: ['kind', 'url'],
+  },
+  { type: 'object', properties: { kind: { type: 'string', enum: ['upload'] }, files: { type: 'number' } }, required: ['kind', 'files'] },
+];
 
 export class SubscriptionView {
   @ApiProperty({ example: 'github' }) provider!: string;
@@ -101,6 +132,7 @@ export class DeploymentView {
   @ApiProperty({ enum: ['building', 'failed', 'active', 'superseded', 'undeployed'] }) status!: DeploymentStatus;
   @ApiProperty({ description: 'Whether this is the deployment that receives events now.' }) live!: boolean;
   @ApiProperty({
+    oneOf: DEPLOYMENT_SOURCES,
     description: "{ kind: 'bundle' } | { kind: 'git', url, branch?, path?, commit? } | { kind: 'upload', files }",
     example: { kind: 'git', url: 'https://github.com/openflows/flows.git', branch: 'main', path: 'flows/github-chat', commit: 'a1b2c3d' },
   })
@@ -136,6 +168,7 @@ export class ScheduleView {
 }
 
 /** A flow as the API shows it. */
+@ApiExtraModels(FlowVariableView)
 export class FlowView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
@@ -150,9 +183,16 @@ export class FlowView {
   reason?: string;
   @ApiPropertyOptional({ description: 'Version of the live deployment.' }) version?: number;
   @ApiPropertyOptional() deployedAt?: Date;
-  @ApiProperty({ description: 'Deploy-time variables of the live deployment (else of the latest one).' }) env!: Record<string, string>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Deploy-time variables of the live deployment (else of the latest one).',
+  })
+  env!: Record<string, string>;
   @ApiProperty({ type: [SubscriptionView] }) subscriptions!: SubscriptionView[];
   @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: getSchemaPath(FlowVariableView) },
     description: 'The variables the flow declares in its package.json `openflows.variables` (known once built from git or an upload).',
     example: { owner: { description: 'Repository owner', required: true } },
   })
@@ -166,7 +206,26 @@ export class FlowView {
 }
 
 /** Answer of `POST /api/flows/inspect-git`. */
+@ApiExtraModels(FlowVariableView)
 export class InspectGitView {
   @ApiPropertyOptional({ description: 'package.json name without its scope.' }) name?: string;
-  @ApiProperty({ example: { owner: { description: 'Repository owner', required: true } } }) variables!: Record<string, FlowVariableView>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: getSchemaPath(FlowVariableView) },
+    example: { owner: { description: 'Repository owner', required: true } },
+  })
+  variables!: Record<string, FlowVariableView>;
+  @ApiProperty({
+    type: () => [DeclaredSecretView],
+    description: 'package.json `openflows.secrets`: secrets the owner must have before deploying.',
+  })
+  secrets!: DeclaredSecretView[];
+}
+
+/** A secret a flow declares it needs (`openflows.secrets`). */
+export class DeclaredSecretView {
+  @ApiProperty({ example: 'listen_notes' }) name!: string;
+  @ApiPropertyOptional({ example: 'Your Listen Notes API key' }) description?: string;
+  @ApiPropertyOptional({ example: 'podcast_key_name', description: 'The deploy-time variable that, when given, names the secret instead.' })
+  variable?: string;
 }

@@ -46,10 +46,12 @@ export class FlowsService {
    * (source `bundle`, a short build log). A GitHub repository no active App installation of the owner
    * covers leaves the flow deployed but `unregistered`, with the install link as its `reason`, until
    * an installation covers it.
-   * @throws FlowDeployError when the flow does not load or declares nothing; CodedError `ENV_INVALID`.
+   * @throws FlowDeployError when the flow does not load or declares nothing, FLOW_INVALID when one of
+   *   the secrets it declares does not exist; CodedError `ENV_INVALID`.
    */
   async deploy(ownerId: string, dto: DeployFlowDto): Promise<FlowView> {
     const env = this.checkEnv(dto.env);
+    await this.builds.assertSecrets(ownerId, dto.code, env);
     const declared = await discoverSubscriptions(dto.code, env, dto.name, this.config.flows.limits);
     const subscriptions = await this.registration.check(ownerId, declared);
     const reason = await this.registration.reason(ownerId, subscriptions);

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import type { RunStatus } from '@openflows/db';
+import type { RunEventSummary, RunStatus } from '@openflows/db';
+import type { RunLogView as RunLogViewShape, RunView as RunViewShape } from '@openflows/runs';
 
 const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'retrying', 'succeeded', 'failed'];
 
@@ -52,49 +53,54 @@ export class ReplayRunsDto {
   ids!: string[];
 }
 
-export class RunLogView {
+/** One log line of a run (libs/runs' RunLogView, which the live updates send too). */
+export class RunLogView implements RunLogViewShape {
   @ApiProperty({ description: 'The attempt (1-based) that wrote it.' }) attempt!: number;
-  @ApiProperty({ enum: ['debug', 'info', 'warn', 'error'] }) level!: string;
+  @ApiProperty({ enum: ['debug', 'info', 'warn', 'error'] }) level!: RunLogViewShape['level'];
   @ApiProperty() message!: string;
-  @ApiPropertyOptional() fields?: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) fields?: Record<string, unknown> | null;
   @ApiProperty() at!: Date;
 }
 
 /** The triggering event of a run, without its payload. */
-export class EventSummaryView {
+export class EventSummaryView implements RunEventSummary {
   @ApiProperty() id!: string;
   @ApiProperty({ example: 'github' }) provider!: string;
   @ApiProperty({ example: 'issue_comment' }) name!: string;
-  @ApiPropertyOptional({ example: 'created' }) action?: string | null;
-  @ApiPropertyOptional({ example: 'octo-org/hello' }) target?: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'created' }) action!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'octo-org/hello' }) target!: string | null;
   @ApiProperty({ description: 'The delivery id (`X-GitHub-Delivery`, Slack `event_id`); a replay: `<original>:replay:<12 hex>`.' })
   deliveryId!: string;
   @ApiProperty() receivedAt!: Date;
-  @ApiPropertyOptional({ description: "A replay's original event id." }) replayOf?: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "A replay's original event id." }) replayOf!: string | null;
 }
 
 /** The triggering event with its payload as the provider sent it. */
 export class EventDetailView extends EventSummaryView {
-  @ApiProperty({ type: Object, description: 'The payload as received (GitHub: the webhook body; Slack: the event_callback).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The payload as received (GitHub: the webhook body; Slack: the event_callback).',
+  })
   payload!: unknown;
 }
 
-/** A run as the API shows it (the contract's RunView). */
-export class RunView {
+/** A run as the API shows it (the contract's RunView; `implements` keeps it libs/runs' RunView, which the live updates send). */
+export class RunView implements RunViewShape {
   @ApiProperty() id!: string;
   @ApiProperty() flowId!: string;
   @ApiProperty() flowName!: string;
   @ApiProperty() eventId!: string;
-  @ApiProperty({ enum: RUN_STATUSES }) status!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: RunStatus;
   @ApiProperty() attempts!: number;
-  @ApiPropertyOptional() error?: string | null;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty({ description: 'LLM tokens over all attempts.' }) promptTokens!: number;
   @ApiProperty() completionTokens!: number;
   @ApiProperty({ description: "Estimated USD of the LLM calls over all attempts (the platform's price table or the key's prices)." })
   costUsd!: number;
-  @ApiPropertyOptional() startedAt?: Date | null;
-  @ApiPropertyOptional() finishedAt?: Date | null;
-  @ApiPropertyOptional({ description: 'Milliseconds of the last attempt.' }) durationMs?: number | null;
+  @ApiProperty({ type: Date, nullable: true }) startedAt!: Date | null;
+  @ApiProperty({ type: Date, nullable: true }) finishedAt!: Date | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Milliseconds of the last attempt.' }) durationMs!: number | null;
   @ApiProperty() createdAt!: Date;
   @ApiProperty({ type: EventSummaryView }) event!: EventSummaryView;
 }

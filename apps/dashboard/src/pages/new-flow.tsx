@@ -2,11 +2,11 @@
  * /flows/new: deploy a flow from a git repository (URL, branch, sub-folder; "Inspect" reads the
  * flow's package.json on the platform and fills the form from its declared variables) or from a folder
  * on this computer (read in the browser: package.json gives the name and variables; the files go up
- * as multipart). Submitting starts the build and opens the flow's page.
+ * as multipart). The secrets the flow declares are listed: the platform refuses the deploy without them. Submitting starts the build and opens the flow's page.
  */
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { api, messageOf, type Variable } from '../api';
+import { api, messageOf, type DeclaredSecret, type Variable } from '../api';
 import { Notice, PageHeader, useTitle } from '../ui';
 import { EnvFields, envOf, missingRequired, type EnvRow } from './env-form';
 
@@ -17,11 +17,42 @@ const SKIP = /(^|\/)(node_modules|\.git|dist|\.data)(\/|$)/;
 const MAX_BYTES = 20 * 1024 * 1024;
 const NAME = /^[a-z0-9][a-z0-9-_]{0,62}$/;
 
-/** Reads the declared name and variables from a package.json text. */
-function readPackageJson(text: string): { name?: string; variables: Record<string, Variable> } {
-  const pkg = JSON.parse(text) as { name?: string; openflows?: { variables?: Record<string, Variable> } };
+type Found = { name?: string; variables: Record<string, Variable>; secrets: DeclaredSecret[] };
+
+/** Reads the declared name, variables and secrets (a list of names or an object of entries) from a package.json text. */
+function readPackageJson(text: string): Found {
+  const pkg = JSON.parse(text) as {
+    name?: string;
+    openflows?: { variables?: Record<string, Variable>; secrets?: string[] | Record<string, Omit<DeclaredSecret, 'name'>> };
+  };
   const name = typeof pkg.name === 'string' ? pkg.name.replace(/^@[^/]+\//, '') : undefined;
-  return { name, variables: pkg.openflows?.variables ?? {} };
+  const declared = pkg.openflows?.secrets ?? [];
+  const secrets = Array.isArray(declared)
+    ? declared.map((n) => ({ name: n }))
+    : Object.entries(declared).map(([n, s]) => ({ ...s, name: n }));
+  return { name, variables: pkg.openflows?.variables ?? {}, secrets };
+}
+
+/** The secrets the flow needs, each under the name it will have with the variables filled in; the platform refuses the deploy without them. */
+function SecretsNeeded({ secrets, env }: { secrets: DeclaredSecret[]; env: Record<string, string> }) {
+  if (secrets.length === 0) return null;
+  return (
+    <fieldset className="fieldset">
+      <legend>Secrets</legend>
+      <p className="hint">
+        This flow reads these secrets; store them on the <Link to="/secrets">Secrets</Link> page before deploying.
+      </p>
+      <ul>
+        {secrets.map((s) => (
+          <li key={s.name}>
+            <code>{(s.variable && env[s.variable]) || s.name}</code>
+            {s.description && ` — ${s.description}`}
+            {s.variable && <span className="hint"> (named by the variable {s.variable})</span>}
+          </li>
+        ))}
+      </ul>
+    </fieldset>
+  );
 }
 
 export function NewFlowPage() {
@@ -34,14 +65,16 @@ export function NewFlowPage() {
   const [picked, setPicked] = useState<Picked>();
   const [name, setName] = useState('');
   const [variables, setVariables] = useState<Record<string, Variable>>();
+  const [secrets, setSecrets] = useState<DeclaredSecret[]>([]);
   const [declared, setDeclared] = useState<Record<string, string>>({});
   const [extra, setExtra] = useState<EnvRow[]>([]);
   const [inspecting, setInspecting] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string>();
 
-  const adopt = (found: { name?: string; variables: Record<string, Variable> }) => {
+  const adopt = (found: Found) => {
     setVariables(found.variables);
+    setSecrets(found.secrets);
     if (found.name && !name) setName(found.name);
     setDeclared(Object.fromEntries(Object.keys(found.variables).map((k) => [k, declared[k] ?? ''])));
   };
@@ -212,6 +245,7 @@ export function NewFlowPage() {
               </label>
             </fieldset>
             <EnvFields variables={variables} declared={declared} setDeclared={setDeclared} extra={extra} setExtra={setExtra} />
+            <SecretsNeeded secrets={secrets} env={declared} />
           </>
         )}
         {!ready && !error && (

@@ -10,6 +10,7 @@ import {
   type AppConfig,
   type ExecuteRunJob,
   type Provider,
+  type ProviderAdapter,
   type ProviderRunBinding,
   type RunCompletion,
 } from '@openflows/common';
@@ -187,7 +188,7 @@ export class RunsService {
     log.info(
       `attempt ${attempt} of ${maxAttempts}: ${event.name}${event.action ? `.${event.action}` : ''} (delivery ${event.deliveryId}) for ${flow.name} v${deployment.version}`,
     );
-    const bindings = await this.bindings(flow.ownerId, event, log);
+    const bindings = await this.bindings(flow.ownerId, event, deployment.env, log);
     const own = bindings[event.provider];
     const { handled, result } = await this.runtime.execute({
       flowName: flow.name,
@@ -215,16 +216,21 @@ export class RunsService {
 
   /**
    * Every provider's part of the run: the event's own provider bound to the owner's connection for it,
-   * the others unbound (their calls say so). Resolved before the flow starts because the SDK reads
-   * `github.context` and `slack.context` synchronously.
+   * the others to the connection the flow's variables name (ProviderAdapter.bindAside: a schedule's
+   * GitHub repository, its Slack workspace) or unbound (their calls say so). Resolved before the flow
+   * starts because the SDK reads `github.context` and `slack.context` synchronously.
    */
-  private async bindings(ownerId: string, event: StoredEvent, log: RunLog): Promise<Record<string, ProviderRunBinding>> {
-    const entries = await Promise.all(
-      this.providers.adapters.map(
-        async (adapter) =>
-          [adapter.id, adapter.id === event.provider ? await adapter.bindRun(ownerId, event, log) : adapter.unbound()] as const,
-      ),
-    );
+  private async bindings(
+    ownerId: string,
+    event: StoredEvent,
+    env: Record<string, string>,
+    log: RunLog,
+  ): Promise<Record<string, ProviderRunBinding>> {
+    const bind = async (adapter: ProviderAdapter) =>
+      adapter.id === event.provider
+        ? adapter.bindRun(ownerId, event, log)
+        : ((await adapter.bindAside?.(ownerId, env, log)) ?? adapter.unbound());
+    const entries = await Promise.all(this.providers.adapters.map(async (adapter) => [adapter.id, await bind(adapter)] as const));
     return Object.fromEntries(entries);
   }
 

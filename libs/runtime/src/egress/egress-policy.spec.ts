@@ -30,7 +30,11 @@ describe('addressRefusal', () => {
     ['FD00:0EC2:0:0::254', 'a cloud metadata address'],
     ['ff02::1', 'a multicast address'],
     ['2001:db8::1', 'a reserved address'],
-    ['100::1', 'a reserved address'],
+    ['3fff::1', 'a reserved address'],
+    ['100::1', 'a discard-only address'],
+    ['2001:2::1', 'a benchmarking address'],
+    ['2001:10::1', 'an ORCHID identifier'],
+    ['5f00::1', 'a segment routing (SRv6) address'],
     ['2001:0:4136:e378::1', 'a Teredo tunnel address'],
     ['::ffff:127.0.0.1', 'a loopback address (127.0.0.1 in IPv6 form)'],
     ['::ffff:7f00:1', 'a loopback address (127.0.0.1 in IPv6 form)'],
@@ -38,19 +42,29 @@ describe('addressRefusal', () => {
     ['::ffff:169.254.169.254', 'a cloud metadata address (169.254.169.254 in IPv6 form)'],
     ['::ffff:0:192.168.0.1', 'a private address (192.168.0.1 in IPv6 form)'],
     ['64:ff9b::a00:1', 'a private address (10.0.0.1 in IPv6 form)'],
-    ['64:ff9b::10.0.0.1', 'an address form the egress policy cannot read'],
+    ['64:ff9b::10.0.0.1', 'a private address (10.0.0.1 in IPv6 form)'],
     ['2002:c0a8:101::1', 'a private address (192.168.1.1 in IPv6 form)'],
     ['example.com', 'not an IP address'],
   ])('refuses %s as %s', (address, reason) => {
     expect(addressRefusal(address)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
-    'lets %s through',
-    (address) => {
-      expect(addressRefusal(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '172.32.0.1',
+    '100.128.0.1',
+    '169.255.0.1',
+    '192.31.196.1',
+    '192.52.193.1',
+    '2606:4700:4700::1111',
+    '2001:3::1',
+    '2001:4:112::1',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+  ])('lets %s through', (address) => {
+    expect(addressRefusal(address)).toBeUndefined();
+  });
 });
 
 describe('EgressPolicy', () => {

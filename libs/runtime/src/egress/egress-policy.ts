@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { IPv4, IPv6, isValid, parse, subnetMatch } from 'ipaddr.js';
+import { IPv4, IPv6, isValid, parse } from 'ipaddr.js';
 
 /**
  * Why a host may not be reached: thrown (or handed to a socket's lookup callback) before any
@@ -20,7 +20,10 @@ export class EgressRefusedError extends Error {
 const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254']);
 const METADATA_NAMES = new Set(['metadata.google.internal']);
 
-/** What each range ipaddr.js names is, in a refusal message; ranges not listed (`unicast`) may be reached. */
+/**
+ * What each range ipaddr.js names is, in a refusal message; ranges not listed may be reached
+ * (`unicast`, and the globally reachable anycast ranges `as112` and `amt`).
+ */
 const V4_REASONS: Record<string, string> = {
   unspecified: 'an unspecified address',
   broadcast: 'the broadcast address',
@@ -31,22 +34,25 @@ const V4_REASONS: Record<string, string> = {
   private: 'a private address',
   reserved: 'a reserved address',
 };
+
+/**
+ * The IPv6 ranges refused are those IANA's special-purpose registry (RFC 6890) marks as not globally
+ * reachable; the globally reachable ones ipaddr.js 2 names (`amt`, `as112v6`, `orchid2`,
+ * `droneRemoteIdProtocolEntityTags`) may be reached like `unicast`.
+ */
 const V6_REASONS: Record<string, string> = {
   unspecified: 'an unspecified address',
   linkLocal: 'a link-local address',
-  siteLocal: 'a site-local address',
+  deprecatedSiteLocal: 'a site-local address',
   multicast: 'a multicast address',
   loopback: 'a loopback address',
   uniqueLocal: 'a private (unique local) address',
   teredo: 'a Teredo tunnel address',
+  discard: 'a discard-only address',
+  benchmarking: 'a benchmarking address',
+  deprecatedOrchid: 'an ORCHID identifier',
+  segmentRouting: 'a segment routing (SRv6) address',
   reserved: 'a reserved address',
-};
-
-/** Ranges ipaddr.js 1.x does not name but that are not the public internet either (RFC 6890). */
-const V4_EXTRA = { reserved: [[IPv4.parse('198.18.0.0'), 15] as [IPv4, number]] };
-const V6_EXTRA = {
-  siteLocal: [[IPv6.parse('fec0::'), 10] as [IPv6, number]],
-  reserved: [[IPv6.parse('100::'), 64] as [IPv6, number]],
 };
 
 /**
@@ -54,7 +60,7 @@ const V6_EXTRA = {
  * `a loopback address`; undefined when it is an ordinary public unicast address. IPv6 forms that
  * carry an IPv4 address (mapped `::ffff:a.b.c.d`, translated, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`)
  * are judged by the IPv4 address they carry. A string that is not an IP address is refused, and so
- * is one Node accepts but ipaddr.js cannot read (IPv6 with a dotted tail other than `::ffff:`).
+ * is one Node accepts but ipaddr.js cannot read.
  */
 export function addressRefusal(address: string): string | undefined {
   if (!isIP(address)) return 'not an IP address';
@@ -68,12 +74,12 @@ export function addressRefusal(address: string): string | undefined {
     const reason = v4Refusal(carried);
     return reason && `${reason} (${carried.toString()} in IPv6 form)`;
   }
-  return V6_REASONS[subnetMatch(v6, V6_EXTRA, v6.range())];
+  return V6_REASONS[v6.range()];
 }
 
 function v4Refusal(ip: IPv4): string | undefined {
   if (METADATA_ADDRESSES.has(ip.toString())) return 'a cloud metadata address';
-  return V4_REASONS[subnetMatch(ip, V4_EXTRA, ip.range())];
+  return V4_REASONS[ip.range()];
 }
 
 /** The IPv4 address an IPv6 address stands for, when its range is one that embeds one. */

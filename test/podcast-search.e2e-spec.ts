@@ -1,17 +1,22 @@
 /**
- * The case study end to end: flows/podcast-plugin deployed on the real api and worker processes,
+ * The case study end to end: flows/podcast-search deployed on the real api and worker processes,
  * proxying the Listen Notes stand-in (reached through FLOW_EGRESS_ALLOW) with the key from a generic
  * secret, called over HTTP with its bearer token, described by openapi.json and the plugin manifest,
  * and called as an MCP tool. The key reaches Listen Notes only: never the caller, never a log.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { bundleFlow } from '@openflows/runtime';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startListenNotesStandIn, type ListenNotesStandIn } from '@openflows/test-support/listen-notes-stand-in';
+import { validateOpenApi } from '@openflows/test-support/openapi-validator';
 import { Platform } from '@openflows/test-support/platform';
 
-const FLOW = join(__dirname, '..', 'flows/podcast-plugin');
+const FLOW = join(__dirname, '..', 'flows/podcast-search');
+const CLI = join(__dirname, '..', 'dist', 'apps', 'cli', 'src', 'main.js');
 const LISTEN_KEY = `ln-${randomBytes(12).toString('hex')}`;
 const PLUGIN_TOKEN = `plugin-${randomBytes(12).toString('hex')}`;
 
@@ -33,7 +38,7 @@ async function get(path: string, token?: string) {
 /** Every log line of the flow's runs. */
 async function allLogLines(): Promise<string> {
   const lines: string[] = [];
-  for (const run of await platform.runs('podcast-plugin')) {
+  for (const run of await platform.runs('podcast-search')) {
     const detail = (await platform.request('GET', `/api/runs/${run.id}`)).body;
     lines.push(...detail.logs.map((l: { message: string; fields?: unknown }) => `${l.message} ${JSON.stringify(l.fields ?? {})}`));
   }
@@ -55,7 +60,7 @@ beforeAll(async () => {
   }
   const deployed = await platform.deploy(FLOW, { podcast_key_name: 'listen_notes', listen_api_url: `${listenNotes.url}/api/v2` });
   expect(deployed.status).toBe('running');
-  const view = (await platform.request('GET', '/api/flows/podcast-plugin')).body;
+  const view = (await platform.request('GET', '/api/flows/podcast-search')).body;
   url = view.endpoints.find((e: { name: string }) => e.name === 'podcasts').url;
 });
 
@@ -63,6 +68,27 @@ afterAll(async () => {
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await platform?.stop();
   await listenNotes?.close();
+});
+
+test('a deploy is refused while a secret the flow declares (openflows.secrets) does not exist, naming it', async () => {
+  const { name, code } = await bundleFlow(FLOW);
+  const env = { podcast_key_name: 'no_such_key', listen_api_url: `${listenNotes.url}/api/v2` };
+  const res = await platform.request('POST', '/api/flows', { name, code, env });
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ code: 'FLOW_INVALID' });
+  expect(res.body.message).toBe(
+    'missing secret: no_such_key (Your Listen Notes (PodcastAPI.com) API key); store it first (openflows secrets set <name>)',
+  );
+  const args = [CLI, 'deploy', FLOW, '--env', 'podcast_key_name=no_such_key', '--env', 'plugin_token_name=nor_this'];
+  const cli = await promisify(execFile)(process.execPath, args, { env: { ...process.env, OPENFLOWS_URL: platform.url } }).catch(
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(cli).toMatchObject({ code: 1 });
+  expect((cli as { stderr: string }).stderr).toContain(
+    'missing secrets: no_such_key (Your Listen Notes (PodcastAPI.com) API key), nor_this (',
+  );
+  // The live deployment is the one made with the secrets present.
+  expect((await platform.request('GET', '/api/flows/podcast-search')).body).toMatchObject({ status: 'running', version: 1 });
 });
 
 test('GET /search answers Listen Notes’ results, fetched with the key in X-ListenAPI-Key', async () => {
@@ -107,8 +133,9 @@ test('a key Listen Notes refuses is answered 502 by the flow, the key still unse
   }
 });
 
-test('openapi.json and the plugin manifest describe the search for GPT Actions', async () => {
+test('openapi.json (valid OpenAPI 3.1) and the plugin manifest describe the search for GPT Actions', async () => {
   const doc = (await get('/openapi.json')).json;
+  expect(await validateOpenApi(doc)).toEqual({ valid: true, errors: [] });
   expect(doc).toMatchObject({ openapi: '3.1.0', info: { title: 'Podcast search' }, servers: [{ url }], security: [{ bearer: [] }] });
   const search = doc.paths['/search'].get;
   expect(search.operationId).toBe('searchPodcasts');
@@ -145,7 +172,7 @@ test('an MCP client lists the searchPodcasts tool and calls it with the bearer t
 
 test('the Listen Notes key is in no run log and no event payload', async () => {
   expect(await allLogLines()).not.toContain(LISTEN_KEY);
-  for (const run of await platform.runs('podcast-plugin')) {
+  for (const run of await platform.runs('podcast-search')) {
     const detail = (await platform.request('GET', `/api/runs/${run.id}`)).body;
     expect(JSON.stringify(detail.event)).not.toContain(LISTEN_KEY);
     expect(JSON.stringify(detail.event)).not.toContain(PLUGIN_TOKEN);

@@ -1,7 +1,0 @@
-/**
- * `@octokit/app` for jest: the package as published, bundled into CommonJS by `requireEsm` (jest's
- * module loader cannot load ES modules). jest.config.js maps the package name here.
- */
-import { requireEsm } from '../github-webhooks';
-
-export const { App } = requireEsm<typeof import('@octokit/app')>('@octokit/app');
