@@ -366,7 +366,13 @@ describe('openflows against a running platform', () => {
 
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
-    expect(set.stdout).toBe(`saved secret llm (value ending …${SECRET.slice(-4)})\n`);
+    // The platform checked the key with its provider (GET /models) before answering.
+    expect(set.stdout).toBe(`saved secret llm (value ending …${SECRET.slice(-4)})\nthe provider accepted the key\n`);
+    expect(platform.llm.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      headers: { authorization: `Bearer ${SECRET}` },
+    });
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(
       new RegExp(`^llm\\s+…${SECRET.slice(-4)}\\s+${platform.llm.url.replace(/[.]/g, '\\.')}\\s+gpt-4o-mini\\s`, 'm'),

@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
-import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { startOpenAiStandIn } from '@openflows/test-support/openai-stand-in';
+import { INSTALLATION_ID, INSTALLATION_MEMBER, Platform } from '@openflows/test-support/platform';
 import type { PlatformProcess } from '@openflows/test-support/processes';
 
 const ROOT = join(__dirname, '..');
@@ -176,6 +177,12 @@ describe('connections', () => {
     await page.goto(
       `${base}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
     );
+    // The platform checks with GitHub that she may use the installation: GitHub's authorize page, then back with a code.
+    await page.waitForURL((url) => url.href.startsWith(`${platform.github.url}/login/oauth/authorize`));
+    const claim = new URL(page.url()).searchParams.get('state')!;
+    await page.goto(
+      `${base}/connect/github/callback?code=${platform.github.issueOAuthCode(INSTALLATION_MEMBER)}&state=${encodeURIComponent(claim)}`,
+    );
     await page.waitForURL(`${base}/connections?connected=github`);
     await expectText(page, 'GitHub is connected');
     const github = page.locator('[data-provider="github"]');
@@ -211,9 +218,12 @@ describe('secrets and tokens', () => {
     await form.getByLabel(/^Base URL/).fill(platform.llm.url);
     await form.getByLabel(/^Default model/).fill('gpt-4o-mini');
     await form.getByRole('button', { name: 'Save secret' }).click();
-    await expectText(page, 'Saved openai');
+    // Checked with the provider (GET /models with the key) before the answer: green.
+    await expectText(page, /Saved openai .*the provider accepted it/);
+    expect(platform.llm.requests.at(-1)).toMatchObject({ path: '/v1/models', headers: { authorization: `Bearer ${LLM_KEY}` } });
     const row = page.locator('tr[data-secret="openai"]');
     await row.getByText(`••••${LLM_KEY.slice(-4)}`).waitFor();
+    await row.locator('[data-status="connected"]').waitFor();
     expect(await page.content()).not.toContain(LLM_KEY);
     await shot(page, 'secrets');
   });
@@ -231,6 +241,33 @@ describe('secrets and tokens', () => {
     ]);
     await page.reload();
     expect(await page.content()).not.toContain(token);
+  });
+
+  test("a key its provider refuses needs attention with the provider's error, and turns green once a check succeeds", async () => {
+    const flaky = await startOpenAiStandIn({ models: false });
+    try {
+      flaky.failNext(503);
+      await page.goto(`${base}/secrets?new=llm`);
+      const form = page.getByRole('form', { name: 'New secret' });
+      await form.getByLabel(/^Name/).fill('flaky');
+      await form.getByLabel(/^API key/).fill('sk-flaky-0123456789');
+      await form.getByLabel(/^Base URL/).fill(flaky.url);
+      await form.getByRole('button', { name: 'Save secret' }).click();
+      await expectText(page, /Saved flaky .*but the provider did not accept it: 503 stand-in failure 503/);
+
+      await page.goto(`${base}/connections`);
+      const card = page.locator('[data-provider="llm keys"] [data-secret="flaky"]');
+      await card.getByText('needs attention').waitFor();
+      await card.getByText(/503 stand-in failure 503/).waitFor();
+      await card.getByRole('button', { name: 'Check again' }).click();
+      await card.locator('[data-status="connected"]').waitFor();
+      expect(await card.getByText(/503/).count()).toBe(0);
+    } finally {
+      await flaky.close();
+    }
+    const session = await (await alice.request.get(`${base}/auth/session`)).json();
+    const deleted = await alice.request.delete(`${base}/api/secrets/flaky`, { headers: { 'x-csrf-token': session.csrfToken } });
+    expect(deleted.status()).toBe(204);
   });
 
   test('a state-changing request with the session cookie but without X-CSRF-Token is refused with 403', async () => {
@@ -332,6 +369,7 @@ describe('deploying a flow and watching it run', () => {
     await shot(page, 'flows');
     await page.goto(`${base}/connections`);
     await page.locator('[data-provider="llm keys"]').getByText('openai', { exact: true }).waitFor();
+    await page.locator('[data-provider="llm keys"] [data-secret="openai"] [data-status="connected"]').waitFor();
     await shot(page, 'connections');
   });
 });

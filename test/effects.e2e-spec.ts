@@ -48,6 +48,8 @@ beforeAll(async () => {
   await platform.installApp();
   platform.slack.addTeam({ id: TEAM, name: 'Acme', botUserId: 'U0BOT', channels: [{ id: CHANNEL, name: 'general' }] });
   const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+  // Slack's authorize page, where the user grants the scopes the platform asks for.
+  await fetch(start.headers.get('location')!);
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
   await fetch(`${platform.url}/connect/slack/callback?code=${platform.slack.issueCode(TEAM)}&state=${encodeURIComponent(state)}`);
   await platform.deploy(join(ROOT, 'test/fixtures/flows', FLOW), { owner: OWNER, repo: REPO, team: TEAM, channel: CHANNEL });

@@ -113,11 +113,7 @@ beforeAll(async () => {
     },
   });
   // API_TOKEN is the local user: it connects the installation, stores the key and owns the flows below.
-  const start = await fetch(`${platform.url}/connect/github?token=${ADMIN_TOKEN}`, { redirect: 'manual' });
-  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-  const connected = await fetch(
-    `${platform.url}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
-  );
+  const connected = await platform.connectInstallation(await platform.connectStart(ADMIN_TOKEN), INSTALLATION_ID);
   expect(connected.status).toBe(200);
   await platform.putLlmKey('openai');
 });

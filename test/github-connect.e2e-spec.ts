@@ -152,6 +152,42 @@ describe('connecting an installation', () => {
   });
 });
 
+describe("the App's events and the installation's permissions", () => {
+  const PR_REPO = 'docs';
+  const flow = async () => (await platform.request('GET', '/api/flows/pull-requests')).body;
+
+  test('a pull_request flow is unregistered while the App does not receive the event, saying what to change on GitHub', async () => {
+    platform.github.app.events = ['issues', 'issue_comment'];
+    await platform.deploy(join(ROOT, 'test/fixtures/flows/pull-requests'), { owner: OWNER, repo: PR_REPO });
+    expect(await flow()).toMatchObject({ status: 'unregistered', version: 1 });
+    const reason = (await flow()).reason as string;
+    expect(reason).toContain(`The GitHub App does not receive pull_request events, so ${OWNER}/${PR_REPO} gets none`);
+    expect(reason).toContain(`${platform.github.url}/organizations/openflows/settings/apps/${APP_SLUG}/permissions`);
+    expect(reason).toContain('the Pull requests permission');
+    expect(reason).toContain(`an owner of ${OWNER} must then accept the new permissions`);
+  });
+
+  test('once the App subscribes and the owner accepts its new permissions (new_permissions_accepted) the flow runs', async () => {
+    // GitHub's side: the App's owner adds the event and permission, the installation's owner accepts them.
+    platform.github.app.events.push('pull_request');
+    platform.github.app.permissions.pull_requests = 'write';
+    const installation = platform.github.installations.get(INSTALLATION)!;
+    installation.permissions = { ...installation.permissions, pull_requests: 'write' };
+    const accepted = examplePayload('installation', 'new_permissions_accepted');
+    Object.assign(accepted.installation, { id: INSTALLATION, permissions: installation.permissions });
+    accepted.installation.account.login = OWNER;
+    expect((await platform.deliver('installation', accepted)).status).toBe(202);
+    await waitFor('the flow to be running', async () => (await flow()).status === 'running');
+    expect((await connections())[0].repositories).toHaveLength(REPOSITORIES.length + 1);
+
+    const opened = withInstallation(withRepo(examplePayload('pull_request', 'opened'), OWNER, PR_REPO), INSTALLATION);
+    opened.pull_request.number = 7;
+    expect((await platform.deliver('pull_request', opened)).status).toBe(202);
+    await waitFor('the comment', () => platform.github.comments.some((c) => c.body === 'seen #7'));
+    expect((await platform.request('DELETE', '/api/flows/pull-requests')).status).toBe(204);
+  });
+});
+
 describe('subscription registration', () => {
   const flowEnv = ['--env', `owner=${OWNER}`, '--env', `repo=${REPO}`, '--env', 'openai_key_name=openai'];
   const reason =
@@ -186,7 +222,7 @@ describe('subscription registration', () => {
     const opened = withInstallation(withRepo(examplePayload('issues', 'opened'), OWNER, REPO), INSTALLATION);
     Object.assign(opened.issue, { number: 42, title: 'Connected', body: 'does it answer?' });
     expect((await platform.deliver('issues', opened)).status).toBe(202);
-    const [comment] = await waitFor('the reply', () => platform.github.comments.length > 0 && platform.github.comments);
+    const comment = await waitFor('the reply', () => platform.github.comments.find((c) => c.repo === REPO));
     expect(comment).toMatchObject({ owner: OWNER, repo: REPO, issue_number: 42 });
     expect(visibleBody(comment.body)).toBe('echo: Connected\ndoes it answer?');
   });

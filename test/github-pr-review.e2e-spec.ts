@@ -68,7 +68,9 @@ test('an opened pull request gets one review: a comment per remarked piece, anch
     { path: 'src/app.ts', line: 10, side: 'RIGHT', body: '- check alpha' },
     { path: 'src/app.ts', line: 200, side: 'RIGHT', body: '- check beta' },
   ]);
-  const prompts = platform.llm.requests.map((r) => String(r.body.messages.at(-1)?.content));
+  const prompts = platform.llm.requests
+    .filter((r) => r.path.endsWith('/chat/completions'))
+    .map((r) => String(r.body.messages.at(-1)?.content));
   expect(prompts.filter((p) => p.includes('File src/app.ts'))).toHaveLength(2);
   expect(prompts.some((p) => p.includes('package-lock.json'))).toBe(false);
 });

@@ -54,6 +54,8 @@ beforeAll(async () => {
   platform = await Platform.start({ mode: 'separate', repositories: [], env: { FLOW_EGRESS_ALLOW: `127.0.0.1:${port}` } });
   platform.slack.addTeam({ id: TEAM, name: 'Acme', botUserId: 'U0BOT', channels: [{ id: GENERAL, name: 'general' }] });
   const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+  // Slack's authorize page, where the user grants the scopes the platform asks for.
+  await fetch(start.headers.get('location')!);
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
   const installed = await fetch(
     `${platform.url}/connect/slack/callback?code=${platform.slack.issueCode(TEAM)}&state=${encodeURIComponent(state)}`,

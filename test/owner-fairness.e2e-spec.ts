@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { runsPartitionFor } from '@openflows/common';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
 import { hostileBundle } from '@openflows/test-support/hostile';
-import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { INSTALLATION_ID, INSTALLATION_MEMBER, Platform } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 import { visibleBody } from '@openflows/test-support/github-stand-in';
 
@@ -61,11 +61,7 @@ const report: string[] = [];
 
 /** Connects installation `id` as `token`'s user, as GitHub calls the Setup URL after installing. */
 async function connectInstallation(token: string, id: number): Promise<void> {
-  const start = await fetch(`${platform.url}/connect/github?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
-  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-  const res = await fetch(
-    `${platform.url}/connect/github/callback?installation_id=${id}&setup_action=install&state=${encodeURIComponent(state)}`,
-  );
+  const res = await platform.connectInstallation(await platform.connectStart(token), id);
   if (res.status !== 200) throw new Error(`connecting installation ${id} failed: ${res.status} ${await res.text()}`);
 }
 
@@ -128,6 +124,7 @@ beforeAll(async () => {
     account: BOB.org,
     repository_selection: 'selected',
     repositories: [`${BOB.org}/${BOB.repo}`],
+    members: [INSTALLATION_MEMBER],
   });
 });
 

@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { bundleFlow } from '@openflows/runtime';
-import { parseMasterKey, signState, stateKey, verifyState } from '@openflows/common';
+import { Queue } from 'bullmq';
+import { EVENTS_QUEUE, parseMasterKey, signState, stateKey, verifyState } from '@openflows/common';
 import { examplePayload, withInstallation, withRepo } from '@openflows/test-support/github-webhooks';
-import { INSTALLATION_ID, Platform } from '@openflows/test-support/platform';
+import { INSTALLATION_ID, Platform, REDIS_URL } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
 
 const ROOT = join(__dirname, '..');
@@ -27,19 +28,18 @@ const KEY_B = 'sk-bob-fedcba9876543210';
 jest.setTimeout(60_000);
 
 let platform: Platform;
+let events: Queue;
 let alice: string;
 let bob: string;
 
 const signingKey = () => stateKey(parseMasterKey(MASTER_KEY));
 
-/** Starts the GitHub connect flow as `token`'s user and answers it as GitHub calls the Setup URL. */
-async function connectInstallation(token: string): Promise<Response> {
-  const start = await fetch(`${platform.url}/connect/github?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
-  expect(start.status).toBe(302);
-  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-  return fetch(
-    `${platform.url}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
-  );
+/**
+ * Starts the GitHub connect flow as `token`'s user and answers it as GitHub does: the Setup URL, then
+ * the authorize page where GitHub user `login` approves.
+ */
+async function connectInstallation(token: string, installationId = INSTALLATION_ID, login?: string): Promise<Response> {
+  return platform.connectInstallation(await platform.connectStart(token), installationId, { login });
 }
 
 /** Deploys flows/github-chat on octo-org/hello as `token`'s user. */
@@ -55,9 +55,11 @@ beforeAll(async () => {
     oauth: OAUTH,
     env: { MASTER_KEY, PUBLIC_URL, API_TOKEN: ADMIN_TOKEN },
   });
+  events = new Queue(EVENTS_QUEUE, { connection: { url: REDIS_URL } as never, prefix: platform.prefix });
 });
 
 afterAll(async () => {
+  await events?.close();
   if (process.env.E2E_SHOW_OUTPUT) process.stdout.write(platform?.output() ?? '');
   await platform?.stop();
 });
@@ -69,10 +71,37 @@ describe('authentication', () => {
   ])('%s → 401 on the API and on the connect routes', async (_what, token) => {
     expect((await platform.requestAs(token, 'GET', '/api/flows')).status).toBe(401);
     expect((await platform.requestAs(token, 'GET', '/api/secrets')).status).toBe(401);
-    const query = token ? `?token=${token}` : '';
+    expect((await platform.requestAs(token, 'POST', '/api/connect-codes')).status).toBe(401);
     for (const provider of ['github', 'slack']) {
-      expect((await fetch(`${platform.url}/connect/${provider}${query}`, { redirect: 'manual' })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${platform.url}/connect/${provider}`, {
+            redirect: 'manual',
+            headers: token ? { authorization: `Bearer ${token}` } : {},
+          })
+        ).status,
+      ).toBe(401);
     }
+  });
+
+  test('a connect route takes a one-time code, never a token in its URL; a code works once', async () => {
+    // A token in a URL ends up in the browser's history: the connect routes ignore it.
+    expect((await fetch(`${platform.url}/connect/github?token=${ADMIN_TOKEN}`, { redirect: 'manual' })).status).toBe(401);
+    const issued = await platform.requestAs(ADMIN_TOKEN, 'POST', '/api/connect-codes');
+    expect(issued).toMatchObject({ status: 201, body: { code: expect.stringMatching(/^ofc_/), expiresAt: expect.any(String) } });
+    expect(Date.parse(issued.body.expiresAt) - Date.now()).toBeLessThanOrEqual(60_000);
+    const link = `${platform.url}/connect/github?code=${encodeURIComponent(issued.body.code)}`;
+    const first = await fetch(link, { redirect: 'manual' });
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toContain('/installations/new?state=');
+    const again = await fetch(link, { redirect: 'manual' });
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ code: 'CONNECT_CODE_INVALID' });
+    // A browser following a dead link signs in and comes back to the route, without the code.
+    const browser = await fetch(link, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(browser.status).toBe(302);
+    expect(browser.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/connect/github')}`);
+    expect((await fetch(`${platform.url}/connect/slack?code=ofc_forged`, { redirect: 'manual' })).status).toBe(401);
   });
 
   test('API_TOKEN acts as the local user, who owns nothing of the signed-in users', async () => {
@@ -162,6 +191,40 @@ describe("owner scoping: user B cannot use user A's connection, secret name or f
     expect(claim.status).toBe(409);
     expect(await claim.text()).toContain('connected by another user');
     expect((await platform.requestAs(alice, 'GET', '/api/connections')).body).toHaveLength(1);
+  });
+
+  test('claiming an installation checks with GitHub that the user may use it: a forged installation_id claims nothing', async () => {
+    const EVENT_FIRST = INSTALLATION_ID + 10;
+    platform.github.installations.set(EVENT_FIRST, {
+      account: 'octo-labs',
+      accountType: 'Organization',
+      repository_selection: 'selected',
+      repositories: ['octo-labs/tools'],
+      members: ['alice'],
+    });
+    // Installed from GitHub's own page: the event records it, without an owner.
+    const created = examplePayload('installation', 'created');
+    Object.assign(created.installation, { id: EVENT_FIRST, repository_selection: 'selected' });
+    created.installation.account.login = 'octo-labs';
+    const delivered = await platform.deliver('installation', created);
+    expect(delivered.status).toBe(202);
+    await waitFor('the installation to be recorded', async () => (await events.getJob(delivered.body.eventId))?.isCompleted());
+
+    // Bob names it in the Setup URL; GitHub's /user/installations for him does not list it.
+    const refused = await connectInstallation(bob, EVENT_FIRST, 'bob');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain(`your GitHub account cannot use installation ${EVENT_FIRST}`);
+    expect(await platform.requestAs(bob, 'GET', '/api/connections')).toEqual({ status: 200, body: [] });
+    const exchange = platform.github.requests.filter((r) => r.path === '/login/oauth/access_token').at(-1)!;
+    expect(exchange.body).toMatchObject({ client_id: OAUTH.clientId, client_secret: OAUTH.clientSecret });
+    const listed = platform.github.requests.filter((r) => r.path.startsWith('/user/installations')).at(-1)!;
+    expect(listed.headers.authorization).toMatch(/^(token|bearer) gho_/i);
+
+    // Alice may use it: it becomes hers.
+    expect((await connectInstallation(alice, EVENT_FIRST, 'alice')).status).toBe(200);
+    const mine = (await platform.requestAs(alice, 'GET', '/api/connections')).body as { externalId: string }[];
+    expect(mine.map((c) => c.externalId).sort()).toEqual([String(INSTALLATION_ID), String(EVENT_FIRST)].sort());
+    expect(await platform.requestAs(bob, 'GET', '/api/connections')).toEqual({ status: 200, body: [] });
   });
 
   test("A's flow and secret; B gets 404 for the flow, an empty list, and a secret of the same name of its own", async () => {

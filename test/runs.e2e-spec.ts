@@ -58,11 +58,7 @@ beforeAll(async () => {
     oauth: OAUTH,
     env: { API_TOKEN: ADMIN_TOKEN },
   });
-  const start = await fetch(`${platform.url}/connect/github?token=${ADMIN_TOKEN}`, { redirect: 'manual' });
-  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-  const connected = await fetch(
-    `${platform.url}/connect/github/callback?installation_id=${INSTALLATION_ID}&setup_action=install&state=${encodeURIComponent(state)}`,
-  );
+  const connected = await platform.connectInstallation(await platform.connectStart(ADMIN_TOKEN), INSTALLATION_ID);
   if (connected.status !== 200) throw new Error(`connect failed: ${connected.status} ${await connected.text()}`);
   await platform.putLlmKey('openai');
   await platform.deploy(join(ROOT, 'flows/github-chat'), { owner: OWNER, repo: 'hello', openai_key_name: 'openai' });

@@ -11,12 +11,13 @@ import { Queue } from 'bullmq';
 import { EVENTS_QUEUE, parseMasterKey, signState, stateKey } from '@openflows/common';
 import { Platform, REDIS_URL, SLACK_CLIENT_ID, SLACK_SIGNING_SECRET } from '@openflows/test-support/platform';
 import { waitFor } from '@openflows/test-support/processes';
-import { channelMessage, eventCallback, eventId, signedSlackRequest } from '@openflows/test-support/slack-events';
+import { channelMessage, eventCallback, eventId, signedSlackRequest, slashCommand } from '@openflows/test-support/slack-events';
 
 const ROOT = join(__dirname, '..');
 const TEAM = 'T0ACME';
 const GENERAL = 'C0GENERAL';
 const LEGAL = 'C0LEGAL';
+const RANDOM = 'C0RANDOM';
 const BOT = 'U0BOT';
 const MASTER_KEY = randomBytes(32).toString('base64');
 const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
@@ -28,6 +29,13 @@ let events: Queue;
 
 const repliesIn = (channel: string, threadTs: string) =>
   platform.slack.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs);
+
+/** The role and text of each message of the last request to the model, system prompt left out. */
+const sentMessages = () =>
+  platform.llm.requests
+    .at(-1)!
+    .body.messages.filter((m) => m.role !== 'system')
+    .map((m) => [m.role, m.content]);
 
 /** Waits until the worker has routed the event (its job on the events queue completed). */
 async function routed(id: string): Promise<void> {
@@ -57,9 +65,12 @@ async function converse(channel: string, text: string, fields: Record<string, un
   return { reply, eventId: res.body.eventId as string, message };
 }
 
+/** Installs the app as a browser does: the authorize page (whose scopes Slack grants), then the callback. */
 async function install(): Promise<Response> {
   const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
-  const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+  const authorize = start.headers.get('location')!;
+  expect((await fetch(authorize)).status).toBe(200);
+  const state = new URL(authorize).searchParams.get('state')!;
   return fetch(`${platform.url}/connect/slack/callback?code=${platform.slack.issueCode(TEAM)}&state=${encodeURIComponent(state)}`);
 }
 
@@ -73,6 +84,7 @@ beforeAll(async () => {
     channels: [
       { id: GENERAL, name: 'general' },
       { id: LEGAL, name: 'legal' },
+      { id: RANDOM, name: 'random' },
     ],
   });
   await platform.putLlmKey('openai');
@@ -95,7 +107,16 @@ describe('connecting a workspace (OAuth v2)', () => {
     expect(`${location.origin}${location.pathname}`).toBe(`${platform.slack.origin}/oauth/v2/authorize`);
     expect(location.searchParams.get('client_id')).toBe(SLACK_CLIENT_ID);
     expect(location.searchParams.get('scope')!.split(',').sort()).toEqual(
-      ['app_mentions:read', 'channels:history', 'channels:read', 'chat:write', 'groups:history', 'im:history', 'users:read'].sort(),
+      [
+        'app_mentions:read',
+        'channels:history',
+        'channels:read',
+        'chat:write',
+        'commands',
+        'groups:history',
+        'im:history',
+        'users:read',
+      ].sort(),
     );
     expect(location.searchParams.get('redirect_uri')).toMatch(/\/connect\/slack\/callback$/);
     expect(location.searchParams.get('state')).toMatch(/^slack\.\d+\./);
@@ -147,31 +168,22 @@ describe('events', () => {
     expect((await runOf('slack-chat', id)).status).toBe('succeeded');
   });
 
-  test('a thread is its own conversation, and /restart starts it over', async () => {
+  test("a reply in the thread continues the thread's conversation, question and answer included", async () => {
     const { message: parent } = await converse(GENERAL, 'first in thread');
+    // A new top-level message starts a conversation of its own: nothing of the earlier ones.
+    expect(sentMessages()).toEqual([['user', 'first in thread']]);
     await converse(GENERAL, 'second in thread', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['second in thread']);
+    expect(sentMessages()).toEqual([
+      ['user', 'first in thread'],
+      ['assistant', 'echo: first in thread'],
+      ['user', 'second in thread'],
+    ]);
     await converse(GENERAL, 'third in thread', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['second in thread', 'third in thread']);
-    const { reply } = await converse(GENERAL, '/restart', { thread_ts: parent.ts });
-    expect(reply.text).toBe('Ok, I am starting a new conversation.');
-    await converse(GENERAL, 'fresh start', { thread_ts: parent.ts });
-    expect(
-      platform.llm.requests
-        .at(-1)!
-        .body.messages.filter((m) => m.role === 'user')
-        .map((m) => m.content),
-    ).toEqual(['fresh start']);
+    expect(sentMessages().filter(([role]) => role === 'user')).toEqual([
+      ['user', 'first in thread'],
+      ['user', 'second in thread'],
+      ['user', 'third in thread'],
+    ]);
   });
 
   test('bot messages, our own messages and edits reach no flow', async () => {
@@ -251,6 +263,68 @@ describe('events', () => {
       body: signed.body.replace('original', 'altered!'),
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('slash commands and mentions', () => {
+  const topLevel = (channel: string) => platform.slack.messages.filter((m) => m.channel === channel && m.thread_ts === undefined);
+  const restartAnswers = () => topLevel(GENERAL).filter((m) => m.text === 'Ok, I am starting a new conversation.');
+
+  test('/restart is acknowledged at once with an empty 200, answered in the channel, and starts its threads over', async () => {
+    const { message: parent } = await converse(GENERAL, 'before the restart');
+    await converse(GENERAL, 'still before', { thread_ts: parent.ts });
+    expect(sentMessages()).toHaveLength(3);
+
+    const before = restartAnswers().length;
+    const started = Date.now();
+    const res = await platform.deliverSlackCommand(slashCommand(TEAM, GENERAL, '/restart'));
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(res).toEqual({ status: 200, body: '' });
+    await waitFor('the answer to /restart', () => restartAnswers().length > before);
+
+    await converse(GENERAL, 'after the restart', { thread_ts: parent.ts });
+    expect(sentMessages()).toEqual([['user', 'after the restart']]);
+  });
+
+  test('the same trigger_id twice is answered once; a forged command is refused with 401 and queues nothing', async () => {
+    const command = slashCommand(TEAM, GENERAL, '/restart');
+    const before = restartAnswers().length;
+    expect((await platform.deliverSlackCommand(command)).status).toBe(200);
+    expect((await platform.deliverSlackCommand(command)).status).toBe(200);
+    await waitFor('the answer to /restart', () => restartAnswers().length > before);
+
+    const queued = async () => Object.values(await events.getJobCounts()).reduce((sum, n) => sum + n, 0);
+    const jobs = await queued();
+    expect((await platform.deliverSlackCommand(slashCommand(TEAM, GENERAL, '/restart'), { secret: 'not-the-secret' })).status).toBe(401);
+    // A command without a channel is no command Slack sends.
+    const { channel_id: _channel, ...malformed } = slashCommand(TEAM, GENERAL, '/restart');
+    expect((await platform.deliverSlackCommand(malformed)).status).toBe(400);
+    expect(await queued()).toBe(jobs);
+    await converse(GENERAL, 'anything after?');
+    expect(restartAnswers()).toHaveLength(before + 1);
+  });
+
+  test('a mention of the bot in another channel is answered in its thread, without the mention', async () => {
+    const mention = channelMessage(RANDOM, `<@${BOT}> what is a slash command?`, { type: 'app_mention' });
+    const res = await platform.deliverSlack(eventCallback(TEAM, mention));
+    expect(res.status).toBe(200);
+    const [reply] = await waitFor(
+      'the answer to the mention',
+      () => repliesIn(RANDOM, mention.ts).length > 0 && repliesIn(RANDOM, mention.ts),
+    );
+    expect(reply.text).toBe('echo: what is a slash command?');
+    expect((await runOf('slack-chat', res.body.eventId)).status).toBe('succeeded');
+  });
+
+  test('a mention in the served channel, delivered as a message and as app_mention, is answered once', async () => {
+    const text = `<@${BOT}> answer me once`;
+    const message = channelMessage(GENERAL, text);
+    const mention = { ...message, type: 'app_mention', channel_type: undefined };
+    const asMessage = await platform.deliverSlack(eventCallback(TEAM, message));
+    const asMention = await platform.deliverSlack(eventCallback(TEAM, mention));
+    await runOf('slack-chat', asMessage.body.eventId);
+    await runOf('slack-chat', asMention.body.eventId);
+    expect(repliesIn(GENERAL, message.ts)).toEqual([expect.objectContaining({ text: 'echo: answer me once' })]);
   });
 });
 

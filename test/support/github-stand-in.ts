@@ -52,6 +52,8 @@ export interface StandInInstallation {
   repository_selection: 'all' | 'selected';
   repositories: string[];
   permissions?: Record<string, string>;
+  /** GitHub logins who may use the installation besides its account (members of the organization): `GET /user/installations` lists it for them. */
+  members?: string[];
 }
 /** A repository webhook created through the hooks API (`POST /repos/{owner}/{repo}/hooks`). */
 export interface StandInHook {
@@ -72,8 +74,18 @@ export interface StandInManifestApp {
   client_id: string;
   client_secret: string;
 }
+/** The App's settings as `GET /app` answers them: the events it subscribes to and its permissions. */
+export interface StandInAppSettings {
+  events: string[];
+  permissions: Record<string, string>;
+}
 export interface GithubStandIn {
   url: string;
+  /**
+   * The App's events and permissions (`GET /app`; installations without their own `permissions` have
+   * these): change them as the App's owner does in its settings.
+   */
+  app: StandInAppSettings;
   /** Repository webhooks by id; deleted ones are removed. */
   hooks: Map<number, StandInHook>;
   /**
@@ -184,7 +196,9 @@ const nodeId = (type: string, id: number | string) => Buffer.from(`0${type.lengt
  * (default 30, at most 100) and `page` with a `Link` header as GitHub pages) and
  * POST /repos/:owner/:repo/issues/:n/comments; the OAuth web flow's token exchange
  * POST /login/oauth/access_token (client id and secret from `oauth`, codes from `issueOAuthCode`) and
- * GET /user with the `gho_…` token it issued; with a classic token from `issuePersonalToken`, GET /user
+ * GET /user and GET /user/installations (the installations of the user's account and those listing
+ * the user in `members`) with the `gho_…` token it issued, and the authorize page GET
+ * /login/oauth/authorize (200 for the OAuth client id with a redirect_uri, else 404); with a classic token from `issuePersonalToken`, GET /user
  * (answering `X-OAuth-Scopes`), the repository hooks API POST/GET /repos/:owner/:repo/hooks and
  * PATCH/DELETE /repos/:owner/:repo/hooks/:id (404 without a hook scope or admin rights, as GitHub
  * answers) and issue comments; POST /app-manifests/:code/conversions for codes from
@@ -213,6 +227,10 @@ export async function startGithubStandIn(options: {
   const hooks = new Map<number, StandInHook>();
   const manifestCodes = new Map<string, unknown>();
   const manifestApps: StandInManifestApp[] = [];
+  const app: StandInAppSettings = {
+    permissions: { issues: 'write', metadata: 'read', pull_requests: 'write', contents: 'read' },
+    events: ['issue_comment', 'issues', 'pull_request'],
+  };
   let nextHookId = 4_000_001;
   let url = '';
   let nextCommentId = 1_000_001;
@@ -243,8 +261,8 @@ export async function startGithubStandIn(options: {
     owner: user('openflows', 'Organization'),
     name: slug,
     html_url: `https://github.com/apps/${slug}`,
-    permissions: { issues: 'write', metadata: 'read', pull_requests: 'write', contents: 'read' },
-    events: ['issue_comment', 'issues', 'pull_request'],
+    permissions: { ...app.permissions },
+    events: [...app.events],
   });
   const installationJson = (id: number) => {
     const inst = installations.get(id);
@@ -386,6 +404,12 @@ export async function startGithubStandIn(options: {
     },
   ];
 
+  /** The login of `Authorization: token|Bearer gho_…`, a user access token this stand-in issued. */
+  const userLogin = (req: IncomingMessage) => {
+    const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
+    return /^(token|bearer)$/i.test(scheme) ? userTokens.get(token) : undefined;
+  };
+
   /** A comment as GitHub answers it: by the App's bot, or by the user whose personal token wrote it. */
   const commentJson = (c: RecordedComment, personalLogin?: string) => ({
     ...example('issue-comment'),
@@ -403,6 +427,32 @@ export async function startGithubStandIn(options: {
   });
 
   const routes: [string, RegExp, (req: IncomingMessage, m: string[], body: any) => [number, unknown, Record<string, string>?]][] = [
+    [
+      'GET',
+      /^\/user\/installations$/,
+      (req) => {
+        // GitHub lists the App's installations the user may use: their own account's and their organizations'.
+        const login = userLogin(req);
+        if (!login)
+          throw new HttpError(
+            401,
+            'Bad credentials',
+            docs('apps/installations#list-app-installations-accessible-to-the-user-access-token'),
+          );
+        const query = new URL(req.url ?? '/', 'http://stand-in').searchParams;
+        const perPage = Math.min(Math.max(Number(query.get('per_page') ?? 30) || 30, 1), 100);
+        const page = Math.max(Number(query.get('page') ?? 1) || 1, 1);
+        const theirs = [...installations]
+          .filter(([, inst]) => inst.account.toLowerCase() === login.toLowerCase() || (inst.members ?? []).includes(login))
+          .map(([id]) => installationJson(id));
+        const pages = Math.max(Math.ceil(theirs.length / perPage), 1);
+        return [
+          200,
+          { total_count: theirs.length, installations: theirs.slice((page - 1) * perPage, page * perPage) },
+          linkHeader('/user/installations', perPage, page, pages),
+        ];
+      },
+    ],
     [
       'POST',
       /^\/login\/oauth\/access_token$/,
@@ -424,13 +474,12 @@ export async function startGithubStandIn(options: {
       'GET',
       /^\/user$/,
       (req) => {
-        const [scheme, token = ''] = (req.headers.authorization ?? '').split(' ');
         const personal = personalToken(req);
         if (personal) {
           // Classic tokens: GitHub lists their scopes in X-OAuth-Scopes on every answer.
           return [200, { ...example('private-user'), ...user(personal.login) }, { 'x-oauth-scopes': personal.scopes.join(', ') }];
         }
-        const login = /^(token|bearer)$/i.test(scheme) ? userTokens.get(token) : undefined;
+        const login = userLogin(req);
         if (!login) throw new HttpError(401, 'Bad credentials', docs(''));
         return [200, { ...example('private-user'), ...user(login) }];
       },
@@ -766,6 +815,13 @@ export async function startGithubStandIn(options: {
     const path = req.url ?? '/';
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
     const pathname = path.split('?')[0];
+    if (req.method === 'GET' && pathname === '/login/oauth/authorize') {
+      // GitHub's authorize page refuses a client it does not know and a missing redirect_uri.
+      const query = new URL(path, 'http://stand-in').searchParams;
+      const known = options.oauth !== undefined && query.get('client_id') === options.oauth.clientId && Boolean(query.get('redirect_uri'));
+      res.writeHead(known ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end(known ? '<!doctype html><p>Authorize OpenFlows?</p>' : '<!doctype html><p>Not Found</p>');
+    }
     try {
       for (const [method, pattern, handle] of routes) {
         const m = method === req.method ? pattern.exec(pathname) : null;
@@ -789,6 +845,7 @@ export async function startGithubStandIn(options: {
 
   return {
     url,
+    app,
     hooks,
     manifestApps,
     issuePersonalToken: (login, scopes, adminRepos = []) => {

@@ -32,8 +32,11 @@ import {
 export interface OpenAiStandInOptions {
   /** When set, only `Authorization: Bearer <apiKey>` is accepted; otherwise any non-empty bearer token. */
   apiKey?: string;
-  /** What `GET /v1/models` lists; default a few OpenAI model ids. */
-  models?: string[];
+  /**
+   * What `GET /v1/models` lists; default a few OpenAI model ids. False: no such route (404), as some
+   * OpenAI-compatible servers answer.
+   */
+  models?: string[] | false;
 }
 
 /** A message of a chat completions request as the client sent it. */
@@ -165,7 +168,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
       sendJson(res, 200, { object: 'list', model: body.model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } });
     },
     'GET /v1/models': async (_req, res) => {
-      const data = (options.models ?? DEFAULT_MODELS).map((id) => ({
+      const data = (options.models === false ? [] : (options.models ?? DEFAULT_MODELS)).map((id) => ({
         id,
         object: 'model',
         created: 1_700_000_000,
@@ -187,7 +190,7 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
       res.writeHead(200, { 'content-type': 'image/png' });
       return void res.end(PNG);
     }
-    const route = routes[`${req.method} ${path}`];
+    const route = options.models === false && path === '/v1/models' ? undefined : routes[`${req.method} ${path}`];
     if (!route) return sendError(res, 404, `Unknown request URL: ${req.method} ${path}.`, 'invalid_request_error', 'unknown_url');
     if (!authorised(req.headers.authorization, options.apiKey)) {
       return sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');

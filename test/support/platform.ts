@@ -12,7 +12,7 @@ import { bundleFlow } from '@openflows/runtime';
 import { generateAppKeys, startGithubStandIn, type GithubStandIn } from './github-stand-in';
 import { examplePayload, signedDelivery } from './github-webhooks';
 import { startOpenAiStandIn, type OpenAiStandIn } from './openai-stand-in';
-import { signedSlackRequest } from './slack-events';
+import { signedSlackCommand, signedSlackRequest } from './slack-events';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in';
 import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in';
 import { startWechatStandIn, type WechatStandIn } from './wechat-stand-in';
@@ -26,6 +26,8 @@ export const INSTALLATION_ID = 777;
 /** The stand-in App's slug: its installation page is `${GITHUB_URL}/apps/openflows-test/installations/new`. */
 export const APP_SLUG = 'openflows-test';
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+/** A GitHub login the stand-in's installation {@link INSTALLATION_ID} lists as a member: GitHub lets it use the installation. */
+export const INSTALLATION_MEMBER = 'octo-admin';
 export const SLACK_SIGNING_SECRET = 'e2e-slack-signing-secret';
 export const SLACK_CLIENT_ID = '1111.2222';
 export const SLACK_CLIENT_SECRET = 'e2e-slack-client-secret';
@@ -102,6 +104,7 @@ export class Platform {
       account: 'octo-org',
       repository_selection: 'selected',
       repositories: this.options.repositories,
+      members: [INSTALLATION_MEMBER],
     });
     this.slack = await startSlackStandIn({ clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET });
     this.telegram = await startTelegramStandIn();
@@ -248,6 +251,46 @@ export class Platform {
     return res.body.token;
   }
 
+  /**
+   * Opens `/connect/<provider>` (or `github/app`) as `token`'s user does from the CLI: with a one-time
+   * code from `POST /api/connect-codes` (tokens never go in URLs). Resolves with the unfollowed answer.
+   */
+  async connectStart(token: string | undefined, provider = 'github'): Promise<Response> {
+    const issued = await this.requestAs<{ code: string }>(token, 'POST', '/api/connect-codes');
+    if (issued.status !== 201) throw new Error(`connect code refused: ${issued.status} ${JSON.stringify(issued.body)}`);
+    return fetch(`${this.url}/connect/${provider}?code=${encodeURIComponent(issued.body.code)}`, { redirect: 'manual' });
+  }
+
+  /**
+   * Connects the App's installation `installationId` as a browser does once `GET /connect/github`
+   * answered `start` (a redirect to the installation page, whose `state` GitHub hands on): GitHub
+   * calls the Setup URL; with sign-in on the platform sends the browser on to GitHub's authorize page
+   * (which the stand-in checks), where `login` approves, and GitHub calls the callback again with a
+   * code. `cookie` is the browser's. Resolves with the last answer (a 200 page, a 302 to the dashboard, 4xx).
+   */
+  async connectInstallation(
+    start: Response,
+    installationId = INSTALLATION_ID,
+    options: { login?: string; setupAction?: string; cookie?: string } = {},
+  ): Promise<Response> {
+    if (start.status !== 302) throw new Error(`connect start failed: ${start.status} ${await start.text()}`);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const headers: Record<string, string> = options.cookie ? { cookie: options.cookie } : {};
+    const callback = `${this.url}/connect/github/callback`;
+    const action = options.setupAction ?? 'install';
+    const setup = await fetch(`${callback}?installation_id=${installationId}&setup_action=${action}&state=${encodeURIComponent(state)}`, {
+      redirect: 'manual',
+      headers,
+    });
+    const authorize = setup.status === 302 ? setup.headers.get('location')! : '';
+    if (!authorize.startsWith(`${this.github.url}/login/oauth/authorize`)) return setup;
+    const page = await fetch(authorize);
+    if (page.status !== 200) throw new Error(`GitHub's authorize page refused ${authorize}: ${page.status}`);
+    const code = this.github.issueOAuthCode(options.login ?? INSTALLATION_MEMBER);
+    const claim = new URL(authorize).searchParams.get('state')!;
+    return fetch(`${callback}?code=${code}&state=${encodeURIComponent(claim)}`, { redirect: 'manual', headers });
+  }
+
   /** Bundles a flow folder and deploys it through `POST /api/flows`. */
   async deploy(folder: string, env: Record<string, string>): Promise<any> {
     const { name, code } = await bundleFlow(folder);
@@ -328,6 +371,16 @@ export class Platform {
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /**
+   * Posts a slash command to `/webhooks/slack/commands` as Slack does (form fields from `slashCommand`,
+   * signed); `secret` overrides the signing secret. Resolves with the status and the raw body.
+   */
+  async deliverSlackCommand(fields: Record<string, string>, options: { secret?: string } = {}): Promise<{ status: number; body: string }> {
+    const signed = signedSlackCommand(fields, options.secret ?? SLACK_SIGNING_SECRET);
+    const res = await fetch(`${this.url}/webhooks/slack/commands`, { method: 'POST', headers: signed.headers, body: signed.body });
+    return { status: res.status, body: await res.text() };
   }
 
   /** A flow's runs, newest first. */

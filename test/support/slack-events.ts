@@ -1,7 +1,7 @@
 /**
  * Slack Events API requests as Slack sends them: the `event_callback` envelope
  * (slack_common_event_wrapper_schema.json) around inner events shaped like the Events API's AsyncAPI
- * examples, signed as Slack signs them: `X-Slack-Signature: v0=<HMAC-SHA256 of "v0:{ts}:{body}">`
+ * examples, and slash command requests (form-encoded), signed as Slack signs them: `X-Slack-Signature: v0=<HMAC-SHA256 of "v0:{ts}:{body}">`
  * with the signing secret, and `X-Slack-Request-Timestamp` in seconds.
  */
 import { createHmac, randomBytes } from 'node:crypto';
@@ -45,16 +45,49 @@ export function channelMessage(channel: string, text: string, fields: Record<str
   };
 }
 
-/** The headers and body Slack sends for `body`, signed with `secret` at `timestamp` (seconds). */
-export function signedSlackRequest(body: unknown, secret: string, timestamp = Math.floor(Date.now() / 1000)) {
-  const raw = JSON.stringify(body);
+/**
+ * The form fields Slack posts to a slash command's Request URL when a user of `team` types `command`
+ * (with its slash) and `text` in `channel` — the fields of the example in Slack's "Implementing slash
+ * commands", with a fresh `trigger_id`; `fields` override or add.
+ */
+export function slashCommand(team: string, channel: string, command: string, text = '', fields: Record<string, string> = {}) {
+  return {
+    token: 'gIkuvaNzQIHg97ATvDxqgjtO',
+    team_id: team,
+    team_domain: 'acme',
+    channel_id: channel,
+    channel_name: 'general',
+    user_id: 'U0ALICE',
+    user_name: 'alice',
+    command,
+    text,
+    api_app_id: 'A0OPENFLOWS',
+    is_enterprise_install: 'false',
+    response_url: `https://hooks.slack.com/commands/${team}/${++sequence}/${randomBytes(12).toString('hex')}`,
+    trigger_id: `${Date.now()}.${++sequence}.${randomBytes(16).toString('hex')}`,
+    ...fields,
+  };
+}
+
+/** The headers and raw body Slack sends for `raw` of `contentType`, signed with `secret` at `timestamp` (seconds). */
+export function signedSlackBody(raw: string, contentType: string, secret: string, timestamp = Math.floor(Date.now() / 1000)) {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${raw}`).digest('hex')}`;
   return {
     body: raw,
     headers: {
-      'content-type': 'application/json',
+      'content-type': contentType,
       'x-slack-signature': signature,
       'x-slack-request-timestamp': String(timestamp),
     } as Record<string, string>,
   };
+}
+
+/** The headers and body Slack sends for the Events API request `body`, signed with `secret` at `timestamp` (seconds). */
+export function signedSlackRequest(body: unknown, secret: string, timestamp = Math.floor(Date.now() / 1000)) {
+  return signedSlackBody(JSON.stringify(body), 'application/json', secret, timestamp);
+}
+
+/** The headers and form body Slack sends for the slash command `fields` (see slashCommand), signed as Slack signs them. */
+export function signedSlackCommand(fields: Record<string, string>, secret: string, timestamp = Math.floor(Date.now() / 1000)) {
+  return signedSlackBody(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', secret, timestamp);
 }

@@ -4,7 +4,11 @@
  * authorize page (`/oauth/v2/authorize`) from it. Answers are shaped on Slack's published Web API
  * description (Slack's slack_web_openapi_v2.json, MIT): `ok: true` with the
  * documented fields, or `ok: false` with Slack's error strings (`invalid_auth`, `not_authed`,
- * `channel_not_found`, `invalid_code`, …) and HTTP 200, as Slack does.
+ * `channel_not_found`, `invalid_code`, …) and HTTP 200, as Slack does. It checks what it receives as
+ * Slack does: the authorize page the client id and redirect URL, each method the scope its token was
+ * granted (`missing_scope` with `needed` and `provided`, scopes as the description's `slackAuth`),
+ * `chat.postMessage` the bot's membership of the channel (`not_in_channel`) and the `thread_ts` format
+ * (`invalid_thread_ts`).
  *
  * ```ts
  * const slack = await startSlackStandIn({ clientId: 'cid', clientSecret: 'secret' });
@@ -22,6 +26,8 @@ export interface StandInChannel {
   id: string;
   name: string;
   is_private?: boolean;
+  /** Whether the bot was invited; false: `chat.postMessage` answers `not_in_channel`. Default true. */
+  is_member?: boolean;
 }
 
 export interface StandInTeam {
@@ -58,8 +64,13 @@ export interface SlackStandIn {
   messages: PostedMessage[];
   updates: PostedMessage[];
   addTeam(team: StandInTeam): void;
-  /** A one-time OAuth code that installs the app in `teamId` (as the authorize page would send). */
-  issueCode(teamId: string): string;
+  /**
+   * A one-time OAuth code that installs the app in `teamId` (as the authorize page would send),
+   * granting `scopes`: by default those the last authorize page asked for, none if it was never opened.
+   */
+  issueCode(teamId: string, scopes?: string[]): string;
+  /** The scopes of the last authorize page opened (`scope`), as the user saw them. */
+  authorizedScopes: string[] | undefined;
   /** The bot token the last install of `teamId` granted. */
   botToken(teamId: string): string | undefined;
   /** Makes every token of a team invalid (`invalid_auth`), as an uninstall does. */
@@ -76,6 +87,15 @@ export interface SlackStandInOptions {
    */
   rotationExpiresIn?: number;
 }
+
+/** What an install granted: the team and the bot scopes. */
+interface Grant {
+  teamId: string;
+  scopes: string[];
+}
+
+/** A message `ts` as the description's `defs_ts` gives it: `0123456789.012345`. */
+const TS = /^\d{10}\.\d{6}$/;
 
 const readBody = (req: IncomingMessage) =>
   new Promise<string>((resolve, reject) => {
@@ -102,15 +122,28 @@ function send(res: ServerResponse, body: Record<string, unknown>, status = 200):
 /** Starts the stand-in; see {@link SlackStandIn}. */
 export async function startSlackStandIn(options: SlackStandInOptions): Promise<SlackStandIn> {
   const teams = new Map<string, StandInTeam>();
-  const codes = new Map<string, string>();
-  const tokens = new Map<string, string>();
-  const refreshTokens = new Map<string, string>();
+  /** Codes and tokens, each to the team and the scopes the install granted. */
+  const codes = new Map<string, Grant>();
+  const tokens = new Map<string, Grant>();
+  const refreshTokens = new Map<string, Grant>();
+  let authorizedScopes: string[] | undefined;
   const calls: RecordedCall[] = [];
   const messages: PostedMessage[] = [];
   const updates: PostedMessage[] = [];
   // Message timestamps are seconds since the epoch, as Slack's are (history methods filter on them with `oldest`).
   let clock = Math.floor(Date.now() / 1000);
   const nextTs = () => `${(clock = Math.max(clock + 1, Math.floor(Date.now() / 1000)))}.000100`;
+
+  /** Every scope one of which a method needs (the description's `slackAuth` for it); none: any token. */
+  const scopesOf: Record<string, string[]> = {
+    'conversations.list': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+    'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+    'chat.postMessage': ['chat:write', 'chat:write:bot'],
+    'chat.update': ['chat:write', 'chat:write:bot'],
+    'conversations.history': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+    'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+    'users.info': ['users:read'],
+  };
 
   const methods: Record<string, (args: Record<string, string>, team: StandInTeam) => Record<string, unknown>> = {
     'auth.test': (_args, team) => ({
@@ -133,8 +166,11 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
       return channel ? { ok: true, channel: channelObject(channel) } : { ok: false, error: 'channel_not_found' };
     },
     'chat.postMessage': (args, team) => {
-      if (!team.channels.some((c) => c.id === args.channel)) return { ok: false, error: 'channel_not_found' };
+      const channel = team.channels.find((c) => c.id === args.channel);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      if (channel.is_member === false) return { ok: false, error: 'not_in_channel' };
       if (!args.text) return { ok: false, error: 'no_text' };
+      if (args.thread_ts !== undefined && !TS.test(args.thread_ts)) return { ok: false, error: 'invalid_thread_ts' };
       const message: PostedMessage = { teamId: team.id, channel: args.channel, text: args.text, ts: nextTs() };
       if (args.thread_ts) message.thread_ts = args.thread_ts;
       if (args.metadata) {
@@ -187,14 +223,14 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     return { ok: true, messages: listed, has_more: false, response_metadata: { next_cursor: '' } };
   }
 
-  /** A new bot token for `team`, with a refresh token when rotation is on. */
-  const grant = (team: StandInTeam) => {
+  /** A new bot token for what `granted` names, with a refresh token when rotation is on. */
+  const grant = (granted: Grant) => {
     const rotating = options.rotationExpiresIn !== undefined;
-    const token = `${rotating ? 'xoxe.' : ''}xoxb-${team.id}-${randomBytes(12).toString('hex')}`;
-    tokens.set(token, team.id);
+    const token = `${rotating ? 'xoxe.' : ''}xoxb-${granted.teamId}-${randomBytes(12).toString('hex')}`;
+    tokens.set(token, granted);
     if (!rotating) return { access_token: token };
     const refresh = `xoxe-1-${randomBytes(12).toString('hex')}`;
-    refreshTokens.set(refresh, team.id);
+    refreshTokens.set(refresh, granted);
     return { access_token: token, refresh_token: refresh, expires_in: options.rotationExpiresIn };
   };
 
@@ -202,28 +238,28 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     if (args.client_id !== options.clientId) return { ok: false, error: 'invalid_client_id' };
     if (args.client_secret !== options.clientSecret) return { ok: false, error: 'bad_client_secret' };
     if (args.grant_type === 'refresh_token') {
-      const teamId = refreshTokens.get(args.refresh_token ?? '');
-      if (!teamId) return { ok: false, error: 'invalid_refresh_token' };
+      const granted = refreshTokens.get(args.refresh_token ?? '');
+      if (!granted) return { ok: false, error: 'invalid_refresh_token' };
       refreshTokens.delete(args.refresh_token);
-      const team = teams.get(teamId)!;
+      const team = teams.get(granted.teamId)!;
       return {
         ok: true,
         token_type: 'bot',
-        ...grant(team),
+        ...grant(granted),
         bot_user_id: team.botUserId,
         app_id: 'A0OPENFLOWS',
         team: { name: team.name, id: team.id },
       };
     }
-    const teamId = codes.get(args.code ?? '');
-    if (!teamId) return { ok: false, error: 'invalid_code' };
+    const granted = codes.get(args.code ?? '');
+    if (!granted) return { ok: false, error: 'invalid_code' };
     codes.delete(args.code);
-    const team = teams.get(teamId)!;
+    const team = teams.get(granted.teamId)!;
     return {
       ok: true,
-      ...grant(team),
+      ...grant(granted),
       token_type: 'bot',
-      scope: args.scope ?? 'channels:history,chat:write',
+      scope: granted.scopes.join(','),
       bot_user_id: team.botUserId,
       app_id: 'A0OPENFLOWS',
       team: { name: team.name, id: team.id },
@@ -236,7 +272,13 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'GET' && url.pathname === '/oauth/v2/authorize') {
-      res.writeHead(200, { 'content-type': 'text/html' });
+      const query = url.searchParams;
+      // Slack shows an error page for an unknown client or a redirect URL the app does not list.
+      const refused =
+        query.get('client_id') !== options.clientId ? 'invalid_client_id' : !query.get('redirect_uri') ? 'bad_redirect_uri' : '';
+      res.writeHead(refused ? 400 : 200, { 'content-type': 'text/html' });
+      if (refused) return void res.end(`<!doctype html><p>Something went wrong: ${refused}</p>`);
+      authorizedScopes = (query.get('scope') ?? '').split(',').filter(Boolean);
       return void res.end('<!doctype html><p>Install OpenFlows to your workspace?</p>');
     }
     const method = /^\/api\/([a-z0-9_.]+)$/i.exec(url.pathname)?.[1];
@@ -248,9 +290,13 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     const handler = methods[method];
     if (!handler) return send(res, { ok: false, error: 'unknown_method' }, 404);
     if (!token) return send(res, { ok: false, error: 'not_authed' });
-    const teamId = tokens.get(token);
-    if (!teamId) return send(res, { ok: false, error: 'invalid_auth' });
-    send(res, handler(args, teams.get(teamId)!));
+    const granted = tokens.get(token);
+    if (!granted) return send(res, { ok: false, error: 'invalid_auth' });
+    const needed = scopesOf[method];
+    if (needed && !needed.some((scope) => granted.scopes.includes(scope))) {
+      return send(res, { ok: false, error: 'missing_scope', needed: needed[0], provided: granted.scopes.join(',') });
+    }
+    send(res, handler(args, teams.get(granted.teamId)!));
   };
 
   const server = createServer((req, res) => {
@@ -266,14 +312,17 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     messages,
     updates,
     addTeam: (team) => void teams.set(team.id, team),
-    issueCode: (teamId) => {
+    issueCode: (teamId, scopes = authorizedScopes ?? []) => {
       if (!teams.has(teamId)) throw new Error(`no team ${teamId} in the stand-in`);
       const code = `code-${randomBytes(8).toString('hex')}`;
-      codes.set(code, teamId);
+      codes.set(code, { teamId, scopes });
       return code;
     },
-    botToken: (teamId) => [...tokens].filter(([, team]) => team === teamId).at(-1)?.[0],
-    revoke: (teamId) => [...tokens].filter(([, team]) => team === teamId).forEach(([token]) => tokens.delete(token)),
+    get authorizedScopes() {
+      return authorizedScopes;
+    },
+    botToken: (teamId) => [...tokens].filter(([, granted]) => granted.teamId === teamId).at(-1)?.[0],
+    revoke: (teamId) => [...tokens].filter(([, granted]) => granted.teamId === teamId).forEach(([token]) => tokens.delete(token)),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
@@ -293,7 +342,7 @@ function channelObject(channel: StandInChannel) {
     is_im: false,
     is_private: channel.is_private ?? false,
     is_archived: false,
-    is_member: true,
+    is_member: channel.is_member ?? true,
     created: 1449252889,
     creator: 'W012A3BCD',
   };

@@ -12,6 +12,8 @@ import { WebChatModule } from '@openflows/webchat';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { ConnectCodesController } from './auth/connect-codes.controller';
+import { ConnectCodesService } from './auth/connect-codes.service';
 import { CsrfService } from './auth/csrf.service';
 import { GithubSignInController } from './auth/github-sign-in.controller';
 import { SignInLimiterService } from './auth/sign-in-limiter.service';
@@ -43,6 +45,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AuthController,
     GithubSignInController,
     TokensController,
+    ConnectCodesController,
     GithubConnectController,
     SlackConnectController,
     ConnectionsController,
@@ -55,6 +58,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
   ],
   providers: [
     AuthService,
+    ConnectCodesService,
     CsrfService,
     SignInLimiterService,
     QueuesBoardService,

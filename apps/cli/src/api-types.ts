@@ -3,6 +3,7 @@
  * API's OpenAPI description (`@openflows/api-types`, `npm run generate:api-types`), under the CLI's names.
  */
 import type {
+  ConnectCodeView,
   ConnectionView,
   DeploymentView,
   EndpointView,
@@ -18,6 +19,7 @@ export type EndpointJson = EndpointView;
 export type ScheduleJson = ScheduleView;
 export type DeploymentJson = DeploymentView;
 export type ConnectionJson = ConnectionView;
+export type ConnectCodeJson = ConnectCodeView;
 export type RunJson = RunView;
 export type RunDetailJson = RunDetailView;
 export type SecretJson = SecretView;

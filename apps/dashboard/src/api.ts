@@ -208,6 +208,7 @@ export const api = {
   putSecret: (name: string, body: { value: string; kind?: 'llm' | 'generic'; baseURL?: string; model?: string }) =>
     request<Secret>('PUT', `/api/secrets/${enc(name)}`, { body }),
   deleteSecret: (name: string) => request<void>('DELETE', `/api/secrets/${enc(name)}`),
+  checkSecret: (name: string) => request<Secret>('POST', `/api/secrets/${enc(name)}/check`),
 
   tokens: () => request<ApiToken[]>('GET', '/api/tokens'),
   createToken: (name: string) => request<ApiToken & { token: string }>('POST', '/api/tokens', { body: { name } }),

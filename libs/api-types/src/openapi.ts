@@ -116,6 +116,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connect-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ConnectCodesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections": {
         parameters: {
             query?: never;
@@ -436,6 +452,22 @@ export interface paths {
         patch: operations["SecretsController_patch"];
         trace?: never;
     };
+    "/api/secrets/{name}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["SecretsController_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/secrets": {
         parameters: {
             query?: never;
@@ -664,6 +696,15 @@ export interface components {
              * @example oft_…
              */
             token: string;
+        };
+        ConnectCodeView: {
+            /**
+             * @description Open `/connect/<provider>?code=<code>` in a browser within 60 s; good for one use.
+             * @example ofc_…
+             */
+            code: string;
+            /** @description ISO 8601. */
+            expiresAt: string;
         };
         ConnectionView: {
             id: string;
@@ -1049,6 +1090,17 @@ export interface components {
              */
             completionPrice?: number;
         };
+        LlmKeyCheckView: {
+            /**
+             * @description `ok`: the provider accepted the key (GET /models, or a one-token completion).
+             * @enum {string}
+             */
+            status: "ok" | "failed";
+            /** @description ISO 8601. */
+            checkedAt: string;
+            /** @description The provider's error, or why it could not be reached. */
+            error?: string;
+        };
         SecretView: {
             name: string;
             /** @enum {string} */
@@ -1069,6 +1121,8 @@ export interface components {
             lastUsedAt?: string;
             /** @description The flow whose run last used it. */
             lastUsedBy?: string;
+            /** @description LLM keys: the last check with the provider, made when stored. */
+            check?: components["schemas"]["LlmKeyCheckView"];
         };
         PatchSecretDto: {
             /**
@@ -1372,6 +1426,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    ConnectCodesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectCodeView"];
+                };
             };
         };
     };
@@ -1958,6 +2031,27 @@ export interface operations {
                 "application/json": components["schemas"]["PatchSecretDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretView"];
+                };
+            };
+        };
+    };
+    SecretsController_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {

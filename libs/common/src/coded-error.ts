@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   SETUP_DONE: 409,
   RATE_LIMITED: 429,
   API_TOKEN_NOT_FOUND: 404,
+  CONNECT_CODE_INVALID: 401,
   // Flows and their deployments; the FLOW_* failures of a build or deploy are FlowDeployError's codes.
   FLOW_NOT_FOUND: 404,
   DEPLOYMENT_NOT_FOUND: 404,

@@ -217,8 +217,11 @@ export interface ProviderSubscriptions {
    * order: true only when a connection of the owner delivers those events.
    */
   check(ownerId: string, subscriptions: SubscriptionDeclaration[]): Promise<boolean[]>;
-  /** What the user should do about `unregistered` (never empty): sentences with the reason and the fix. */
-  explain(unregistered: SubscriptionDeclaration[]): string;
+  /**
+   * What `ownerId` should do about `unregistered` (never empty): sentences with the reason and the
+   * fix, read from the vendor and the owner's connections where that takes a look (GitHub's App events).
+   */
+  explain(unregistered: SubscriptionDeclaration[], ownerId: string): string | Promise<string>;
   /**
    * After the owner's live subscriptions or connections changed (deploy, undeploy, pause, connect,
    * disconnect): create, update or remove what the vendor needs (repository webhooks, Discord's slash

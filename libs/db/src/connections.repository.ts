@@ -108,6 +108,14 @@ export class ConnectionsRepository {
       .where(eq(connections.id, existing.id));
   }
 
+  /** Records the permissions an installation granted (after its owner accepted new ones). */
+  async setPermissions(installationId: string, permissions: Record<string, string>): Promise<void> {
+    await this.db
+      .update(connections)
+      .set({ permissions, updatedAt: sql`now()` })
+      .where(and(installationRows, eq(connections.externalId, installationId)));
+  }
+
   /** Records an installation's status and why (e.g. `revoked`, `installation_deleted`; null when active). */
   async setStatus(installationId: string, status: ConnectionStatus, reason: string | null): Promise<void> {
     await this.db

@@ -437,8 +437,11 @@ export class FlowsRepository {
       .where(and(eq(subscriptions.provider, provider), eq(flows.ownerId, ownerId), filter.unpaused ? isNull(flows.pausedAt) : undefined));
   }
 
-  /** Marks every subscription of an owner's flows to `provider`/`target` registered or not. @returns how many changed. */
-  async setRegistered(ownerId: string, provider: string, target: string, registered: boolean): Promise<number> {
+  /**
+   * Marks every subscription of an owner's flows to `provider`/`target` (and `event`, when given)
+   * registered or not. @returns how many changed.
+   */
+  async setRegistered(ownerId: string, provider: string, target: string, registered: boolean, event?: string): Promise<number> {
     const owned = this.db.select({ id: flows.id }).from(flows).where(eq(flows.ownerId, ownerId));
     const rows = await this.db
       .update(subscriptions)
@@ -448,6 +451,7 @@ export class FlowsRepository {
           inArray(subscriptions.flowId, owned),
           eq(subscriptions.provider, provider),
           eq(subscriptions.target, target),
+          event === undefined ? undefined : eq(subscriptions.event, event),
           ne(subscriptions.registered, registered),
         ),
       )

@@ -19,8 +19,9 @@ const STATE_PURPOSE = 'github-app';
 /**
  * The GitHub App manifest of `docs/github-app-manifest.json` (GitHub's "Registering a GitHub App from
  * a manifest" parameters), with this install's `PUBLIC_URL` in its URLs: the webhook URL
- * (`/webhooks/github`), the Setup URL (`/connect/github/callback`), the sign-in callback
- * (`/auth/github/callback`) and the redirect back after creation (`/connect/github/app/callback`).
+ * (`/webhooks/github`), the Setup URL (`/connect/github/callback`), the callback URLs of sign-in
+ * (`/auth/github/callback`) and of claiming an installation (`/connect/github/callback`), and the
+ * redirect back after creation (`/connect/github/app/callback`).
  */
 export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record<string, unknown> {
   return {
@@ -29,7 +30,8 @@ export function githubAppManifest(publicUrl: string, name = 'OpenFlows'): Record
     description: 'Flow functions answering issues and comments and reviewing pull requests on your repositories',
     hook_attributes: { url: `${publicUrl}/webhooks/github`, active: true },
     redirect_url: `${publicUrl}/connect/github/app/callback`,
-    callback_urls: [`${publicUrl}/auth/github/callback`],
+    // Sign-in, and the authorization that proves who may claim an installation (GithubConnectService).
+    callback_urls: [`${publicUrl}/auth/github/callback`, `${publicUrl}/connect/github/callback`],
     setup_url: `${publicUrl}/connect/github/callback`,
     setup_on_update: true,
     request_oauth_on_install: false,

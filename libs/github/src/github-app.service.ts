@@ -5,7 +5,14 @@ import { APP_CONFIG, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import type { GithubClient } from '@openflows/sdk/host';
+import type { AppEventSettings } from './event-coverage';
 import { GithubTokensService } from './github-tokens.service';
+
+/** The App as GitHub describes it to itself (`GET /app`): its slug, owner, subscribed events and permissions. */
+export interface AppSettings extends AppEventSettings {
+  slug: string;
+  owner: { login: string; type?: string };
+}
 
 /** An installation of the App as GitHub describes it (`GET /app/installations/{id}`, `GET /installation/repositories`). */
 export interface InstallationDetails {
@@ -27,10 +34,10 @@ export interface InstallationDetails {
 @Injectable()
 export class GithubAppService {
   private readonly app?: App<{ Octokit: typeof Octokit }>;
-  private slugPromise?: Promise<string>;
+  private cached?: { at: number; settings: Promise<AppSettings> };
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly connections: ConnectionsRepository,
     private readonly tokens: GithubTokensService,
   ) {
@@ -38,6 +45,17 @@ export class GithubAppService {
     if (appId && privateKey) {
       this.app = new App({ appId, privateKey, Octokit: Octokit.defaults({ baseUrl: apiUrl }) });
     }
+  }
+
+  /**
+   * The ids of the App's installations a GitHub user may use: `GET /user/installations`, every page,
+   * with the user's access token (from the OAuth web flow; not kept).
+   * @throws Octokit's RequestError when GitHub refuses the token.
+   */
+  async userInstallationIds(userToken: string): Promise<number[]> {
+    const user = new Octokit({ auth: userToken, baseUrl: this.config.github.apiUrl });
+    const installations = await user.paginate('GET /user/installations', { per_page: 100 });
+    return installations.map((installation) => installation.id);
   }
 
   /** Whether `GITHUB_APP_ID` and its key are configured. */
@@ -78,17 +96,39 @@ export class GithubAppService {
   }
 
   /**
-   * The App's slug (its name in `github.com/apps/<slug>`), read once from `GET /app` with the App JWT
-   * (a failed read is tried again next time); undefined when not configured.
+   * The App's slug (its name in `github.com/apps/<slug>`), read from `GET /app` with the App JWT
+   * (see {@link settings}; a slug does not change); undefined when not configured.
    */
   async appSlug(): Promise<string | undefined> {
+    return (await this.settings())?.slug;
+  }
+
+  /**
+   * The App's settings from `GET /app` with the App JWT, read again when the last read is older than
+   * `maxAgeMs` (default: never; 0 reads now — its events and permissions change in GitHub's settings
+   * without telling us); a failed read is tried again next time. Undefined when not configured.
+   * @throws Octokit's RequestError when GitHub does not answer.
+   */
+  async settings(maxAgeMs = Infinity): Promise<AppSettings | undefined> {
     if (!this.app) return undefined;
     const app = this.app;
-    this.slugPromise ??= app.octokit.request('GET /app').then(({ data }) => String(data?.slug));
+    if (!this.cached || Date.now() - this.cached.at > maxAgeMs) {
+      const settings = app.octokit.request('GET /app').then(({ data }) => ({
+        slug: String(data?.slug),
+        owner: {
+          login: String((data?.owner as { login?: string } | null)?.login ?? ''),
+          type: (data?.owner as { type?: string } | null)?.type,
+        },
+        events: data?.events ?? [],
+        permissions: (data?.permissions ?? {}) as Record<string, string>,
+      }));
+      this.cached = { at: Date.now(), settings };
+    }
+    const cached = this.cached;
     try {
-      return await this.slugPromise;
+      return await cached.settings;
     } catch (error) {
-      this.slugPromise = undefined;
+      if (this.cached === cached) this.cached = undefined;
       throw error;
     }
   }

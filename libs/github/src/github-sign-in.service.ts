@@ -76,7 +76,7 @@ export class GithubSignInService {
    *   token GitHub refuses.
    */
   async complete(query: GithubSignInQuery): Promise<User> {
-    const { clientId, clientSecret } = this.credentials();
+    this.credentials();
     try {
       verifyState(this.stateKey, STATE_PURPOSE, query.state);
     } catch (error) {
@@ -85,19 +85,26 @@ export class GithubSignInService {
     }
     if (query.error) throw new GithubSignInError('ACCESS_DENIED', 400, `GitHub did not sign you in: ${query.error}`);
     if (!query.code) throw new GithubSignInError('OAUTH_REFUSED', 400, 'GitHub sent no code');
-    const accessToken = await this.exchange(clientId, clientSecret, query.code);
+    const accessToken = await this.accessToken(query.code, this.redirectUri);
     const profile = await this.profile(accessToken);
     const user = await this.users.upsert({ provider: 'github', externalId: String(profile.id), login: profile.login });
     this.logger.log(`GitHub user ${profile.login} signed in`);
     return user;
   }
 
-  /** POST /login/oauth/access_token (JSON both ways); GitHub reports a bad code as 200 with `error`. */
-  private async exchange(clientId: string, clientSecret: string, code: string): Promise<string> {
+  /**
+   * A user access token for a `code` GitHub sent back to `redirectUri` from its authorize page:
+   * `POST ${GITHUB_URL}/login/oauth/access_token` (JSON both ways) with the App's client id and
+   * secret; GitHub reports a bad code as 200 with `error`.
+   * @throws GithubSignInError NOT_CONFIGURED without the OAuth credentials; OAUTH_REFUSED (400) for a
+   *   code GitHub refuses, (502) when GitHub cannot be reached.
+   */
+  async accessToken(code: string, redirectUri: string): Promise<string> {
+    const { clientId, clientSecret } = this.credentials();
     const res = await this.call(`${this.config.github.url}/login/oauth/access_token`, {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: this.redirectUri }),
+      body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: redirectUri }),
     });
     const body = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
     if (!res.ok || !body.access_token) {

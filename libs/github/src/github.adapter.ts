@@ -77,11 +77,14 @@ export class GithubAdapter implements ProviderAdapter {
       connection.kind === 'installation' || connection.kind === 'token' ? [repositoryLine(connection.repositories)] : [],
   };
 
-  /** A repository counts as registered while an installation or a repository webhook of the owner delivers its events. */
+  /** A subscription counts as registered while an installation or a repository webhook of the owner delivers its event there. */
   readonly subscriptions: ProviderSubscriptions = {
     check: async (ownerId, subscriptions) => (await this.registration.check(ownerId, subscriptions)).map((s) => s.registered),
-    explain: (unregistered: SubscriptionDeclaration[]) =>
-      this.registration.reason(unregistered.map((s) => ({ ...s, registered: false }))) ?? '',
+    explain: async (unregistered: SubscriptionDeclaration[], ownerId: string) =>
+      (await this.registration.reason(
+        ownerId,
+        unregistered.map((s) => ({ ...s, registered: false })),
+      )) ?? '',
     sync: async (ownerId) => {
       await this.registration.sync(ownerId);
     },

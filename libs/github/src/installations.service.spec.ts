@@ -117,6 +117,21 @@ describe.each(TEST_DRIVERS)('InstallationsService (%s)', (driver) => {
     expect(await connections.findActiveForRepo('codertocat/to-be-deleted', ownerId)).toBeUndefined();
   });
 
+  it('records the permissions of new_permissions_accepted and keeps the repositories', async () => {
+    const id = await installed('Codertocat/Grown');
+    await connections.setPermissions(id, { issues: 'write' });
+    const accepted = payloadFor('installation', 'new_permissions_accepted', Number(id));
+    accepted.repositories = [];
+    await installations.apply('installation', accepted);
+
+    expect(await connections.findInstallation(id)).toMatchObject({
+      permissions: accepted.installation.permissions,
+      repositories: ['codertocat/grown'],
+      status: 'active',
+    });
+    expect(accepted.installation.permissions.pull_requests).toBe('write');
+  });
+
   it('suspends and unsuspends', async () => {
     const id = await installed('Codertocat/Suspended');
     await installations.apply('installation', payloadFor('installation', 'suspend', Number(id)));

@@ -21,7 +21,8 @@ const names = (repos: { full_name: string }[] | undefined) => (repos ?? []).map(
 
 /**
  * Keeps the connections table in step with GitHub's `installation` and `installation_repositories`
- * events (payloads as GitHub sends them, see X-GitHub-Event): `suspend` → `error` (reason `suspended`),
+ * events (payloads as GitHub sends them, see X-GitHub-Event): `created` records it,
+ * `new_permissions_accepted` its new permissions, `suspend` → `error` (reason `suspended`),
  * `unsuspend` → `active`, `deleted` → `revoked` (reason `installation_deleted`).
  */
 @Injectable()
@@ -47,6 +48,11 @@ export class InstallationsService {
     if (eventName === 'installation_repositories') {
       const selection = payload.repository_selection ?? installation.repository_selection;
       await this.connections.changeRepositories(id, names(payload.repositories_added), names(payload.repositories_removed), selection);
+      return;
+    }
+    // The owner accepted permissions the App asked for: what it grants changes, not what it covers.
+    if (payload.action === 'new_permissions_accepted' && (await this.connections.findInstallation(id))) {
+      await this.connections.setPermissions(id, installation.permissions ?? {});
       return;
     }
     switch (payload.action) {

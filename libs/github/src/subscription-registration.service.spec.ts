@@ -9,10 +9,13 @@ import {
   type InstallationRecord,
   type SubscriptionSpec,
 } from '@openflows/db';
+import { generateAppKeys, startGithubStandIn, type GithubStandIn } from '@openflows/test-support/github-stand-in';
+import { GithubAppService } from './github-app.service';
 import { GithubTokensService } from './github-tokens.service';
 import { SubscriptionRegistrationService } from './subscription-registration.service';
 
 const PUBLIC_URL = 'https://flows.example.test/';
+const APP_ID = 515151;
 
 let count = 0;
 /** The platform user deploying the flows and owning the installations of these tests (made in beforeAll). */
@@ -39,25 +42,45 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
   let connections: ConnectionsRepository;
   let flows: FlowsRepository;
   let registration: SubscriptionRegistrationService;
+  /** GitHub: the App's settings (`GET /app`) are read from it with the App JWT. */
+  let vendor: GithubStandIn;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
     database = await createTestDatabase(driver);
     connections = new ConnectionsRepository(database.handle.db);
     flows = new FlowsRepository(database.handle.db);
-    const config = loadConfig({ PUBLIC_URL, MASTER_KEY: '11'.repeat(32) });
+    const keys = generateAppKeys();
+    vendor = await startGithubStandIn({ appId: APP_ID, publicKeyPem: keys.publicKeyPem });
+    const config = loadConfig({
+      PUBLIC_URL,
+      MASTER_KEY: '11'.repeat(32),
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
+      GITHUB_API_URL: vendor.url,
+      GITHUB_URL: 'https://github.example.test',
+    });
     const webhooks = new RepositoryWebhooksRepository(database.handle.db);
+    const tokens = new GithubTokensService(config, connections, webhooks);
     registration = new SubscriptionRegistrationService(
       config,
       connections,
       flows,
       webhooks,
-      new GithubTokensService(config, connections, webhooks),
+      tokens,
+      new GithubAppService(config, connections, tokens),
     );
     userId = (await new UsersRepository(database.handle.db).local()).id;
   }, CREATE_TEST_DATABASE_TIMEOUT_MS);
 
+  beforeEach(() => {
+    // What the App subscribes to by default; tests change it as the App's owner would.
+    vendor.app.events = ['issue_comment', 'issues', 'pull_request'];
+    vendor.app.permissions = { issues: 'write', metadata: 'read', pull_requests: 'write' };
+  });
+
   afterAll(async () => {
+    await vendor?.close();
     await database.drop();
   });
 
@@ -103,11 +126,11 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
     ]);
   });
 
-  it('gives one actionable sentence per unregistered repository, with the install link', () => {
+  it('gives one actionable sentence per unregistered repository, with the install link', async () => {
     expect(registration.installUrl).toBe('https://flows.example.test/connect/github');
-    expect(registration.reason([{ ...github('o/a'), registered: true }])).toBeUndefined();
+    expect(await registration.reason(userId, [{ ...github('o/a'), registered: true }])).toBeUndefined();
     expect(
-      registration.reason([
+      await registration.reason(userId, [
         { ...github('o/a'), registered: false },
         { ...github('o/a', 'issue_comment'), registered: false },
         { ...github('o/b'), registered: false },
@@ -118,6 +141,50 @@ describe.each(TEST_DRIVERS)('SubscriptionRegistrationService (%s)', (driver) => 
         'No GitHub App installation covers o/b: install the App at https://flows.example.test/connect/github, ' +
         'or connect a token with admin:repo_hook of an account that administers o/b (POST /api/connections/github-token)',
     );
+  });
+
+  it('registers an event only once the App subscribes to it and the installation granted its permission, saying what to do', async () => {
+    const owner = uniqueOwner();
+    const repo = `${owner}/reviews`;
+    const { externalId } = await connections.upsertInstallation(
+      installation(owner, [repo], { permissions: { issues: 'write', metadata: 'read' }, accountType: 'Organization' }),
+    );
+    vendor.app.events = ['issues', 'issue_comment'];
+    vendor.app.permissions = { issues: 'write', metadata: 'read' };
+    const subscriptionsOf = await deploy([github(repo, 'issues'), github(repo, 'pull_request')]);
+    expect((await subscriptionsOf()).map((s) => [s.event, s.registered])).toEqual([
+      ['issues', true],
+      ['pull_request', false],
+    ]);
+    expect(await registration.reason(userId, await subscriptionsOf())).toBe(
+      `The GitHub App does not receive pull_request events, so ${repo} gets none: in the App's settings ` +
+        `(https://github.example.test/organizations/openflows/settings/apps/openflows-test/permissions) check pull_request ` +
+        `under Subscribe to events and give it the Pull requests permission; an owner of ${owner} must then accept the new ` +
+        `permissions, after which the flow runs by itself (redeploy it if the App asked for no new permission)`,
+    );
+
+    // The App's owner adds the event and its permission; the installation has not accepted it yet.
+    vendor.app.events.push('pull_request');
+    vendor.app.permissions.pull_requests = 'write';
+    expect(await registration.refresh()).toEqual({ registered: [], unregistered: [] });
+    expect(await registration.reason(userId, await subscriptionsOf())).toBe(
+      `The GitHub App installation on ${owner} has not granted the Pull requests permission pull_request events need: ` +
+        `an owner of ${owner} must accept the App's new permissions ` +
+        `(https://github.example.test/organizations/${owner}/settings/installations/${externalId}); the flow then runs by itself`,
+    );
+
+    // installation.new_permissions_accepted records them; the refresh after it registers the event.
+    await connections.setPermissions(externalId, { issues: 'write', metadata: 'read', pull_requests: 'write' });
+    expect(await registration.refresh()).toEqual({ registered: [repo], unregistered: [] });
+    expect((await subscriptionsOf()).map((s) => s.registered)).toEqual([true, true]);
+  });
+
+  it('counts issue_comment as delivered with the Pull requests permission alone', async () => {
+    const owner = uniqueOwner();
+    await connections.upsertInstallation(installation(owner, [`${owner}/prs`], { permissions: { pull_requests: 'read' } }));
+    vendor.app.events = ['issue_comment', 'pull_request'];
+    const checked = await registration.check(userId, [github(`${owner}/prs`, 'issue_comment'), github(`${owner}/prs`, 'issues')]);
+    expect(checked.map((s) => s.registered)).toEqual([true, false]);
   });
 
   it('refresh registers a repository once an installation covers it, and unregisters it when that goes away', async () => {

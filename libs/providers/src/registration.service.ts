@@ -31,11 +31,17 @@ export class RegistrationService {
     return subscriptions.map((s) => ({ ...s, registered: registered.get(s) ?? false }));
   }
 
-  /** What to do about the unregistered ones among `subscriptions`, provider by provider; undefined when all are registered. */
-  reason(subscriptions: (SubscriptionDeclaration & { registered: boolean })[]): string | undefined {
-    const sentences = [...this.byProvider(subscriptions.filter((s) => !s.registered))].map(
-      ([provider, group]) => this.registry.get(provider)?.subscriptions?.explain(group) ?? `provider ${provider} is not available`,
-    );
+  /**
+   * What `ownerId` should do about the unregistered ones among `subscriptions`, provider by provider;
+   * undefined when all are registered.
+   */
+  async reason(ownerId: string, subscriptions: (SubscriptionDeclaration & { registered: boolean })[]): Promise<string | undefined> {
+    const sentences: string[] = [];
+    for (const [provider, group] of this.byProvider(subscriptions.filter((s) => !s.registered))) {
+      sentences.push(
+        (await this.registry.get(provider)?.subscriptions?.explain(group, ownerId)) ?? `provider ${provider} is not available`,
+      );
+    }
     return sentences.length === 0 ? undefined : sentences.join('; ');
   }
 

@@ -5,7 +5,7 @@
 import { createSdk, unboundHost } from './sdk';
 
 export * from './types';
-export type { GithubApi, Sdk, SlackApi, SlackMessageOptions } from './sdk';
+export type { GithubApi, Sdk, SlackApi, SlackMessageOptions, SlackPostedMessage } from './sdk';
 export type { GithubClient, SlackClient } from './host';
 export type { ChatApp, ChatClient } from './chat-app';
 export { MIN_SCHEDULE_INTERVAL_MS, type CronOptions, type ScheduleApi } from './schedule';

@@ -181,7 +181,7 @@ describe('slack', () => {
       },
     };
     const sdk = createSdk(recordingHost({}, { slack: () => client as unknown as SlackClient }).host);
-    expect(await sdk.slack.sendMessage('C1', 'hello', { threadTs: '1.0' })).toEqual({ ts: '2.0', channel: 'C1' });
+    expect(await sdk.slack.sendMessage('C1', 'hello', { threadTs: '1.0' })).toEqual({ messageId: '2.0', ts: '2.0', channel: 'C1' });
     await sdk.slack.sendMessage('C1', 'top level');
     await sdk.slack.updateMessage('C1', '2.0', 'edited');
     expect(calls).toEqual([
@@ -190,6 +190,52 @@ describe('slack', () => {
       ['update', { channel: 'C1', ts: '2.0', text: 'edited' }],
     ]);
     expect(sdk.slack.client).toBe(client);
+  });
+
+  it("takes the chat apps' shape: chat() as channel(), threadId and replyTo, messageId", async () => {
+    const posts: unknown[] = [];
+    const client = { chat: { postMessage: async (args: unknown) => (posts.push(args), { ok: true, ts: '9.0', channel: 'C1' }) } };
+    const sdk = createSdk(recordingHost({}, { slack: () => client as unknown as SlackClient }).host);
+    expect(sdk.slack.chat('Acme', '#General')).toEqual(sdk.slack.channel('Acme', '#General'));
+    expect(sdk.slack.chat('Acme', '*')).toEqual({ provider: 'slack', target: 'acme/*' });
+    expect(await sdk.slack.sendMessage('C1', 'in thread', { threadId: '1.0' })).toMatchObject({ messageId: '9.0' });
+    await sdk.slack.sendMessage('C1', 'reply', { replyTo: '3.0' });
+    await sdk.slack.sendMessage('C1', 'thread wins', { replyTo: '3.5', threadId: '3.0' });
+    expect(posts).toEqual([
+      { channel: 'C1', text: 'in thread', thread_ts: '1.0' },
+      { channel: 'C1', text: 'reply', thread_ts: '3.0' },
+      { channel: 'C1', text: 'thread wins', thread_ts: '3.0' },
+    ]);
+  });
+
+  it('commands() builds the workspace-wide source with the command names, slash or not', () => {
+    const sdk = createSdk(recordingHost().host);
+    expect(sdk.slack.commands('Acme', ['/restart', 'ask'])).toEqual({
+      provider: 'slack',
+      target: 'acme/*',
+      options: { commands: ['restart', 'ask'] },
+    });
+  });
+
+  it.each([[[]], [['']], [['Restart']], [['two words']], [['a/b']], [['x'.repeat(33)]], ['restart']])(
+    'commands(team, %j) throws INVALID_ARGUMENT',
+    async (commands) => {
+      expect(await codeOf(() => createSdk(recordingHost().host).slack.commands('acme', commands as string[]))).toBe('INVALID_ARGUMENT');
+    },
+  );
+
+  it('reads the context, ChatContext fields included, from the host', () => {
+    const context = {
+      teamId: 'T1',
+      teamName: 'Acme',
+      account: 'T1',
+      chatId: 'C1',
+      threadId: '1.0',
+      messageId: '1.0',
+      sender: { id: 'U1' },
+    };
+    const sdk = createSdk(recordingHost({}, { slackContext: () => context }).host);
+    expect(sdk.slack.context).toEqual(context);
   });
 });
 

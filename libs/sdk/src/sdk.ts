@@ -22,25 +22,55 @@ export type GithubApi = GithubClient & {
   readonly context: GithubContext;
 };
 
-/** Options of {@link SlackApi.sendMessage}. */
+/** Options of {@link SlackApi.sendMessage}: where in the channel the message goes. */
 export interface SlackMessageOptions {
-  /** Reply in the thread of this message (`ts` of its parent, or the event's `thread_ts`). */
+  /** Post in this thread: the `ts` of its parent message (`slack.context.threadId`, the event's `thread_ts`). */
+  threadId?: string;
+  /** Reply to this message: in its thread, started under it when it has none (a top-level message's `ts`). */
+  replyTo?: string;
+  /** The same as `threadId`, Slack's own name (kept for flows written before `threadId`). */
   threadTs?: string;
 }
 
-/** `slack` in a flow: a source builder, message helpers, the event's context and the full WebClient. */
+/** What {@link SlackApi.sendMessage} resolves to: the posted message's `ts`, also as `messageId`, and its channel. */
+export interface SlackPostedMessage {
+  messageId: string;
+  ts: string;
+  channel: string;
+}
+
+/**
+ * `slack` in a flow: a source builder, message helpers, the event's context and the full WebClient.
+ * `chat`, `sendMessage`'s `threadId`/`replyTo` and `messageId`, and the context's `account`, `chatId`,
+ * `threadId`, `messageId` and `sender` are the shape every chat app shares (see ChatApp).
+ */
 export interface SlackApi {
   /**
    * The source for `listenToEvent`: events of one channel. `team` is the workspace's id (`T…`) or
-   * name, `channel` the channel's id (`C…`) or name (with or without `#`); names are resolved with
-   * the workspace's token when events arrive.
+   * name, `channel` the channel's id (`C…`) or name (with or without `#`), or `*` for every channel
+   * of the workspace; names are resolved with the workspace's token when events arrive.
+   * @throws SdkError INVALID_ARGUMENT unless both are non-empty names without `/`.
    */
   channel(team: string, channel: string): EventSource;
+  /** The same as {@link channel}: the name every chat app's source has. */
+  chat(team: string, channel: string): EventSource;
   /**
-   * Posts `text` to a channel (id, as in `event.payload.event.channel`) with `chat.postMessage`.
-   * @returns the posted message's `ts` and channel.
+   * The source for `listenToEvent` of the slash commands `commands` (names with or without `/`, e.g.
+   * `['restart']`) typed in any channel of the workspace; the event names to listen to are the
+   * same names. Slack lets no API register them: add each to the Slack app (Slash Commands, Request
+   * URL `<PUBLIC_URL>/webhooks/slack/commands`). The event's `payload` is Slack's form fields
+   * (`command`, `text`, `channel_id`, `user_id`, …); `slack.context.chatId` is the channel.
+   * A `slack.channel(team, channel)` source listening to a command's name gets it too, from that channel.
+   * @throws SdkError INVALID_ARGUMENT for an empty list or a name Slack does not allow (lower-case, no spaces, up to 32 characters).
    */
-  sendMessage(channel: string, text: string, options?: SlackMessageOptions): Promise<{ ts: string; channel: string }>;
+  commands(team: string, commands: string[]): EventSource;
+  /**
+   * Posts `text` to a channel (id, as in `slack.context.chatId`) with `chat.postMessage`, in the thread
+   * `options.threadId` (or `threadTs`), else in the thread of `options.replyTo`, else at the top level.
+   * @returns the posted message's `ts` (also as `messageId`) and channel.
+   * @throws SdkError SLACK_NOT_CONNECTED outside a run of a connected workspace's event, REQUEST_FAILED when Slack refuses.
+   */
+  sendMessage(channel: string, text: string, options?: SlackMessageOptions): Promise<SlackPostedMessage>;
   /** Replaces the text of the bot's message `ts` in `channel` with `chat.update`. */
   updateMessage(channel: string, ts: string, text: string): Promise<void>;
   /** The workspace's `@slack/web-api` WebClient, authenticated as the bot. */
@@ -117,12 +147,31 @@ function slackSource(team: string, channel: string): EventSource {
   return { provider: 'slack', target: `${team}/${name}`.toLowerCase() };
 }
 
+/** Slack's rule for a command's name after its slash: lower-case, no spaces or slashes, at most 32 characters. */
+const SLACK_COMMAND = /^[^\s/A-Z]{1,32}$/;
+
+function slackCommands(team: string, commands: string[]): EventSource {
+  const names = Array.isArray(commands) ? commands.map((c) => (typeof c === 'string' ? c.replace(/^\//, '') : '')) : [];
+  if (names.length === 0 || names.some((name) => !SLACK_COMMAND.test(name))) {
+    throw new SdkError(
+      'INVALID_ARGUMENT',
+      `slack.commands(team, commands) needs command names such as ['restart'], got ${JSON.stringify(commands)}`,
+    );
+  }
+  return { ...slackSource(team, '*'), options: { commands: names } };
+}
+
 function slackApi(host: SdkHost): SlackApi {
   return {
     channel: slackSource,
+    chat: slackSource,
+    commands: slackCommands,
     async sendMessage(channel, text, options = {}) {
-      const posted = await host.slack().chat.postMessage({ channel, text, ...(options.threadTs ? { thread_ts: options.threadTs } : {}) });
-      return { ts: posted.ts ?? '', channel: posted.channel ?? channel };
+      // Slack threads hang off their parent's ts: a reply to a top-level message starts its thread.
+      const thread = options.threadId ?? options.threadTs ?? options.replyTo;
+      const posted = await host.slack().chat.postMessage({ channel, text, ...(thread ? { thread_ts: thread } : {}) });
+      const ts = posted.ts ?? '';
+      return { messageId: ts, ts, channel: posted.channel ?? channel };
     },
     async updateMessage(channel, ts, text) {
       await host.slack().chat.update({ channel, ts, text });

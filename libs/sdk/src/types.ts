@@ -259,8 +259,15 @@ export interface GithubContext {
   botLogin?: string;
 }
 
-/** What the platform knows about the Slack side of the current event. */
-export interface SlackContext {
+/**
+ * What the platform knows about the Slack side of the current event: the workspace, and the
+ * {@link ChatContext} fields every chat app has, so a flow moves to `telegram` or `discord` by
+ * changing one word. `account` is the team id, `chatId` the channel id, `threadId` the thread the
+ * message is in (its `thread_ts`) or, for a top-level message or mention, the thread it starts (its
+ * `ts`: answer there to keep the exchange together), `messageId` the message's `ts`; a slash command
+ * has no thread or message. Outside Slack events every string is empty.
+ */
+export interface SlackContext extends ChatContext {
   /** The workspace's team id (`T…`) and name. */
   teamId: string;
   teamName: string;

@@ -8,6 +8,7 @@ import { executeFlow, type RunServices } from '@openflows/runtime';
 import type { FlowLogger } from '@openflows/sdk';
 import { unboundHost } from '@openflows/sdk/sdk';
 import { flowSecrets } from './flow-secrets';
+import { LlmKeyChecker } from './llm-key-checker';
 import { SecretsService } from './secrets.service';
 
 const LISTEN_KEY = 'ln-0123456789abcdef-secret';
@@ -40,7 +41,9 @@ describe('flowSecrets: getSecret through the isolate (real Redis)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'openflows-flow-secrets-'));
-    secrets = new SecretsService(loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: testRedis.prefix }), testRedis.redis);
+    // Nothing listens at that base URL: storing the LLM key checks it and records a failure at once, which does not matter here.
+    const config = loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: testRedis.prefix, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    secrets = new SecretsService(config, testRedis.redis, new LlmKeyChecker(config));
     await secrets.put(OWNER, 'listen_notes', { value: LISTEN_KEY });
     await secrets.put(OWNER, 'openai', { value: 'sk-proj-abcdefghijklmnop1234', model: 'gpt-4o-mini' });
     await secrets.put(OTHER_OWNER, 'theirs', { value: 'their-own-secret-value' });

@@ -3,14 +3,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { startOpenAiStandIn, type OpenAiStandIn } from '@openflows/test-support/openai-stand-in';
 import { useTestRedis } from '@openflows/test-support/redis';
 import { CryptoError, loadConfig } from '@openflows/common';
+import { LlmKeyChecker } from './llm-key-checker';
 import { InvalidSecretNameError, SecretsService } from './secrets.service';
 
 const OPENAI_KEY = 'sk-proj-abcdefghijklmnop1234';
 /** Two owners (user ids). */
 const A = randomUUID();
 const B = randomUUID();
+/** Nothing listens there: a key with this base URL fails its check at once. */
+const NOWHERE = 'http://127.0.0.1:9/v1';
 
 describe('SecretsService (real Redis)', () => {
   const testRedis = useTestRedis('secrets');
@@ -18,10 +22,13 @@ describe('SecretsService (real Redis)', () => {
   const dataDirs: string[] = [];
   let redis: Redis;
   let secrets: SecretsService;
+  /** The platform's default LLM provider (OPENAI_BASE_URL): accepts any key. */
+  let llm: OpenAiStandIn;
 
   /** A service over the shared Redis and prefix, with the master key of `dataDir` (a new one by default). */
   function serviceWith(dataDir = newDataDir()): SecretsService {
-    return new SecretsService(loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: prefix }), redis);
+    const config = loadConfig({ DATA_DIR: dataDir, REDIS_PREFIX: prefix, OPENAI_BASE_URL: llm.url });
+    return new SecretsService(config, redis, new LlmKeyChecker(config));
   }
 
   function newDataDir(): string {
@@ -53,12 +60,14 @@ describe('SecretsService (real Redis)', () => {
     return error as InvalidSecretNameError;
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     redis = testRedis.redis;
+    llm = await startOpenAiStandIn();
     secrets = serviceWith();
   });
 
   afterAll(async () => {
+    await llm?.close();
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -69,21 +78,22 @@ describe('SecretsService (real Redis)', () => {
   });
 
   it('stores a secret and reveals it with its options', async () => {
-    const summary = await secrets.put(A, 'openai', { value: OPENAI_KEY, baseURL: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+    const summary = await secrets.put(A, 'openai', { value: OPENAI_KEY, baseURL: NOWHERE, model: 'llama3' });
 
     expect(summary).toEqual({
       name: 'openai',
       kind: 'llm',
       last4: '1234',
-      baseURL: 'http://127.0.0.1:11434/v1',
+      baseURL: NOWHERE,
       model: 'llama3',
       createdAt: expect.any(String),
       updatedAt: summary.createdAt,
+      check: { status: 'failed', checkedAt: expect.any(String), error: expect.stringMatching(/^no answer from the provider/) },
     });
     expect(await secrets.reveal(A, 'openai')).toEqual({
       kind: 'llm',
       value: OPENAI_KEY,
-      baseURL: 'http://127.0.0.1:11434/v1',
+      baseURL: NOWHERE,
       model: 'llama3',
     });
   });
@@ -118,7 +128,7 @@ describe('SecretsService (real Redis)', () => {
   });
 
   it('replaces a secret: new value, options not carried over, createdAt kept', async () => {
-    const first = await secrets.put(A, 'replace-me', { value: 'first-value-0001', baseURL: 'http://old.example/v1', model: 'old' });
+    const first = await secrets.put(A, 'replace-me', { value: 'first-value-0001', baseURL: NOWHERE, model: 'old' });
     await new Promise((resolve) => setTimeout(resolve, 5));
     const second = await secrets.put(A, 'replace-me', { value: 'second-value-0002' });
 
@@ -211,7 +221,7 @@ describe('SecretsService (real Redis)', () => {
     await expect(secrets.reveal(B, 'moved')).rejects.toMatchObject({ code: 'CIPHERTEXT_INVALID' });
   });
   it('gives a kind: llm when a base URL or model is given, else generic, unless one is named', async () => {
-    expect((await secrets.put(A, 'kind-url', { value: 'v-0123456789ab', baseURL: 'http://llm.example/v1' })).kind).toBe('llm');
+    expect((await secrets.put(A, 'kind-url', { value: 'v-0123456789ab', baseURL: NOWHERE })).kind).toBe('llm');
     expect((await secrets.put(A, 'kind-model', { value: 'v-0123456789ab', model: 'gpt-4o-mini' })).kind).toBe('llm');
     expect((await secrets.put(A, 'kind-plain', { value: 'v-0123456789ab' })).kind).toBe('generic');
     expect((await secrets.put(A, 'kind-named', { value: 'v-0123456789ab', kind: 'llm' })).kind).toBe('llm');
@@ -224,6 +234,48 @@ describe('SecretsService (real Redis)', () => {
       'kind-named': 'llm',
       'kind-generic': 'generic',
     });
+  });
+
+  it('checks an LLM key with GET /models at its base URL when storing it; green only when the provider accepts it', async () => {
+    const strict = await startOpenAiStandIn({ apiKey: 'sk-the-right-key-0001' });
+    try {
+      const good = await secrets.put(A, 'checked', { value: 'sk-the-right-key-0001', baseURL: strict.url });
+      expect(good.check).toEqual({ status: 'ok', checkedAt: expect.any(String) });
+      expect(strict.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+        ['GET', '/v1/models', 'Bearer sk-the-right-key-0001'],
+      ]);
+
+      const bad = await secrets.put(A, 'checked', { value: 'sk-a-wrong-key-00002', baseURL: strict.url });
+      expect(bad.check).toEqual({ status: 'failed', checkedAt: expect.any(String), error: '401 Incorrect API key provided.' });
+      expect((await secrets.list(A)).find((s) => s.name === 'checked')?.check).toEqual(bad.check);
+    } finally {
+      await strict.close();
+    }
+    // No base URL: the platform's OPENAI_BASE_URL; a generic secret is never sent anywhere.
+    const before = llm.requests.length;
+    expect((await secrets.put(A, 'default-url', { value: 'sk-default-0123456', kind: 'llm' })).check?.status).toBe('ok');
+    expect(llm.requests.slice(before).map((r) => r.path)).toEqual(['/v1/models']);
+    expect(await secrets.put(A, 'not-llm', { value: 'a-password-0123' })).not.toHaveProperty('check');
+    expect(llm.requests).toHaveLength(before + 1);
+  });
+
+  it('falls back to a one-token completion where /models is missing, and checks again on request', async () => {
+    const bare = await startOpenAiStandIn({ models: false });
+    try {
+      bare.failNext(503);
+      const failed = await secrets.put(A, 'bare', { value: 'sk-bare-0123456789', baseURL: bare.url, model: 'llama3' });
+      expect(failed.check).toMatchObject({ status: 'failed', error: '503 stand-in failure 503' });
+      const again = await secrets.check(A, 'bare');
+      expect(again?.check).toEqual({ status: 'ok', checkedAt: expect.any(String) });
+      expect((await secrets.list(A)).find((s) => s.name === 'bare')?.check).toEqual(again?.check);
+      const completions = bare.requests.filter((r) => r.path === '/v1/chat/completions');
+      expect(completions.at(-1)?.body).toMatchObject({ model: 'llama3', max_tokens: 1 });
+      expect(bare.requests.filter((r) => r.path === '/v1/models')).toHaveLength(2);
+    } finally {
+      await bare.close();
+    }
+    expect(await secrets.check(A, 'not-llm')).toBeUndefined();
+    expect(await secrets.check(A, 'never-stored')).toBeUndefined();
   });
 
   it('lists a secret stored before kinds existed with the default kind', async () => {
@@ -253,14 +305,16 @@ describe('SecretsService (real Redis)', () => {
   });
 
   it("keeps an LLM key's context window and prices beside its value, and changes them without the value", async () => {
-    const summary = await secrets.put(A, 'local-llm', { value: OPENAI_KEY, baseURL: 'http://localhost:11434/v1', contextWindow: 32768 });
-    expect(summary).toMatchObject({ kind: 'llm', contextWindow: 32768 });
+    const summary = await secrets.put(A, 'local-llm', { value: OPENAI_KEY, baseURL: NOWHERE, contextWindow: 32768 });
+    expect(summary).toMatchObject({ kind: 'llm', contextWindow: 32768, check: { status: 'failed' } });
     expect(summary.promptPrice).toBeUndefined();
     expect(await secrets.put(A, 'priced', { value: OPENAI_KEY, promptPrice: 0.5 })).toMatchObject({ kind: 'llm', promptPrice: 0.5 });
 
     const changed = await secrets.update(A, 'local-llm', { contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8, baseURL: null });
     expect(changed).toMatchObject({ kind: 'llm', contextWindow: 65536, promptPrice: 0.2, completionPrice: 0.8 });
     expect(changed?.baseURL).toBeUndefined();
+    // A changed base URL is checked again: the platform's default provider accepts the key.
+    expect(changed?.check).toEqual({ status: 'ok', checkedAt: expect.any(String) });
     expect(await secrets.reveal(A, 'local-llm')).toEqual({
       kind: 'llm',
       value: OPENAI_KEY,

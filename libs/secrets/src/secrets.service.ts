@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, CodedError, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppConfig } from '@openflows/common';
+import { LlmKeyChecker, type LlmKeyCheck } from './llm-key-checker';
 
 /** Secret names: what flows reference with `chatCompletion(keyName, …)`. */
 export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -46,6 +47,11 @@ export interface SecretSummary extends LlmNumbers {
   lastUsedAt?: string;
   /** The name of the flow whose run last revealed it. */
   lastUsedBy?: string;
+  /**
+   * LLM keys: the last check with the provider (see LlmKeyChecker), made when the key was stored or
+   * asked for again; absent for other secrets and for keys stored before checks existed.
+   */
+  check?: LlmKeyCheck;
 }
 
 /** Who reveals a secret, recorded as its last use. */
@@ -75,7 +81,8 @@ export class InvalidSecretNameError extends CodedError {
  * Named secrets in Redis, per owner: one hash per name at `<prefix>:secret:<ownerId>:<name>` and a set
  * of the owner's names at `<prefix>:secrets:<ownerId>`. The value is sealed with AES-256-GCM under the
  * master key, bound to its owner and name (see docs/architecture.md, storage): two users may both have `openai`,
- * and a sealed value moved to another owner's key does not open.
+ * and a sealed value moved to another owner's key does not open. An LLM key is checked with its
+ * provider when it is stored (LlmKeyChecker), and the outcome kept with it.
  */
 @Injectable()
 export class SecretsService {
@@ -84,11 +91,15 @@ export class SecretsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly checker: LlmKeyChecker,
   ) {
     this.key = loadMasterKey(config);
   }
 
-  /** Creates or replaces an owner's secret. @throws InvalidSecretNameError */
+  /**
+   * Creates or replaces an owner's secret; an LLM key is checked with its provider first (up to 10 s)
+   * and stored whatever the outcome, which its summary's `check` gives. @throws InvalidSecretNameError
+   */
   async put(ownerId: string, name: string, input: SecretInput): Promise<SecretSummary> {
     const key = this.keyOf(ownerId, name);
     const now = new Date().toISOString();
@@ -104,6 +115,7 @@ export class SecretsService {
     if (input.baseURL) fields.baseURL = input.baseURL;
     if (input.model) fields.model = input.model;
     for (const name of LLM_NUMBERS) if (input[name] !== undefined) fields[name] = String(input[name]);
+    if (fields.kind === 'llm') Object.assign(fields, checkFields(await this.checker.check(input)));
     // The last use belongs to the name, not the value: a replaced key keeps it.
     const [lastUsedAt, lastUsedBy] = await this.redis.hmget(key, 'lastUsedAt', 'lastUsedBy');
     if (lastUsedAt && lastUsedBy) Object.assign(fields, { lastUsedAt, lastUsedBy });
@@ -112,9 +124,28 @@ export class SecretsService {
   }
 
   /**
+   * Checks an owner's LLM key with its provider again and keeps the outcome.
+   * @returns its summary, or undefined when the owner has no LLM key of that name.
+   * @throws InvalidSecretNameError; CryptoError on a wrong master key.
+   */
+  async check(ownerId: string, name: string): Promise<SecretSummary | undefined> {
+    const key = this.keyOf(ownerId, name);
+    const fields = await this.redis.hgetall(key);
+    if (!fields.sealed || kindOf(fields) !== 'llm') return undefined;
+    const value = decrypt(this.key, fields.sealed, boundTo(ownerId, name));
+    const checked = checkFields(await this.checker.check({ value, baseURL: fields.baseURL, model: fields.model }));
+    const { checkError: _previous, ...kept } = fields;
+    const args = Object.entries(checked).flat();
+    // Recorded only while the same value is stored: a key replaced meanwhile came with its own check.
+    if ((await this.redis.eval(RECORD_CHECK, 1, key, fields.sealed, ...args)) !== 1) return undefined;
+    return this.summary(name, { ...kept, ...checked });
+  }
+
+  /**
    * Changes the settings of an owner's LLM key beside its value: a given field replaces the stored
-   * one, `null` removes it, an absent one stays. @returns the summary, or undefined when the owner
-   * has no secret of that name. @throws InvalidSecretNameError
+   * one, `null` removes it, an absent one stays; a changed base URL or model is checked again with
+   * the provider. @returns the summary, or undefined when the owner has no secret of that name.
+   * @throws InvalidSecretNameError
    */
   async update(ownerId: string, name: string, settings: SecretSettings): Promise<SecretSummary | undefined> {
     const key = this.keyOf(ownerId, name);
@@ -129,7 +160,9 @@ export class SecretsService {
     const multi = this.redis.multi().hset(key, set);
     if (removed.length > 0) multi.hdel(key, ...removed);
     await multi.exec();
-    return this.summary(name, await this.redis.hgetall(key));
+    const summary = this.summary(name, await this.redis.hgetall(key));
+    const recheck = summary.kind === 'llm' && (settings.baseURL !== undefined || settings.model !== undefined);
+    return (recheck ? await this.check(ownerId, name) : undefined) ?? summary;
   }
 
   /** An owner's secrets' summaries, sorted by name. */
@@ -189,6 +222,13 @@ export class SecretsService {
       updatedAt: fields.updatedAt,
     };
     if (fields.lastUsedAt) Object.assign(summary, { lastUsedAt: fields.lastUsedAt, lastUsedBy: fields.lastUsedBy });
+    if (summary.kind === 'llm' && (fields.checkStatus === 'ok' || fields.checkStatus === 'failed')) {
+      summary.check = {
+        status: fields.checkStatus,
+        checkedAt: fields.checkedAt,
+        ...(fields.checkError ? { error: fields.checkError } : {}),
+      };
+    }
     return summary;
   }
 
@@ -200,6 +240,17 @@ export class SecretsService {
   private indexKey(ownerId: string): string {
     return redisKey(this.config, 'secrets', ownerId);
   }
+}
+
+/** Replaces a secret's check fields (ARGV[2..]: field, value, …) if its sealed value is still ARGV[1]. */
+const RECORD_CHECK = `if redis.call('hget', KEYS[1], 'sealed') ~= ARGV[1] then return 0 end
+redis.call('hdel', KEYS[1], 'checkError')
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+return 1`;
+
+/** A check as the secret's hash keeps it: `checkStatus`, `checkedAt` and, when it failed, `checkError`. */
+function checkFields(check: LlmKeyCheck): Record<string, string> {
+  return { checkStatus: check.status, checkedAt: check.checkedAt, ...(check.error ? { checkError: check.error } : {}) };
 }
 
 /** A stored secret's kind; secrets stored before kinds existed get the default they would get now. */

@@ -1,4 +1,4 @@
-import { MalformedSlackRequestError, isRoutable, parseSlackRequest, routedNames } from './envelope';
+import { MalformedSlackRequestError, isRoutable, parseSlackCommand, parseSlackRequest, routedNames, slackCommandOf } from './envelope';
 
 /** An `event_callback` as Slack documents it (Events API envelope), with the inner event overridden. */
 function callback(event: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
@@ -33,7 +33,8 @@ describe('parseSlackRequest', () => {
         name: 'message',
         action: undefined,
         target: 't0acme/c0general',
-        conversationKey: 't0acme/c0general',
+        // The thread an answer under it starts: its replies run after it.
+        conversationKey: 't0acme/c0general/1700000000.000100',
         payload: body,
       },
     });
@@ -43,6 +44,13 @@ describe('parseSlackRequest', () => {
     const result = parseSlackRequest(callback({ thread_ts: '1699999999.000001', subtype: 'thread_broadcast' }));
     expect(result).toMatchObject({
       envelope: { action: 'thread_broadcast', conversationKey: 't0acme/c0general/1699999999.000001' },
+    });
+  });
+
+  it('keys other channel events by their channel', () => {
+    expect(parseSlackRequest(callback({ subtype: 'channel_join' }))).toMatchObject({ envelope: { conversationKey: 't0acme/c0general' } });
+    expect(parseSlackRequest(callback({ type: 'member_joined_channel' }))).toMatchObject({
+      envelope: { conversationKey: 't0acme/c0general' },
     });
   });
 
@@ -70,6 +78,51 @@ describe('parseSlackRequest', () => {
     ['a url_verification without challenge', { type: 'url_verification' }],
   ])('throws MalformedSlackRequestError for %s', (_what, body) => {
     expect(() => parseSlackRequest(body)).toThrow(MalformedSlackRequestError);
+  });
+});
+
+describe('parseSlackCommand', () => {
+  /** The form body of Slack's slash command example ("Implementing slash commands"), our ids put in. */
+  const body = (overrides: Record<string, string> = {}) =>
+    new URLSearchParams({
+      token: 'gIkuvaNzQIHg97ATvDxqgjtO',
+      team_id: 'T0ACME',
+      team_domain: 'acme',
+      channel_id: 'C0GENERAL',
+      channel_name: 'general',
+      user_id: 'U0ALICE',
+      user_name: 'alice',
+      command: '/Restart',
+      text: 'now please',
+      response_url: 'https://hooks.slack.com/commands/1234/5678',
+      trigger_id: '13345224609.738474920.8088930838d88f008e0',
+      api_app_id: 'A0APP',
+      ...overrides,
+    }).toString();
+
+  it('converts a command into an envelope named by the command, keyed by its channel, delivered once per trigger_id', () => {
+    const envelope = parseSlackCommand(body());
+    expect(envelope).toEqual({
+      provider: 'slack',
+      deliveryId: '13345224609.738474920.8088930838d88f008e0',
+      name: 'restart',
+      target: 't0acme/c0general',
+      conversationKey: 't0acme/c0general',
+      payload: expect.objectContaining({ command: '/Restart', text: 'now please', user_id: 'U0ALICE' }),
+    });
+    expect(slackCommandOf(envelope.payload)).toMatchObject({ channel_id: 'C0GENERAL' });
+    expect(slackCommandOf(parseSlackRequest({ type: 'event_callback', team_id: 'T', event_id: 'E', event: { type: 'message' } }))).toBe(
+      undefined,
+    );
+  });
+
+  it.each([
+    ['no command', { command: '' }],
+    ['only a slash', { command: '/' }],
+    ['no channel', { channel_id: '' }],
+    ['no trigger_id', { trigger_id: '' }],
+  ])('throws MalformedSlackRequestError for %s', (_what, overrides) => {
+    expect(() => parseSlackCommand(body(overrides))).toThrow(MalformedSlackRequestError);
   });
 });
 

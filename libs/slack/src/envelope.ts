@@ -53,11 +53,25 @@ export function channelOf(event: SlackInnerEvent): string | undefined {
 }
 
 /**
+ * The thread a message-like event belongs to: its `thread_ts` when it is in one; for a new top-level
+ * message or mention (no subtype, or one of a person writing something new), its own `ts`, the parent
+ * of the thread an answer in its thread starts; undefined for other events.
+ */
+export function threadOf(event: SlackInnerEvent): string | undefined {
+  const thread = text(event.thread_ts);
+  if (thread) return thread;
+  if (event.type !== 'message' && event.type !== 'app_mention') return undefined;
+  const subtype = text(event.subtype);
+  return subtype === undefined || NEW_USER_MESSAGE_SUBTYPES.has(subtype) ? text(event.ts) : undefined;
+}
+
+/**
  * Reads a verified Events API request body and converts an `event_callback` into the internal
  * envelope: `deliveryId` = `event_id` (Slack's retries carry the same one, so the events table's
  * unique key drops them), `name` = `event.type`, `action` = `event.subtype`, `target` =
- * `<team id>/<channel id>` lower-cased, and `conversationKey` = team/channel, plus `/<thread_ts>` for
- * messages in a thread.
+ * `<team id>/<channel id>` lower-cased, and `conversationKey` = team/channel plus `/<thread>` for
+ * messages (see {@link threadOf}): a top-level message and the replies in the thread it starts run in
+ * order, so a quick follow-up waits for the answer to its question.
  * @param body the JSON body as Slack sent it.
  * @throws MalformedSlackRequestError when the body or a required field is missing.
  */
@@ -80,7 +94,7 @@ export function parseSlackRequest(body: unknown): SlackRequest {
     throw new MalformedSlackRequestError('event_callback needs team_id, event_id and event.type');
   const channel = channelOf(event);
   const target = channel ? `${team}/${channel}`.toLowerCase() : undefined;
-  const thread = text(event.thread_ts);
+  const thread = threadOf(event);
   return {
     kind: 'event',
     envelope: {
@@ -92,6 +106,59 @@ export function parseSlackRequest(body: unknown): SlackRequest {
       conversationKey: target ? (thread ? `${target}/${thread}` : target) : `${team.toLowerCase()}:app:${name}`,
       payload: body,
     },
+  };
+}
+
+/**
+ * A slash command as Slack posts it to the command's Request URL: form fields (Slack's "Implementing
+ * slash commands"), of which these are the ones the platform reads. There is no thread: Slack names
+ * the channel the command was typed in.
+ */
+export interface SlackCommand {
+  /** As typed, with its slash: `/restart`. */
+  command: string;
+  /** What follows the command, possibly empty. */
+  text: string;
+  team_id: string;
+  channel_id: string;
+  user_id: string;
+  user_name?: string;
+  /** Unique per invocation: the delivery id. */
+  trigger_id: string;
+  response_url?: string;
+}
+
+/** A command's name as flows list it: `/Restart` → `restart`. */
+export const commandName = (command: string) => command.replace(/^\//, '').toLowerCase();
+
+/** The stored payload as a slash command, or undefined for an Events API request. */
+export function slackCommandOf(payload: unknown): SlackCommand | undefined {
+  const fields = payload as Partial<SlackCommand> | null;
+  return typeof fields?.command === 'string' && typeof fields.trigger_id === 'string' ? (fields as SlackCommand) : undefined;
+}
+
+/**
+ * Reads a verified slash command request body (`application/x-www-form-urlencoded`) into the internal
+ * envelope: `deliveryId` = `trigger_id`, `name` = the command without its slash, lower-cased
+ * (`restart`), `target` = `<team id>/<channel id>` lower-cased, `conversationKey` = the target (the
+ * channel: commands name no thread); `payload` = the form fields as an object.
+ * @throws MalformedSlackRequestError when `command`, `team_id`, `channel_id`, `user_id` or `trigger_id` is missing.
+ */
+export function parseSlackCommand(raw: string): EventEnvelope {
+  const fields = Object.fromEntries(new URLSearchParams(raw));
+  const command = slackCommandOf(fields);
+  const missing = ['command', 'team_id', 'channel_id', 'user_id', 'trigger_id'].filter((name) => !text(fields[name]));
+  if (!command || missing.length > 0 || !commandName(command.command)) {
+    throw new MalformedSlackRequestError(`a slash command needs ${missing.join(', ') || 'a command name'}`);
+  }
+  const target = `${command.team_id}/${command.channel_id}`.toLowerCase();
+  return {
+    provider: 'slack',
+    deliveryId: command.trigger_id,
+    name: commandName(command.command),
+    target,
+    conversationKey: target,
+    payload: fields,
   };
 }
 

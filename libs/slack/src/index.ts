@@ -8,3 +8,4 @@ export * from './web-client';
 export * from './slack-capabilities';
 export * from './slack.adapter';
 export * from './slack-ingress';
+export * from './slack-context';

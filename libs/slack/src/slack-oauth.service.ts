@@ -4,11 +4,12 @@ import { APP_CONFIG, STATE_TTL_MS, StateError, loadMasterKey, signState, stateKe
 import { SlackWorkspacesService, credentialsOf } from './slack-workspaces.service';
 import { createWebClient } from './web-client';
 
-/** Bot scopes the platform asks for: read channel and DM messages, mentions, users; post messages. */
+/** Bot scopes the platform asks for: read channel and DM messages, mentions, users; post messages; slash commands. */
 export const SLACK_BOT_SCOPES = [
   'channels:history',
   'channels:read',
   'chat:write',
+  'commands',
   'groups:history',
   'im:history',
   'app_mentions:read',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CREATE_TEST_DATABASE_TIMEOUT_MS, createTestDatabase, type TestDatabase } from '@openflows/test-support/database';
+import { useTestRedis } from '@openflows/test-support/redis';
 import { startSlackStandIn, type SlackStandIn } from '@openflows/test-support/slack-stand-in';
 import { loadConfig } from '@openflows/common';
 import { ConnectionsRepository, UsersRepository } from '@openflows/db';
@@ -16,8 +17,10 @@ async function install(oauth: SlackOAuthService, slack: SlackStandIn, teamId: st
   return oauth.complete({ code: slack.issueCode(teamId), state });
 }
 
-describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)', () => {
+describe('SlackWorkspacesService (postgres, Redis, Slack stand-in with token rotation)', () => {
+  const testRedis = useTestRedis('slack-workspaces');
   let database: TestDatabase;
+  let config: ReturnType<typeof loadConfig>;
   let slack: SlackStandIn;
   let connections: ConnectionsRepository;
   let workspaces: SlackWorkspacesService;
@@ -31,14 +34,15 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
     database = await createTestDatabase('postgres');
     // Grants expire within the refresh margin, so every read refreshes: that is what is under test.
     slack = await startSlackStandIn({ ...CLIENT, rotationExpiresIn: 60 });
-    const config = loadConfig({
+    config = loadConfig({
       MASTER_KEY: randomBytes(32).toString('base64'),
       SLACK_API_URL: slack.url,
       SLACK_CLIENT_ID: CLIENT.clientId,
       SLACK_CLIENT_SECRET: CLIENT.clientSecret,
+      REDIS_PREFIX: testRedis.prefix,
     });
     connections = new ConnectionsRepository(database.handle.db);
-    workspaces = new SlackWorkspacesService(config, connections);
+    workspaces = new SlackWorkspacesService(config, connections, testRedis.redis);
     oauth = new SlackOAuthService(config, workspaces);
     users = new UsersRepository(database.handle.db);
     userId = (await users.local()).id;
@@ -65,6 +69,25 @@ describe('SlackWorkspacesService (postgres, Slack stand-in with token rotation)'
     expect(refreshes).toHaveLength(1);
     // The refreshed credentials were stored: the next read uses (and spends) the new refresh token.
     expect((await workspaces.workspace('T0ROT')).botToken).toBe(slack.botToken('T0ROT'));
+  });
+
+  it('two processes refreshing at once refresh once: the other waits for the lock and reads the new token', async () => {
+    slack.addTeam({ id: 'T0RACE', name: 'Racing', botUserId: 'U0BOT', channels: [] });
+    await install(oauth, slack, 'T0RACE', userId);
+    const refreshes = () => slack.calls.filter((c) => c.method === 'oauth.v2.access' && c.args.grant_type === 'refresh_token').length;
+    const before = refreshes();
+    // Another worker: its own service and Redis client, the same rows and lock.
+    const otherRedis = testRedis.redis.duplicate();
+    const other = new SlackWorkspacesService(config, new ConnectionsRepository(database.handle.db), otherRedis);
+
+    const [mine, theirs] = await Promise.all([workspaces.workspace('T0RACE'), other.workspace('T0RACE')]).finally(() =>
+      otherRedis.disconnect(),
+    );
+
+    expect(refreshes() - before).toBe(1);
+    expect(mine.botToken).toBe(slack.botToken('T0RACE'));
+    expect(theirs.botToken).toBe(mine.botToken);
+    expect(await testRedis.redis.keys(`${testRedis.prefix}:slack-refresh:*`)).toEqual([]);
   });
 
   it('refuses a revoked workspace with SLACK_NOT_CONNECTED, and one never connected', async () => {

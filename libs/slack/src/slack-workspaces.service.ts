@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, decrypt, encrypt, loadMasterKey, type AppConfig } from '@openflows/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, REDIS, decrypt, encrypt, loadMasterKey, redisKey, type AppConfig } from '@openflows/common';
 import { ConnectionsRepository, type Connection } from '@openflows/db';
 import { SdkError } from '@openflows/sdk';
 import type { SlackInnerEvent } from './envelope';
@@ -25,10 +28,20 @@ export interface SlackWorkspace {
 
 /** Refresh a rotating token this long before it expires (ms), so no call races its expiry. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** How long a refresh may hold the workspace's lock (ms): past the WebClient's 10 s timeout and one retry. */
+const REFRESH_LOCK_TTL_MS = 25_000;
+/** How often a process waiting for another's refresh reads the stored credentials again (ms). */
+const REFRESH_POLL_MS = 100;
+/** Deletes the lock only if this process still holds it (its value is our token), as Redis' lock pattern does. */
+const RELEASE_LOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const expiring = (credentials: SlackCredentials) =>
+  Boolean(credentials.refreshToken) && credentials.expiresAt !== undefined && credentials.expiresAt - REFRESH_MARGIN_MS < Date.now();
 
 /**
  * Slack workspace connections: seals and opens their credentials (AES-256-GCM under the master key,
- * bound to the team id), refreshes rotating bot tokens, and applies `app_uninstalled` and
+ * bound to the team id), refreshes rotating bot tokens — one process at a time per workspace, under a
+ * Redis lock, since Slack spends a refresh token on first use —, and applies `app_uninstalled` and
  * `tokens_revoked` events to the connection status.
  */
 @Injectable()
@@ -39,6 +52,7 @@ export class SlackWorkspacesService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly connections: ConnectionsRepository,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {
     this.key = loadMasterKey(config);
   }
@@ -64,9 +78,7 @@ export class SlackWorkspacesService {
       throw new SdkError('SLACK_NOT_CONNECTED', `Slack workspace ${teamId} is not connected (open /connect/slack to install the app)`);
     }
     let credentials = this.open(teamId, connection.credentials);
-    if (credentials.refreshToken && credentials.expiresAt !== undefined && credentials.expiresAt - REFRESH_MARGIN_MS < Date.now()) {
-      credentials = await this.refresh(teamId, credentials.refreshToken);
-    }
+    if (expiring(credentials)) credentials = await this.refreshed(teamId, credentials);
     return {
       teamId,
       teamName: connection.accountLogin,
@@ -94,6 +106,41 @@ export class SlackWorkspacesService {
       return;
     }
     this.logger.log(`Slack workspace ${teamId} revoked (${String(event.type)})`);
+  }
+
+  /**
+   * Credentials newer than `stale`: refreshed by this process under the workspace's lock
+   * (`<prefix>:slack-refresh:<team id>`, SET NX with a TTL, so a crashed holder cannot keep it), or by
+   * whichever process holds it, whose stored result this one reads again (a refresh token works once:
+   * two refreshes at once would leave one of them with a spent token).
+   * @throws Error when no refresh lands within the lock's TTL; what {@link refresh} throws.
+   */
+  private async refreshed(teamId: string, stale: SlackCredentials): Promise<SlackCredentials> {
+    const lock = redisKey(this.config, 'slack-refresh', teamId);
+    const holder = randomUUID();
+    const deadline = Date.now() + REFRESH_LOCK_TTL_MS;
+    for (;;) {
+      if ((await this.redis.set(lock, holder, 'PX', REFRESH_LOCK_TTL_MS, 'NX')) === 'OK') {
+        try {
+          // Another process may have refreshed between our read and the lock.
+          const current = (await this.stored(teamId)) ?? stale;
+          if (current.refreshToken !== stale.refreshToken) return current;
+          return await this.refresh(teamId, stale.refreshToken ?? '');
+        } finally {
+          await this.redis.eval(RELEASE_LOCK, 1, lock, holder);
+        }
+      }
+      await sleep(REFRESH_POLL_MS);
+      const current = await this.stored(teamId);
+      if (current && current.refreshToken !== stale.refreshToken) return current;
+      if (Date.now() > deadline) throw new Error(`the Slack token of ${teamId} was not refreshed in time by the process holding its lock`);
+    }
+  }
+
+  /** The stored credentials of a team, if it has any. */
+  private async stored(teamId: string): Promise<SlackCredentials | undefined> {
+    const sealed = (await this.connections.findWorkspace(teamId))?.credentials;
+    return sealed ? this.open(teamId, sealed) : undefined;
   }
 
   private async refresh(teamId: string, refreshToken: string): Promise<SlackCredentials> {

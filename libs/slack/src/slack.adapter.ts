@@ -14,14 +14,13 @@ import {
 } from '@openflows/common';
 import { ConnectionsRepository, FlowsRepository } from '@openflows/db';
 import { SdkError, type SlackContext } from '@openflows/sdk';
-import type { SlackEventCallback } from './envelope';
+import { slackCommandOf, type SlackEventCallback } from './envelope';
+import { NO_SLACK_CONTEXT, slackCommandContextOf, slackContextOf, type SlackContextWorkspace } from './slack-context';
 import { SlackIngress } from './slack-ingress';
 import { SLACK_CAPABILITIES, isSlackEffect, slackCapabilities } from './slack-capabilities';
 import { SlackClientService } from './slack-client.service';
 import { SlackRoutingService } from './slack-routing.service';
 import { SlackWorkspacesService } from './slack-workspaces.service';
-
-const NO_WORKSPACE: SlackContext = { teamId: '', teamName: '' };
 
 const CARD: ProviderCard = {
   title: 'Slack',
@@ -32,6 +31,12 @@ const CARD: ProviderCard = {
   source: 'slack.channel(team, channel)',
   docs: 'slack',
 };
+
+/** `slack.context` of a stored Slack payload: a slash command's or an Events API request's. */
+function contextOf(payload: unknown, workspace: SlackContextWorkspace) {
+  const command = slackCommandOf(payload);
+  return command ? slackCommandContextOf(command, workspace) : slackContextOf(payload as SlackEventCallback, workspace);
+}
 
 /** The workspace part (id or name, lower-case) of a `slack.channel(team, channel)` target. */
 const teamOf = (target: string) => target.slice(0, target.indexOf('/'));
@@ -75,7 +80,7 @@ export class SlackAdapter implements ProviderAdapter {
   ) {}
 
   async applyBookkeeping(event: RoutedEvent): Promise<void> {
-    if (!this.workspaces.handles(event.name)) return;
+    if (!this.workspaces.handles(event.name) || slackCommandOf(event.payload)) return;
     const body = event.payload as SlackEventCallback;
     await this.workspaces.apply(body.team_id, body.event);
     const ownerId = (await this.workspaces.find(body.team_id))?.ownerId;
@@ -94,12 +99,12 @@ export class SlackAdapter implements ProviderAdapter {
     const routing = await this.routing.targets(event);
     if ('dropped' in routing) {
       const error = () => new SdkError('SLACK_NOT_CONNECTED', routing.dropped);
-      return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
+      return { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
     }
-    const { client, teamId, teamName, botUserId } = routing.session;
+    const { session } = routing;
     return {
-      context: { teamId, teamName, botUserId: botUserId ?? undefined } satisfies SlackContext,
-      capabilities: slackCapabilities(client),
+      context: contextOf(event.payload, session),
+      capabilities: slackCapabilities(session.client),
       isEffect: isSlackEffect,
       targets: routing.targets,
       names: routing.events,
@@ -118,7 +123,8 @@ export class SlackAdapter implements ProviderAdapter {
     if (chosen.length !== 1) return undefined;
     const { client, teamId, teamName, botUserId } = await this.clients.sessionFor(chosen[0].externalId);
     return {
-      context: { teamId, teamName, botUserId: botUserId ?? undefined } satisfies SlackContext,
+      // No event: the workspace, and no channel, thread or sender.
+      context: { ...NO_SLACK_CONTEXT, teamId, teamName, botUserId: botUserId ?? undefined, account: teamId } satisfies SlackContext,
       capabilities: slackCapabilities(client),
       isEffect: isSlackEffect,
     };
@@ -126,7 +132,7 @@ export class SlackAdapter implements ProviderAdapter {
 
   unbound(): ProviderRunBinding {
     const error = () => new SdkError('SLACK_NOT_CONNECTED', 'slack is only bound for Slack events and flows with one connected workspace');
-    return { context: NO_WORKSPACE, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
+    return { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, error) };
   }
 
   /** Team ids and names (lower-case) of the owner's active workspaces. */

@@ -112,6 +112,6 @@ describe('WechatAdapter: routing and runs (postgres, real Redis, the WeChat stan
     ];
     expect(await adapter.subscriptions.check(owner, subscriptions)).toEqual([true, false]);
     expect(await adapter.subscriptions.check(other, subscriptions)).toEqual([false, false]);
-    expect(adapter.subscriptions.explain([subscriptions[1]])).toContain('POST /api/connections/wechat');
+    expect(adapter.subscriptions.explain([subscriptions[1]], owner)).toContain('POST /api/connections/wechat');
   });
 });

@@ -13,3 +13,13 @@ export class SignInRateLimitedError extends CodedError {
     super('RATE_LIMITED', `too many failed sign-ins: try again in ${retryAfter} s`, { details: { retryAfter } });
   }
 }
+
+/**
+ * A connect route's `?code=` is unknown, used or expired (401 `CONNECT_CODE_INVALID`); a browser is
+ * sent to `/login`, coming back to the connect route without the code.
+ */
+export class ConnectCodeInvalidError extends CodedError {
+  constructor() {
+    super('CONNECT_CODE_INVALID', 'the connect code is unknown, used or expired (codes last 60 s and work once): ask for a new one');
+  }
+}

@@ -15,9 +15,10 @@ import { connected, manifestPage, connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a GitHub account: `GET /connect/github` redirects to the App's
- * installation page for the signed-in user (bearer token or `?token=`; see AuthGuard), `GET
+ * installation page for the signed-in user (bearer token, one-time `?code=` or session; see AuthGuard), `GET
  * /connect/github/callback` is the App's Setup URL and connects the installation for the user its
- * state names. `GET /connect/github/app` (operators only; `?org=<login>`, `?replace=1`) creates the
+ * state names (with sign-in on, after a round trip through the App's authorize page that proves the
+ * user may use it; see GithubConnectService). `GET /connect/github/app` (operators only; `?org=<login>`, `?replace=1`) creates the
  * GitHub App from its manifest, `GET /connect/github/app/callback` stores what GitHub created. Answers
  * are plain HTML pages.
  */
@@ -43,6 +44,7 @@ export class GithubConnectController {
   async callback(@Query() query: GithubSetupQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const result = await this.connect.complete(query);
+      if ('authorize' in result) return res.redirect(302, result.authorize);
       const message =
         'requested' in result
           ? 'Installation requested: it connects by itself once an owner of the account approves it on GitHub.'

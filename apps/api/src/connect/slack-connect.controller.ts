@@ -9,7 +9,7 @@ import { connected, connectPage as page } from './connect-page';
 
 /**
  * The browser side of connecting a Slack workspace: `GET /connect/slack` redirects to Slack's install
- * page for the signed-in user (bearer token or `?token=`; see AuthGuard), `GET /connect/slack/callback`
+ * page for the signed-in user (bearer token, one-time `?code=` or session; see AuthGuard), `GET /connect/slack/callback`
  * is the app's redirect URL and connects the workspace for the user its state names. Answers are plain
  * HTML pages, or the dashboard's connections page for a browser signed in to it.
  */

@@ -184,7 +184,7 @@ export class FlowBuildsService implements OnModuleInit, BeforeApplicationShutdow
       const declared = await discoverSubscriptions(bundle, env, name, this.config.flows.limits);
       await log(`run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`);
       const subscriptions = await this.registration.check(ownerId, declared);
-      const reason = this.registration.reason(subscriptions);
+      const reason = await this.registration.reason(ownerId, subscriptions);
       await log(reason ? `unregistered: ${reason}` : 'every subscription is registered');
       await log('activating');
       const live = await this.flows.activate(deploymentId, bundle, subscriptions);

@@ -57,7 +57,7 @@ export class FlowsService {
     await this.builds.assertSecrets(ownerId, dto.code, env);
     const declared = await discoverSubscriptions(dto.code, env, dto.name, this.config.flows.limits);
     const subscriptions = await this.registration.check(ownerId, declared);
-    const reason = this.registration.reason(subscriptions);
+    const reason = await this.registration.reason(ownerId, subscriptions);
     const buildLog = [
       `bundle received from the CLI (${dto.code.length} bytes)`,
       `run() declared: ${declared.map((s) => `${s.provider} ${s.target} ${s.event}`).join(', ')}`,
@@ -118,7 +118,7 @@ export class FlowsService {
   }
 
   async list(ownerId: string): Promise<FlowView[]> {
-    return (await this.flows.list(ownerId)).map((detail) => this.view(detail));
+    return Promise.all((await this.flows.list(ownerId)).map((detail) => this.view(detail)));
   }
 
   /** @throws CodedError `FLOW_NOT_FOUND` */
@@ -209,8 +209,8 @@ export class FlowsService {
     return detail.latest ? 'undeployed' : 'pending';
   }
 
-  private view(detail: FlowDetail): FlowView {
-    const unregistered = this.registration.reason(detail.subscriptions);
+  private async view(detail: FlowDetail): Promise<FlowView> {
+    const unregistered = await this.registration.reason(detail.flow.ownerId, detail.subscriptions);
     const status = this.status(detail, unregistered !== undefined);
     const live = detail.deployment;
     const reason = status === 'error' ? (detail.latest?.error ?? undefined) : unregistered;
@@ -232,7 +232,7 @@ export class FlowsService {
   private async fullView(detail: FlowDetail): Promise<FlowView> {
     const { id, ownerId, name, pausedAt } = detail.flow;
     const flow = { id, ownerId, name, paused: pausedAt !== null };
-    return { ...this.view(detail), ...(await this.registration.describe(flow, detail.subscriptions)) };
+    return { ...(await this.view(detail)), ...(await this.registration.describe(flow, detail.subscriptions)) };
   }
 
   private deploymentView(deployment: DeploymentSummary, liveId: string | null): DeploymentView {

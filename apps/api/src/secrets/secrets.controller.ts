@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CodedError } from '@openflows/common';
 import { ModelsService } from '@openflows/llm';
@@ -9,7 +9,8 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { ModelsView, PatchSecretDto, PutSecretDto, SecretView } from './secrets.dto';
 
 /**
- * `/api/secrets`: the signed-in user's named secrets, write-only values. A malformed name is the
+ * `/api/secrets`: the signed-in user's named secrets, write-only values; LLM keys are checked with
+ * their provider when stored and on `POST /api/secrets/:name/check`. A malformed name is the
  * service's InvalidSecretNameError (400 `SECRET_NAME_INVALID`).
  */
 @ApiTags('secrets')
@@ -25,6 +26,16 @@ export class SecretsController {
   @ApiOkResponse({ type: SecretView })
   async put(@CurrentUser() user: User, @Param('name') name: string, @Body() dto: PutSecretDto): Promise<SecretView> {
     return this.secrets.put(user.id, name, dto);
+  }
+
+  /** @throws CodedError `SECRET_NOT_FOUND` when the user has no LLM key of that name. */
+  @Post(':name/check')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SecretView })
+  async check(@CurrentUser() user: User, @Param('name') name: string): Promise<SecretView> {
+    const checked = await this.secrets.check(user.id, name);
+    if (!checked) throw new CodedError('SECRET_NOT_FOUND', `no LLM key named ${name}`);
+    return checked;
   }
 
   /** @throws CodedError `SECRET_NOT_FOUND` when the user has no secret of that name. */

@@ -65,6 +65,14 @@ export class PatchSecretDto extends PickType(PartialType(PutSecretDto), [
   'completionPrice',
 ]) {}
 
+/** The last check of an LLM key with its provider. */
+export class LlmKeyCheckView {
+  @ApiProperty({ enum: ['ok', 'failed'], description: '`ok`: the provider accepted the key (GET /models, or a one-token completion).' })
+  status!: 'ok' | 'failed';
+  @ApiProperty({ description: 'ISO 8601.' }) checkedAt!: string;
+  @ApiPropertyOptional({ description: "The provider's error, or why it could not be reached." }) error?: string;
+}
+
 /** A secret as listings show it. */
 export class SecretView {
   @ApiProperty() name!: string;
@@ -79,6 +87,8 @@ export class SecretView {
   @ApiProperty() updatedAt!: string;
   @ApiPropertyOptional({ description: 'When a run last used it (ISO 8601); absent while none has.' }) lastUsedAt?: string;
   @ApiPropertyOptional({ description: 'The flow whose run last used it.' }) lastUsedBy?: string;
+  @ApiPropertyOptional({ type: LlmKeyCheckView, description: 'LLM keys: the last check with the provider, made when stored.' })
+  check?: LlmKeyCheckView;
 }
 
 /** A model an LLM key's server offers. */

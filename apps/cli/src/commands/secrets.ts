@@ -13,7 +13,8 @@ interface SetOptions {
 }
 
 /**
- * Creates or replaces a named secret (`PUT /api/secrets/:name`). The value is never printed.
+ * Creates or replaces a named secret (`PUT /api/secrets/:name`) and says whether the provider
+ * accepted an LLM key (the platform checks it when storing it). The value is never printed.
  * @throws CliError for an empty value or an API error (bad name, bad base URL).
  */
 async function set(name: string, options: SetOptions): Promise<void> {
@@ -27,6 +28,8 @@ async function set(name: string, options: SetOptions): Promise<void> {
   };
   const secret = await apiClientFromEnv().request<SecretJson>('PUT', `/api/secrets/${encodeURIComponent(name)}`, body);
   print(`saved secret ${secret.name}${secret.last4 ? ` (value ending …${secret.last4})` : ''}`);
+  if (secret.check?.status === 'ok') print('the provider accepted the key');
+  else if (secret.check) print(`warning: the provider did not accept the key: ${secret.check.error ?? 'no reason given'}`);
 }
 
 /** Prints secrets with the last 4 characters of long values only, their kind and last use. @throws CliError */

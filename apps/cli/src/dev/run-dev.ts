@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { failingCapabilities } from '@openflows/common';
 import { githubCapabilities } from '@openflows/github';
 import { answerOf } from '@openflows/http';
-import { SLACK_CAPABILITIES } from '@openflows/slack';
+import { NO_SLACK_CONTEXT, SLACK_CAPABILITIES } from '@openflows/slack';
 import {
   bundleFlow,
   createFlowFetch,
@@ -154,7 +154,7 @@ function localServices(config: DevConfig, flowName: string, event: DevEvent, opt
     providers: {
       github: { context, capabilities: githubCapabilities(github) },
       // The local loop replays GitHub events only; Slack calls say so rather than reach a workspace.
-      slack: { context: { teamId: '', teamName: '' }, capabilities: failingCapabilities(SLACK_CAPABILITIES, slackNotLocal) },
+      slack: { context: NO_SLACK_CONTEXT, capabilities: failingCapabilities(SLACK_CAPABILITIES, slackNotLocal) },
     },
   };
 }

@@ -1,13 +1,14 @@
 /**
  * /connections: one card per provider of GET /api/providers (GitHub installations and tokens, Slack
- * workspaces, Telegram bots…) and the LLM keys, each connection green when it works or "needs
- * attention" with the reason and the fix. A provider connects with a browser round trip (a plain link
+ * workspaces, Telegram bots…) and the LLM keys, each connection green when it works (an LLM key once
+ * its provider accepted it) or "needs attention" with the reason and the fix. A provider connects with a browser round trip (a plain link
  * to /connect/<id>, coming back to /connections?connected=<id>), a credentials form posting to
  * /api/connections/<id>, or both.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, messageOf, type Connection, type Provider } from '../api';
+import { CheckKeyButton, KeyCheckBadge, KeyCheckReason } from '../llm-key-check';
 import { Badge, ConfirmButton, ErrorNotice, Loading, Notice, PageHeader, Time, useLoad, useTitle } from '../ui';
 
 const kindLabel: Record<string, string> = { installation: 'App installation', token: 'personal token', workspace: 'workspace' };
@@ -233,12 +234,14 @@ export function ConnectionsPage() {
             title="LLM keys"
             icon="AI"
             items={llmKeys.map((s) => (
-              <li key={s.name} className="connection">
+              <li key={s.name} className="connection" data-secret={s.name}>
                 <div className="connection-head">
                   <span className="strong">{s.name}</span>
                   <span className="muted small">…{s.last4}</span>
-                  <Badge status="connected" label="stored" />
+                  <KeyCheckBadge secret={s} />
+                  <CheckKeyButton secret={s} onChecked={() => void secrets.reload()} />
                 </div>
+                <KeyCheckReason secret={s} />
                 <p className="small muted">
                   {s.model ?? 'no default model'} · {s.baseURL ?? 'OpenAI'}
                   {s.lastUsedBy && (

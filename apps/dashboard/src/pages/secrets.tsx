@@ -1,11 +1,12 @@
 /**
  * /secrets: named secrets of the signed-in user. LLM keys (optional base URL and default model) and
  * generic ones; create, replace, delete. Values are write-only: the list shows name, kind, the last 4
- * characters, when created and which flow used it last.
+ * characters, when created and which flow used it last; an LLM key also whether its provider accepted it.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, messageOf, type Secret } from '../api';
+import { CheckKeyButton, KeyCheckBadge, KeyCheckReason } from '../llm-key-check';
 import { ConfirmButton, EmptyState, ErrorNotice, Loading, Notice, PageHeader, Time, useLoad, useTitle } from '../ui';
 
 type Draft = { name: string; kind: 'llm' | 'generic'; value: string; baseURL: string; model: string; replacing: boolean };
@@ -147,7 +148,9 @@ export function SecretsPage() {
           onCancel={close}
           onSaved={(s) => {
             close();
-            setMessage(`Saved ${s.name} (…${s.last4}).`);
+            if (s.check?.status === 'failed')
+              setError(`Saved ${s.name} (…${s.last4}), but the provider did not accept it: ${s.check.error ?? 'no reason given'}`);
+            else setMessage(`Saved ${s.name} (…${s.last4})${s.check ? '; the provider accepted it' : ''}.`);
             void secrets.reload();
           }}
         />
@@ -193,10 +196,16 @@ export function SecretsPage() {
                   <td data-label="Kind">
                     {s.kind === 'llm' ? 'LLM key' : 'secret'}
                     {s.kind === 'llm' && (
-                      <div className="small muted">
-                        {s.model ?? 'no default model'} · {s.baseURL ?? 'OpenAI'}
-                        {s.contextWindow ? ` · ${s.contextWindow}-token window` : ''}
-                      </div>
+                      <>
+                        <div className="small muted">
+                          {s.model ?? 'no default model'} · {s.baseURL ?? 'OpenAI'}
+                          {s.contextWindow ? ` · ${s.contextWindow}-token window` : ''}
+                        </div>
+                        <div>
+                          <KeyCheckBadge secret={s} /> <CheckKeyButton secret={s} onChecked={() => void secrets.reload()} />
+                        </div>
+                        <KeyCheckReason secret={s} />
+                      </>
                     )}
                   </td>
                   <td data-label="Value">

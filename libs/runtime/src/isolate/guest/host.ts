@@ -130,7 +130,14 @@ export const guestHost: SdkHost = {
   github: () => (inHandler(), github),
   githubContext: () => (inHandler().start.contexts?.github as GithubContext | undefined) ?? { repo: { owner: '', repo: '' } },
   slack: () => (inHandler(), slack),
-  slackContext: () => (inHandler().start.contexts?.slack as SlackContext | undefined) ?? { teamId: '', teamName: '' },
+  slackContext: () =>
+    (inHandler().start.contexts?.slack as SlackContext | undefined) ?? {
+      teamId: '',
+      teamName: '',
+      account: '',
+      chatId: '',
+      sender: { id: '' },
+    },
   store,
   call: (capability, args) => (inHandler(), call(capability, args)),
   context: (namespace) => inHandler().start.contexts?.[namespace],
