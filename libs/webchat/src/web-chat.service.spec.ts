@@ -6,7 +6,7 @@ import { CodedError, loadConfig, type AppConfig, type EventEnvelope } from '@ope
 import { FlowsRepository, UsersRepository, WebChatsRepository } from '@openflows/db';
 import { ChatService, LlmGateway, LlmUsageStore, MediaService, RedisConversationMemory } from '@openflows/llm';
 import { SdkError, type WebChatMessage } from '@openflows/sdk';
-import { SecretsService } from '@openflows/secrets';
+import { LlmKeyChecker, SecretsService } from '@openflows/secrets';
 import { ConversationTranscript } from './conversation-transcript';
 import { MESSAGES_PER_MINUTE, MessageLimiter } from './message-limiter.service';
 import { VisitorSessions } from './visitor-sessions';
@@ -72,7 +72,7 @@ describe('web chats (postgres, Redis, the OpenAI stand-in)', () => {
     const redis = testRedis.redis;
     flows = new FlowsRepository(database.handle.db);
     const repository = new WebChatsRepository(database.handle.db);
-    secrets = new SecretsService(config, redis);
+    secrets = new SecretsService(config, redis, new LlmKeyChecker(config));
     keys = new WebChatKeysService(repository, config);
     const transcript = new ConversationTranscript(redis, config);
     const publisher = new ConversationPublisher(redis, config);
