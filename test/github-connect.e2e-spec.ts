@@ -183,7 +183,7 @@ describe("the App's events and the installation's permissions", () => {
     const opened = withInstallation(withRepo(examplePayload('pull_request', 'opened'), OWNER, PR_REPO), INSTALLATION);
     opened.pull_request.number = 7;
     expect((await platform.deliver('pull_request', opened)).status).toBe(202);
-    await waitFor('the comment', () => platform.github.comments.some((c) => c.body === 'seen #7'));
+    await waitFor('the comment', () => platform.github.comments.some((c) => visibleBody(c.body) === 'seen #7'));
     expect((await platform.request('DELETE', '/api/flows/pull-requests')).status).toBe(204);
   });
 });
