@@ -116,6 +116,7 @@ describe('first run and sessions', () => {
     platform.slack.addTeam({ id: 'T0DASH', name: 'Dash', botUserId: 'U0DASHBOT', channels: [{ id: 'C0DASH', name: 'general' }] });
     const start = await page('/connect/slack', session.cookie);
     expect(start.status).toBe(302);
+    expect((await fetch(start.headers.get('location')!)).status).toBe(200);
     const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
     const callback = await page(
       `/connect/slack/callback?code=${platform.slack.issueCode('T0DASH')}&state=${encodeURIComponent(state)}`,

@@ -36,6 +36,8 @@ beforeAll(async () => {
   await platform.installApp();
   platform.slack.addTeam({ id: TEAM, name: 'Digest Co', botUserId: 'U0DIGESTBOT', channels: [{ id: CHANNEL, name: 'team' }] });
   const start = await fetch(`${platform.url}/connect/slack`, { redirect: 'manual' });
+  // Slack's authorize page, where the user grants the scopes the platform asks for.
+  await fetch(start.headers.get('location')!);
   const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
   const callback = `${platform.url}/connect/slack/callback?code=${platform.slack.issueCode(TEAM)}&state=${encodeURIComponent(state)}`;
   expect((await fetch(callback, { redirect: 'manual' })).status).toBeLessThan(400);

@@ -127,7 +127,7 @@ describe('connecting a workspace (OAuth v2)', () => {
     ['an expired state', () => signState(stateKey(parseMasterKey(MASTER_KEY)), 'slack', Date.now() - 11 * 60 * 1000)],
     ['no state', () => ''],
   ])('the callback rejects %s with 400 and stores nothing', async (_what, state) => {
-    const code = platform.slack.issueCode(TEAM);
+    const code = platform.slack.issueCode(TEAM, []);
     const res = await fetch(`${platform.url}/connect/slack/callback?code=${code}&state=${encodeURIComponent(state())}`);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('Slack was not connected');

@@ -66,7 +66,8 @@ export interface SlackStandIn {
   addTeam(team: StandInTeam): void;
   /**
    * A one-time OAuth code that installs the app in `teamId` (as the authorize page would send),
-   * granting `scopes`: by default those the last authorize page asked for, none if it was never opened.
+   * granting `scopes`: by default those the last authorize page asked for.
+   * @throws Error when no authorize page was opened and no scopes are given.
    */
   issueCode(teamId: string, scopes?: string[]): string;
   /** The scopes of the last authorize page opened (`scope`), as the user saw them. */
@@ -75,6 +76,10 @@ export interface SlackStandIn {
   botToken(teamId: string): string | undefined;
   /** Makes every token of a team invalid (`invalid_auth`), as an uninstall does. */
   revoke(teamId: string): void;
+  /** With token rotation: the `expires_in` (seconds) of grants from now on. */
+  setRotationExpiresIn(seconds: number): void;
+  /** Holds the answers to refresh grants (`grant_type=refresh_token`) for `ms` milliseconds; 0 turns it off. */
+  delayRefresh(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -127,6 +132,8 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
   const tokens = new Map<string, Grant>();
   const refreshTokens = new Map<string, Grant>();
   let authorizedScopes: string[] | undefined;
+  let rotationExpiresIn = options.rotationExpiresIn;
+  let refreshDelayMs = 0;
   const calls: RecordedCall[] = [];
   const messages: PostedMessage[] = [];
   const updates: PostedMessage[] = [];
@@ -225,13 +232,13 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
 
   /** A new bot token for what `granted` names, with a refresh token when rotation is on. */
   const grant = (granted: Grant) => {
-    const rotating = options.rotationExpiresIn !== undefined;
+    const rotating = rotationExpiresIn !== undefined;
     const token = `${rotating ? 'xoxe.' : ''}xoxb-${granted.teamId}-${randomBytes(12).toString('hex')}`;
     tokens.set(token, granted);
     if (!rotating) return { access_token: token };
     const refresh = `xoxe-1-${randomBytes(12).toString('hex')}`;
     refreshTokens.set(refresh, granted);
-    return { access_token: token, refresh_token: refresh, expires_in: options.rotationExpiresIn };
+    return { access_token: token, refresh_token: refresh, expires_in: rotationExpiresIn };
   };
 
   const oauthAccess = (args: Record<string, string>): Record<string, unknown> => {
@@ -286,7 +293,10 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? args.token;
     calls.push({ method: method ?? url.pathname, token, args });
     if (req.method !== 'POST' || !method) return send(res, { ok: false, error: 'unknown_method' }, 404);
-    if (method === 'oauth.v2.access') return send(res, oauthAccess(args));
+    if (method === 'oauth.v2.access') {
+      if (args.grant_type === 'refresh_token' && refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, refreshDelayMs));
+      return send(res, oauthAccess(args));
+    }
     const handler = methods[method];
     if (!handler) return send(res, { ok: false, error: 'unknown_method' }, 404);
     if (!token) return send(res, { ok: false, error: 'not_authed' });
@@ -312,8 +322,10 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     messages,
     updates,
     addTeam: (team) => void teams.set(team.id, team),
-    issueCode: (teamId, scopes = authorizedScopes ?? []) => {
+    issueCode: (teamId, scopes = authorizedScopes) => {
       if (!teams.has(teamId)) throw new Error(`no team ${teamId} in the stand-in`);
+      // Slack grants what its authorize page asked the user for: a test skipping the page would get no scopes.
+      if (!scopes) throw new Error('open the authorize page (the redirect of /connect/slack) before issuing a code, or pass the scopes');
       const code = `code-${randomBytes(8).toString('hex')}`;
       codes.set(code, { teamId, scopes });
       return code;
@@ -322,6 +334,13 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
       return authorizedScopes;
     },
     botToken: (teamId) => [...tokens].filter(([, granted]) => granted.teamId === teamId).at(-1)?.[0],
+    delayRefresh: (ms) => {
+      refreshDelayMs = ms;
+    },
+    setRotationExpiresIn: (seconds) => {
+      if (rotationExpiresIn === undefined) throw new Error('token rotation is off in this stand-in');
+      rotationExpiresIn = seconds;
+    },
     revoke: (teamId) => [...tokens].filter(([, granted]) => granted.teamId === teamId).forEach(([token]) => tokens.delete(token)),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -13,7 +13,10 @@ const CLIENT = { clientId: '1111.2222', clientSecret: 'spec-client-secret' };
 
 /** Installs the stand-in's team through the OAuth service for `userId`, as a browser would. */
 async function install(oauth: SlackOAuthService, slack: SlackStandIn, teamId: string, userId: string) {
-  const state = new URL(oauth.authorizeUrl(userId)).searchParams.get('state')!;
+  const authorize = oauth.authorizeUrl(userId);
+  // Slack's authorize page, where the user grants the scopes the platform asks for.
+  await fetch(authorize);
+  const state = new URL(authorize).searchParams.get('state')!;
   return oauth.complete({ code: slack.issueCode(teamId), state });
 }
 
@@ -76,13 +79,19 @@ describe('SlackWorkspacesService (postgres, Redis, Slack stand-in with token rot
     await install(oauth, slack, 'T0RACE', userId);
     const refreshes = () => slack.calls.filter((c) => c.method === 'oauth.v2.access' && c.args.grant_type === 'refresh_token').length;
     const before = refreshes();
+    // The refreshed token lasts (as Slack's 12 h do): a process reading it after the refresh does not refresh again.
+    slack.setRotationExpiresIn(12 * 3600);
+    // Both read the expiring token before either refresh is answered.
+    slack.delayRefresh(300);
     // Another worker: its own service and Redis client, the same rows and lock.
     const otherRedis = testRedis.redis.duplicate();
     const other = new SlackWorkspacesService(config, new ConnectionsRepository(database.handle.db), otherRedis);
 
-    const [mine, theirs] = await Promise.all([workspaces.workspace('T0RACE'), other.workspace('T0RACE')]).finally(() =>
-      otherRedis.disconnect(),
-    );
+    const [mine, theirs] = await Promise.all([workspaces.workspace('T0RACE'), other.workspace('T0RACE')]).finally(() => {
+      otherRedis.disconnect();
+      slack.setRotationExpiresIn(60);
+      slack.delayRefresh(0);
+    });
 
     expect(refreshes() - before).toBe(1);
     expect(mine.botToken).toBe(slack.botToken('T0RACE'));
