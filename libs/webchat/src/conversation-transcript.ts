@@ -18,6 +18,9 @@ export type TranscriptEntry =
  */
 @Injectable()
 export class ConversationTranscript {
+  /** The last `at` this process recorded: entries made within one millisecond still sort in the order made. */
+  private lastAt = 0;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -25,7 +28,13 @@ export class ConversationTranscript {
 
   async record(conversationKey: string, entry: TranscriptEntry): Promise<void> {
     const key = this.key(conversationKey);
-    await this.redis.multi().hset(key, entry.id, JSON.stringify(entry)).expire(key, TRANSCRIPT_TTL_SECONDS).exec();
+    // Two entries in one millisecond (an answer's end, then an image) would tie, and the hash's order is arbitrary.
+    const at = (this.lastAt = Math.max(entry.at, this.lastAt + 1));
+    await this.redis
+      .multi()
+      .hset(key, entry.id, JSON.stringify({ ...entry, at }))
+      .expire(key, TRANSCRIPT_TTL_SECONDS)
+      .exec();
   }
 
   /** The entries in the order they were made (`at`, ms since the epoch). */
